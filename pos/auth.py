@@ -1,0 +1,59 @@
+"""PIN hashing and login throttling.  PINs are never stored or logged in clear."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass, field
+
+ITERATIONS = 60_000
+MAX_FAILURES = 3
+LOCK_SECONDS = 30
+
+
+def hash_pin(pin: str, *, iterations: int = ITERATIONS) -> str:
+    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise ValueError("a PIN has 4 to 8 digits")
+    salt = secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
+    return f"pbkdf2_sha256${iterations}${salt.hex()}${digest.hex()}"
+
+
+def check_pin(pin: str, stored: str) -> bool:
+    try:
+        algo, iterations, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if algo != "pbkdf2_sha256":
+        return False
+    test = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
+    return hmac.compare_digest(test.hex(), digest)
+
+
+@dataclass
+class Throttle:
+    """Three wrong PINs lock a user for 30 seconds."""
+
+    failures: dict[int, int] = field(default_factory=dict)
+    locked_until: dict[int, float] = field(default_factory=dict)
+    clock: object = time.monotonic
+
+    def remaining_lock(self, user_id: int) -> int:
+        left = self.locked_until.get(user_id, 0) - self.clock()  # type: ignore[operator]
+        return max(0, int(left + 0.999))
+
+    def failed(self, user_id: int) -> bool:
+        """Record a failure; True when the user is now locked."""
+        n = self.failures.get(user_id, 0) + 1
+        self.failures[user_id] = n
+        if n >= MAX_FAILURES:
+            self.failures[user_id] = 0
+            self.locked_until[user_id] = self.clock() + LOCK_SECONDS  # type: ignore[operator]
+            return True
+        return False
+
+    def succeeded(self, user_id: int) -> None:
+        self.failures.pop(user_id, None)
+        self.locked_until.pop(user_id, None)

@@ -1,0 +1,285 @@
+"""The ``pos`` command.  It drives the same engine as the touch screens.
+
+Every refusal prints one line on stderr and exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import re
+import sys
+from collections.abc import Sequence
+
+from . import auth, i18n, settings
+from .data import store
+from .data.db import default_db_path, open_database
+from .i18n import _
+from .money import format_amount, format_qty, format_rate, parse_amount, parse_qty
+
+
+class CliError(Exception):
+    pass
+
+
+def _open(args: argparse.Namespace) -> None:
+    try:
+        open_database(args.db or default_db_path())
+    except Exception as exc:  # an unreadable file, a newer schema...
+        raise CliError(_("cannot open the database {path}: {error}").format(
+            path=args.db or default_db_path(), error=exc)) from exc
+    i18n.set_language(settings.get("ui.language"))
+
+
+def _money(cents: int) -> str:
+    return format_amount(cents, i18n.language())
+
+
+# ---------------------------------------------------------------- commands
+def cmd_run(args: argparse.Namespace) -> int:
+    _open(args)
+    if args.demo and store.is_empty_shop():
+        from .demo import load_demo_shop
+
+        load_demo_shop()
+    from .screens.app import run_app  # Kivy is imported only here
+
+    run_app()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import add_synthetic_articles, load_demo_shop
+
+    _open(args)
+    if not args.no_shop:
+        load_demo_shop()
+    if args.articles:
+        def progress(n: int) -> None:
+            print(f"\r{n:,} / {args.articles:,}", end="", file=sys.stderr, flush=True)
+        added = add_synthetic_articles(args.articles, progress if sys.stderr.isatty() else None)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        print(_("{n} synthetic articles added").format(n=added))
+    print(_("{n} articles in the database").format(n=store.count_articles()))
+    return 0
+
+
+_ITEM = re.compile(r"^(?P<code>[^*]+?)(?:\*(?P<qty>[0-9]+(?:[.,][0-9]{1,3})?))?$")
+_PAY = re.compile(r"^(?P<method>[a-z_][a-z0-9_]*)(?:=(?P<amount>.+))?$")
+
+
+def _pick_user(name: str | None) -> store.UserInfo:
+    if name:
+        user = store.find_user(name)
+        if user is None or not user.active:
+            raise CliError(_("unknown user {name}").format(name=name))
+        return user
+    users = store.users()
+    if not users:
+        raise CliError(_("no user: run `pos demo` or `pos users add` first"))
+    return users[0]
+
+
+def _pin(args: argparse.Namespace) -> str:
+    pin = args.pin or os.environ.get("POS_PIN")
+    if pin:
+        return pin
+    if sys.stdin.isatty():
+        return getpass.getpass(_("PIN: "))
+    raise CliError(_("a PIN is required (--pin or POS_PIN)"))
+
+
+def cmd_sell(args: argparse.Namespace) -> int:
+    from .till import Till, TillError
+
+    _open(args)
+    items = []
+    for raw in args.items:
+        m = _ITEM.match(raw)
+        if not m:
+            raise CliError(_("bad item {item!r}: expected CODE or CODE*QTY").format(item=raw))
+        items.append((m["code"], parse_qty(m["qty"]) if m["qty"] else None))
+    pays = []
+    for raw in args.pay or []:
+        m = _PAY.match(raw)
+        if not m:
+            raise CliError(_("bad payment {pay!r}: expected METHOD or METHOD=AMOUNT").format(pay=raw))
+        try:
+            pays.append((m["method"], parse_amount(m["amount"]) if m["amount"] else None))
+        except ValueError as exc:
+            raise CliError(_("bad payment {pay!r}: {error}").format(pay=raw, error=exc)) from exc
+    if not pays:
+        raise CliError(_("no payment: add --pay METHOD[=AMOUNT]"))
+    user = _pick_user(args.user)
+    till = Till()
+    try:
+        till.login(user.id, _pin(args))
+        saved = till.basket
+        till.basket = type(saved)()  # the CLI never touches a basket left open on the screen
+        for code, qty in items:
+            article = store.find_article_by_code(code.strip())
+            if article is None:
+                raise CliError(_("unknown code {code}").format(code=code))
+            if qty is not None:
+                till.set_pending_qty(qty)
+            till.add_article(article)
+        for method, amount in pays:
+            till.add_payment(method, amount)
+        ticket = till.validate()
+        if args.receipt:
+            job = till.print_receipt(ticket)
+            if job:
+                job.finished.wait(10)
+    except TillError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        till.close()
+    print(_("ticket {number}: total {total}, change {change}").format(
+        number=ticket.number, total=_money(ticket.total), change=_money(ticket.change)))
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    _open(args)
+    try:
+        if args.action == "list":
+            for key, value in settings.all_values().items():
+                print(f"{key}={value!r}" if "\n" in value else f"{key}={value}")
+        elif args.action == "get":
+            print(settings.get(args.key))
+        else:
+            if args.value is None:
+                raise CliError(_("usage: pos config set KEY VALUE"))
+            settings.set_value(args.key, args.value.replace("\\n", "\n"), user_name="cli")
+    except settings.SettingError as exc:
+        raise CliError(f"{args.key}: {exc}") from exc
+    return 0
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    _open(args)
+    if args.date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.date):
+        raise CliError(_("bad date {date!r}: expected YYYY-MM-DD").format(date=args.date))
+    rows = store.list_tickets(date=args.date, limit=args.limit)
+    for t in reversed(rows):
+        kind = _("refund") if t.kind == "refund" else _("sale")
+        print(f"{t.number:>7}  {t.created_at[:19].replace('T', ' ')}  {kind:<9} {t.user_name:<12} "
+              f"{_money(t.total):>14}")
+    print(_("{n} ticket(s)").format(n=len(rows)))
+    return 0
+
+
+def cmd_ticket(args: argparse.Namespace) -> int:
+    from .receipt import render
+
+    _open(args)
+    ticket = store.get_ticket(args.number)
+    if ticket is None:
+        raise CliError(_("ticket {number} does not exist").format(number=args.number))
+    for line in render(ticket, settings.all_values(), width=48):
+        print(line)
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    _open(args)
+    if args.action == "list":
+        for u in store.users(include_inactive=True):
+            print(f"{u.name:<20} {u.role:<8} {'' if u.active else _('inactive')}")
+        return 0
+    if not args.name:
+        raise CliError(_("usage: pos users add NAME --role cashier|manager --pin PIN"))
+    if store.find_user(args.name):
+        raise CliError(_("user {name} already exists").format(name=args.name))
+    try:
+        pin_hash = auth.hash_pin(_pin(args))
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    store.create_user(args.name, pin_hash, args.role)
+    store.log_event("user_created", "cli", name=args.name, role=args.role)
+    print(_("user {name} created").format(name=args.name))
+    return 0
+
+
+def cmd_vat(args: argparse.Namespace) -> int:
+    _open(args)
+    for v in store.vat_rates(include_inactive=True):
+        print(f"{format_rate(v.rate_bp, i18n.language()):>8}  {v.label}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pos", description="Point-of-sale till for small shops.")
+    p.add_argument("--db", help="database file (default: $POS_DB or the user data folder)")
+    sub = p.add_subparsers(dest="command")
+
+    r = sub.add_parser("run", help="start the till")
+    r.add_argument("--demo", action="store_true", help="load the demo shop into an empty database")
+    r.set_defaults(func=cmd_run)
+
+    d = sub.add_parser("demo", help="load the demo shop and/or synthetic articles")
+    d.add_argument("--articles", type=int, default=0, help="synthetic articles A0000001... up to N")
+    d.add_argument("--no-shop", action="store_true", help="only the synthetic articles")
+    d.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("sell", help="record one sale")
+    s.add_argument("--user", help="user name (default: the first user)")
+    s.add_argument("--pin", help="the user's PIN (or $POS_PIN)")
+    s.add_argument("items", nargs="+", metavar="CODE[*QTY]")
+    s.add_argument("--pay", action="append", metavar="METHOD[=AMOUNT]",
+                   help="cash, card, cheque, voucher...; without an amount: the rest")
+    s.add_argument("--receipt", action="store_true", help="print the receipt")
+    s.set_defaults(func=cmd_sell)
+
+    c = sub.add_parser("config", help="read and write settings")
+    c.add_argument("action", choices=["get", "set", "list"])
+    c.add_argument("key", nargs="?", default="")
+    c.add_argument("value", nargs="?")
+    c.set_defaults(func=cmd_config)
+
+    t = sub.add_parser("tickets", help="list tickets")
+    t.add_argument("--date", help="YYYY-MM-DD")
+    t.add_argument("--limit", type=int, default=1000)
+    t.set_defaults(func=cmd_tickets)
+
+    n = sub.add_parser("ticket", help="show one ticket")
+    n.add_argument("number", type=int)
+    n.set_defaults(func=cmd_ticket)
+
+    u = sub.add_parser("users", help="list or add users")
+    u.add_argument("action", choices=["list", "add"])
+    u.add_argument("name", nargs="?")
+    u.add_argument("--role", choices=["cashier", "manager"], default="cashier")
+    u.add_argument("--pin")
+    u.set_defaults(func=cmd_users)
+
+    v = sub.add_parser("vat", help="list VAT rates")
+    v.set_defaults(func=cmd_vat)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"pos: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"pos: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        from .data.db import close_database
+
+        close_database()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

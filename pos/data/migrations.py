@@ -1,0 +1,137 @@
+"""Versioned schema migrations.
+
+Each migration is a frozen list of SQL statements, applied once and recorded in
+``schema_migrations``.  Never edit a released migration: add a new one at the
+end of ``MIGRATIONS``.  Opening a database applies what is missing, in one
+transaction per migration, so a shop's database upgrades in place.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+
+from peewee import Database
+
+V1_CORE = [
+    'CREATE TABLE "vat_rate" ("id" INTEGER NOT NULL PRIMARY KEY, "rate_bp" INTEGER NOT NULL, "label" VARCHAR(255) NOT NULL, "active" INTEGER NOT NULL, "position" INTEGER NOT NULL)',
+    'CREATE UNIQUE INDEX "vat_rate_rate_bp" ON "vat_rate" ("rate_bp")',
+    'CREATE TABLE "department" ("id" INTEGER NOT NULL PRIMARY KEY, "name" VARCHAR(255) NOT NULL, "colour" VARCHAR(255) NOT NULL, "position" INTEGER NOT NULL, "vat_id" INTEGER, "active" INTEGER NOT NULL, FOREIGN KEY ("vat_id") REFERENCES "vat_rate" ("id"))',
+    'CREATE UNIQUE INDEX "department_name" ON "department" ("name")',
+    'CREATE INDEX "department_vat_id" ON "department" ("vat_id")',
+    'CREATE TABLE "article" ("id" INTEGER NOT NULL PRIMARY KEY, "reference" VARCHAR(255) NOT NULL, "name" VARCHAR(255) NOT NULL, "department_id" INTEGER, "price" INTEGER NOT NULL, "vat_id" INTEGER NOT NULL, "cost" INTEGER, "stock" INTEGER NOT NULL, "active" INTEGER NOT NULL, "by_weight" INTEGER NOT NULL, "free_price" INTEGER NOT NULL, "favourite" INTEGER NOT NULL, "custom" TEXT NOT NULL, "updated_at" VARCHAR(255) NOT NULL, FOREIGN KEY ("department_id") REFERENCES "department" ("id") ON DELETE SET NULL, FOREIGN KEY ("vat_id") REFERENCES "vat_rate" ("id"))',
+    'CREATE UNIQUE INDEX "article_reference" ON "article" ("reference")',
+    'CREATE INDEX "article_department_id" ON "article" ("department_id")',
+    'CREATE INDEX "article_vat_id" ON "article" ("vat_id")',
+    'CREATE TABLE "barcode" ("id" INTEGER NOT NULL PRIMARY KEY, "code" VARCHAR(255) NOT NULL, "article_id" INTEGER NOT NULL, FOREIGN KEY ("article_id") REFERENCES "article" ("id") ON DELETE CASCADE)',
+    'CREATE UNIQUE INDEX "barcode_code" ON "barcode" ("code")',
+    'CREATE INDEX "barcode_article_id" ON "barcode" ("article_id")',
+    'CREATE TABLE "custom_field" ("id" INTEGER NOT NULL PRIMARY KEY, "key" VARCHAR(255) NOT NULL, "label" VARCHAR(255) NOT NULL, "kind" VARCHAR(255) NOT NULL, "position" INTEGER NOT NULL)',
+    'CREATE UNIQUE INDEX "custom_field_key" ON "custom_field" ("key")',
+    'CREATE TABLE "payment_method" ("id" INTEGER NOT NULL PRIMARY KEY, "code" VARCHAR(255) NOT NULL, "name" VARCHAR(255) NOT NULL, "gives_change" INTEGER NOT NULL, "active" INTEGER NOT NULL, "position" INTEGER NOT NULL)',
+    'CREATE UNIQUE INDEX "payment_method_code" ON "payment_method" ("code")',
+    'CREATE TABLE "user" ("id" INTEGER NOT NULL PRIMARY KEY, "name" VARCHAR(255) NOT NULL, "pin_hash" VARCHAR(255) NOT NULL, "role" VARCHAR(255) NOT NULL, "active" INTEGER NOT NULL, "position" INTEGER NOT NULL)',
+    'CREATE UNIQUE INDEX "user_name" ON "user" ("name")',
+    'CREATE TABLE "customer" ("id" INTEGER NOT NULL PRIMARY KEY, "name" VARCHAR(255) NOT NULL, "email" VARCHAR(255) NOT NULL, "phone" VARCHAR(255) NOT NULL, "address" TEXT NOT NULL, "postcode" VARCHAR(255) NOT NULL, "city" VARCHAR(255) NOT NULL, "vat_number" VARCHAR(255) NOT NULL, "notes" TEXT NOT NULL, "created_at" VARCHAR(255) NOT NULL)',
+    'CREATE TABLE "setting" ("key" VARCHAR(255) NOT NULL PRIMARY KEY, "value" TEXT NOT NULL)',
+    'CREATE TABLE "ticket" ("id" INTEGER NOT NULL PRIMARY KEY, "number" INTEGER NOT NULL, "kind" VARCHAR(255) NOT NULL, "status" VARCHAR(255) NOT NULL, "channel" VARCHAR(255) NOT NULL, "created_at" VARCHAR(255) NOT NULL, "user_id" INTEGER NOT NULL, "user_name" VARCHAR(255) NOT NULL, "customer_id" INTEGER, "refund_of_id" INTEGER, "subtotal" INTEGER NOT NULL, "discount_kind" VARCHAR(255), "discount_value" INTEGER, "discount_amount" INTEGER NOT NULL, "total" INTEGER NOT NULL, "paid" INTEGER NOT NULL, "change" INTEGER NOT NULL, FOREIGN KEY ("user_id") REFERENCES "user" ("id"), FOREIGN KEY ("customer_id") REFERENCES "customer" ("id"), FOREIGN KEY ("refund_of_id") REFERENCES "ticket" ("id"))',
+    'CREATE UNIQUE INDEX "ticket_number" ON "ticket" ("number")',
+    'CREATE INDEX "ticket_created_at" ON "ticket" ("created_at")',
+    'CREATE INDEX "ticket_user_id" ON "ticket" ("user_id")',
+    'CREATE INDEX "ticket_customer_id" ON "ticket" ("customer_id")',
+    'CREATE INDEX "ticket_refund_of_id" ON "ticket" ("refund_of_id")',
+    'CREATE TABLE "ticket_line" ("id" INTEGER NOT NULL PRIMARY KEY, "ticket_id" INTEGER NOT NULL, "position" INTEGER NOT NULL, "article_id" INTEGER, "reference" VARCHAR(255) NOT NULL, "barcode" VARCHAR(255) NOT NULL, "name" VARCHAR(255) NOT NULL, "department" VARCHAR(255) NOT NULL, "qty" INTEGER NOT NULL, "unit_price" INTEGER NOT NULL, "list_price" INTEGER NOT NULL, "vat_bp" INTEGER NOT NULL, "discount_kind" VARCHAR(255), "discount_value" INTEGER, "discount_amount" INTEGER NOT NULL, "ticket_discount" INTEGER NOT NULL, "total" INTEGER NOT NULL, "refund_of_line_id" INTEGER, FOREIGN KEY ("ticket_id") REFERENCES "ticket" ("id"), FOREIGN KEY ("article_id") REFERENCES "article" ("id"), FOREIGN KEY ("refund_of_line_id") REFERENCES "ticket_line" ("id"))',
+    'CREATE INDEX "ticket_line_ticket_id" ON "ticket_line" ("ticket_id")',
+    'CREATE INDEX "ticket_line_article_id" ON "ticket_line" ("article_id")',
+    'CREATE INDEX "ticket_line_refund_of_line_id" ON "ticket_line" ("refund_of_line_id")',
+    'CREATE TABLE "ticket_vat" ("id" INTEGER NOT NULL PRIMARY KEY, "ticket_id" INTEGER NOT NULL, "vat_bp" INTEGER NOT NULL, "total" INTEGER NOT NULL, "excl" INTEGER NOT NULL, "vat" INTEGER NOT NULL, FOREIGN KEY ("ticket_id") REFERENCES "ticket" ("id"))',
+    'CREATE INDEX "ticket_vat_ticket_id" ON "ticket_vat" ("ticket_id")',
+    'CREATE TABLE "ticket_payment" ("id" INTEGER NOT NULL PRIMARY KEY, "ticket_id" INTEGER NOT NULL, "method_id" INTEGER NOT NULL, "method_code" VARCHAR(255) NOT NULL, "method_name" VARCHAR(255) NOT NULL, "amount" INTEGER NOT NULL, FOREIGN KEY ("ticket_id") REFERENCES "ticket" ("id"), FOREIGN KEY ("method_id") REFERENCES "payment_method" ("id"))',
+    'CREATE INDEX "ticket_payment_ticket_id" ON "ticket_payment" ("ticket_id")',
+    'CREATE INDEX "ticket_payment_method_id" ON "ticket_payment" ("method_id")',
+    'CREATE TABLE "saved_basket" ("id" INTEGER NOT NULL PRIMARY KEY, "kind" VARCHAR(255) NOT NULL, "user_id" INTEGER, "label" VARCHAR(255) NOT NULL, "data" TEXT NOT NULL, "created_at" VARCHAR(255) NOT NULL, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE SET NULL)',
+    'CREATE INDEX "saved_basket_user_id" ON "saved_basket" ("user_id")',
+    'CREATE TABLE "event" ("id" INTEGER NOT NULL PRIMARY KEY, "at" VARCHAR(255) NOT NULL, "kind" VARCHAR(255) NOT NULL, "user_name" VARCHAR(255) NOT NULL, "data" TEXT NOT NULL)',
+]
+
+V1_EXTRA = [
+    # paging of article buttons per department and the favourites tab
+    'CREATE INDEX "article_page" ON "article" ("department_id", "active", "name")',
+    'CREATE INDEX "article_favourite" ON "article" ("favourite", "active", "name")',
+    'CREATE INDEX "saved_basket_kind" ON "saved_basket" ("kind", "user_id")',
+] + [
+    # a paid ticket is never edited: a correction is a refund ticket
+    f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+    f"BEGIN SELECT RAISE(ABORT, '{table} rows are immutable once committed'); END"
+    for table in ("ticket", "ticket_line", "ticket_vat", "ticket_payment")
+    for op in ("UPDATE", "DELETE")
+] + [
+    # French defaults; managers edit them on the config pages
+    "INSERT INTO vat_rate (rate_bp, label, active, position) VALUES "
+    "(2000, 'Taux normal', 1, 1), (1000, 'Taux intermédiaire', 1, 2), "
+    "(550, 'Taux réduit', 1, 3), (210, 'Taux particulier', 1, 4), (0, 'Exonéré', 1, 5)",
+    "INSERT INTO payment_method (code, name, gives_change, active, position) VALUES "
+    "('cash', 'Espèces', 1, 1, 1), ('card', 'Carte bancaire', 0, 1, 2), "
+    "('cheque', 'Chèque', 0, 1, 3), ('voucher', 'Avoir / bon d''achat', 0, 1, 4)",
+]
+
+V2_SEARCH = [
+    # word-prefix, accent-insensitive search over name and reference
+    "CREATE VIRTUAL TABLE article_search USING fts5(name, reference, content='article', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')",
+    "INSERT INTO article_search(article_search) VALUES ('rebuild')",
+    "CREATE TRIGGER article_search_ai AFTER INSERT ON article BEGIN "
+    "INSERT INTO article_search(rowid, name, reference) VALUES (new.id, new.name, new.reference); END",
+    "CREATE TRIGGER article_search_ad AFTER DELETE ON article BEGIN "
+    "INSERT INTO article_search(article_search, rowid, name, reference) "
+    "VALUES ('delete', old.id, old.name, old.reference); END",
+    "CREATE TRIGGER article_search_au AFTER UPDATE OF name, reference ON article BEGIN "
+    "INSERT INTO article_search(article_search, rowid, name, reference) "
+    "VALUES ('delete', old.id, old.name, old.reference); "
+    "INSERT INTO article_search(rowid, name, reference) VALUES (new.id, new.name, new.reference); END",
+]
+
+Migration = tuple[int, str, list[str]]
+
+MIGRATIONS: list[Migration] = [
+    (1, "core schema and French defaults", V1_CORE + V1_EXTRA),
+    (2, "article search index", V2_SEARCH),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(db: Database) -> int:
+    db.execute_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    row = db.execute_sql("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def migrate(db: Database, target: int | None = None,
+            progress: Callable[[int, str], None] | None = None) -> list[int]:
+    """Apply the pending migrations up to ``target`` (default: all).  Returns those applied."""
+    target = LATEST if target is None else target
+    applied = []
+    version = current_version(db)
+    if version > LATEST:
+        raise RuntimeError(
+            f"this database has schema version {version}, newer than this program ({LATEST}): "
+            "upgrade pos before opening it"
+        )
+    for number, name, statements in MIGRATIONS:
+        if number <= version or number > target:
+            continue
+        if progress:
+            progress(number, name)
+        with db.atomic("IMMEDIATE"):
+            for sql in statements:
+                db.execute_sql(sql)
+            db.execute_sql(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (number, name, _dt.datetime.now().astimezone().isoformat(timespec="seconds")),
+            )
+        applied.append(number)
+    return applied

@@ -1,0 +1,207 @@
+"""peewee models.  The schema itself is created by the frozen DDL in
+``migrations.py``; these classes must stay in step with the latest migration
+(``tests/test_data.py`` checks it)."""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+class ImmutableError(Exception):
+    """Raised when code tries to change a committed ticket."""
+
+
+class Base(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class VatRate(Base):
+    id = AutoField()
+    rate_bp = IntegerField(unique=True)  # 5.5 % == 550
+    label = CharField(default="")
+    active = BooleanField(default=True)
+    position = IntegerField(default=0)
+
+
+class Department(Base):
+    id = AutoField()
+    name = CharField(unique=True)
+    colour = CharField(default="#546E7A")
+    position = IntegerField(default=0)
+    vat = ForeignKeyField(VatRate, null=True, backref="departments")
+    active = BooleanField(default=True)
+
+
+class Article(Base):
+    id = AutoField()
+    reference = CharField(unique=True)
+    name = CharField()
+    department = ForeignKeyField(Department, null=True, backref="articles", on_delete="SET NULL")
+    price = IntegerField(default=0)  # cents, VAT included
+    vat = ForeignKeyField(VatRate, backref="articles")
+    cost = IntegerField(null=True)  # cents, excl. VAT
+    stock = IntegerField(default=0)  # thousandths
+    active = BooleanField(default=True)
+    by_weight = BooleanField(default=False)
+    free_price = BooleanField(default=False)
+    favourite = BooleanField(default=False)
+    custom = TextField(default="{}")  # JSON object, keys from CustomField
+    updated_at = CharField(default="")
+
+
+class Barcode(Base):
+    id = AutoField()
+    code = CharField(unique=True)
+    article = ForeignKeyField(Article, backref="barcodes", on_delete="CASCADE")
+
+
+class CustomField(Base):
+    id = AutoField()
+    key = CharField(unique=True)
+    label = CharField()
+    kind = CharField(default="text")  # text | number | bool
+    position = IntegerField(default=0)
+
+
+class PaymentMethod(Base):
+    id = AutoField()
+    code = CharField(unique=True)
+    name = CharField()
+    gives_change = BooleanField(default=False)
+    active = BooleanField(default=True)
+    position = IntegerField(default=0)
+
+
+class User(Base):
+    id = AutoField()
+    name = CharField(unique=True)
+    pin_hash = CharField()
+    role = CharField(default="cashier")  # cashier | manager
+    active = BooleanField(default=True)
+    position = IntegerField(default=0)
+
+
+class Customer(Base):
+    id = AutoField()
+    name = CharField()
+    email = CharField(default="")
+    phone = CharField(default="")
+    address = TextField(default="")
+    postcode = CharField(default="")
+    city = CharField(default="")
+    vat_number = CharField(default="")
+    notes = TextField(default="")
+    created_at = CharField(default="")
+
+
+class Setting(Base):
+    key = CharField(primary_key=True)
+    value = TextField()
+
+
+class Ticket(Base):
+    id = AutoField()
+    number = IntegerField(unique=True)
+    kind = CharField(default="sale")  # sale | refund
+    status = CharField(default="paid")
+    channel = CharField(default="pos")
+    created_at = CharField(index=True)  # local ISO 8601 with UTC offset
+    user = ForeignKeyField(User, backref="tickets")
+    user_name = CharField()
+    customer = ForeignKeyField(Customer, null=True, backref="tickets")
+    refund_of = ForeignKeyField("self", null=True, backref="refunds")
+    subtotal = IntegerField()
+    discount_kind = CharField(null=True)
+    discount_value = IntegerField(null=True)
+    discount_amount = IntegerField(default=0)
+    total = IntegerField()
+    paid = IntegerField()
+    change = IntegerField(default=0)
+
+    def save(self, *args, **kwargs):  # noqa: D401 - peewee signature
+        if self.id is not None and not kwargs.get("force_insert"):
+            raise ImmutableError(f"ticket {self.number} is committed and cannot be changed")
+        return super().save(*args, **kwargs)
+
+    def delete_instance(self, *args, **kwargs):
+        raise ImmutableError(f"ticket {self.number} is committed and cannot be deleted")
+
+
+class TicketLine(Base):
+    id = AutoField()
+    ticket = ForeignKeyField(Ticket, backref="lines")
+    position = IntegerField()
+    article = ForeignKeyField(Article, null=True, backref="ticket_lines")
+    reference = CharField(default="")
+    barcode = CharField(default="")
+    name = CharField()
+    department = CharField(default="")
+    qty = IntegerField()  # thousandths
+    unit_price = IntegerField()  # cents incl. VAT, after any override
+    list_price = IntegerField()  # catalogue price at the time of sale
+    vat_bp = IntegerField()
+    discount_kind = CharField(null=True)
+    discount_value = IntegerField(null=True)
+    discount_amount = IntegerField(default=0)
+    ticket_discount = IntegerField(default=0)
+    total = IntegerField()
+    refund_of_line = ForeignKeyField("self", null=True, backref="refunded_by")
+
+
+class TicketVat(Base):
+    id = AutoField()
+    ticket = ForeignKeyField(Ticket, backref="vat_lines")
+    vat_bp = IntegerField()
+    total = IntegerField()
+    excl = IntegerField()
+    vat = IntegerField()
+
+
+class TicketPayment(Base):
+    id = AutoField()
+    ticket = ForeignKeyField(Ticket, backref="payments")
+    method = ForeignKeyField(PaymentMethod, backref="payments")
+    method_code = CharField()
+    method_name = CharField()
+    amount = IntegerField()
+
+
+class SavedBasket(Base):
+    """The basket in progress (kind='current') and parked ones (kind='parked')."""
+
+    id = AutoField()
+    kind = CharField(default="parked")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    label = CharField(default="")
+    data = TextField()
+    created_at = CharField()
+
+
+class Event(Base):
+    """Technical log: logins, cancelled baskets, settings changes...
+    (the closures issue chains these into the fiscal journal)."""
+
+    id = AutoField()
+    at = CharField()
+    kind = CharField()
+    user_name = CharField(default="")
+    data = TextField(default="{}")
+
+
+ALL_MODELS = [
+    VatRate, Department, Article, Barcode, CustomField, PaymentMethod, User, Customer,
+    Setting, Ticket, TicketLine, TicketVat, TicketPayment, SavedBasket, Event,
+]

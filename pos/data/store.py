@@ -1,0 +1,549 @@
+"""Every query of the application.  The rest of the code calls these functions and
+gets plain dataclasses back: no SQL, no peewee query, outside ``pos/data``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import JOIN, fn
+
+from .models import (
+    Article,
+    Barcode,
+    Customer,
+    CustomField,
+    Department,
+    Event,
+    PaymentMethod,
+    SavedBasket,
+    Setting,
+    Ticket,
+    TicketLine,
+    TicketPayment,
+    TicketVat,
+    User,
+    VatRate,
+    database,
+)
+
+
+def now_iso() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------- value objects
+@dataclass(frozen=True)
+class ArticleInfo:
+    id: int
+    reference: str
+    name: str
+    price: int
+    vat_bp: int
+    department_id: int | None = None
+    department: str = ""
+    colour: str = ""
+    by_weight: bool = False
+    free_price: bool = False
+    active: bool = True
+    stock: int = 0
+    barcode: str = ""
+
+
+@dataclass(frozen=True)
+class DepartmentInfo:
+    id: int
+    name: str
+    colour: str
+    position: int
+    vat_bp: int | None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    id: int
+    code: str
+    name: str
+    gives_change: bool
+    active: bool
+    position: int
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    name: str
+    role: str
+    active: bool = True
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == "manager"
+
+
+@dataclass(frozen=True)
+class VatInfo:
+    id: int
+    rate_bp: int
+    label: str
+    active: bool
+
+
+@dataclass
+class TicketRecord:
+    id: int
+    number: int
+    kind: str
+    status: str
+    channel: str
+    created_at: str
+    user_name: str
+    customer_id: int | None
+    refund_of: int | None  # ticket number
+    subtotal: int
+    discount_kind: str | None
+    discount_value: int | None
+    discount_amount: int
+    total: int
+    paid: int
+    change: int
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    vat: list[dict[str, Any]] = field(default_factory=list)
+    payments: list[dict[str, Any]] = field(default_factory=list)
+
+
+_ARTICLE_FIELDS = (
+    Article.id, Article.reference, Article.name, Article.price, VatRate.rate_bp,
+    Article.department, Department.name, Department.colour, Article.by_weight,
+    Article.free_price, Article.active, Article.stock,
+)
+
+
+def _article_query():
+    return (Article.select(*_ARTICLE_FIELDS)
+            .join(VatRate, on=(Article.vat == VatRate.id))
+            .switch(Article)
+            .join(Department, JOIN.LEFT_OUTER, on=(Article.department == Department.id)))
+
+
+def _article_info(row: tuple, barcode: str = "") -> ArticleInfo:
+    (aid, ref, name, price, vat_bp, dep_id, dep_name, colour, by_weight, free_price, active, stock) = row
+    return ArticleInfo(aid, ref, name, price, vat_bp, dep_id, dep_name or "", colour or "",
+                       bool(by_weight), bool(free_price), bool(active), stock, barcode)
+
+
+# ---------------------------------------------------------------- catalogue reads
+def find_article_by_code(code: str) -> ArticleInfo | None:
+    """A barcode first, then a reference."""
+    row = (_article_query().join(Barcode, on=(Barcode.article == Article.id), src=Article)
+           .where(Barcode.code == code).tuples().first())
+    if row:
+        return _article_info(row, code)
+    row = _article_query().where(Article.reference == code).tuples().first()
+    return _article_info(row) if row else None
+
+
+def get_article(article_id: int) -> ArticleInfo | None:
+    row = _article_query().where(Article.id == article_id).tuples().first()
+    return _article_info(row) if row else None
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def search_articles(text: str, limit: int = 50, include_inactive: bool = False) -> list[ArticleInfo]:
+    """Word-prefix search on name and reference ("pain camp" finds "Pain de campagne")."""
+    words = _WORD.findall(text)
+    if not words:
+        return []
+    match = " ".join(f'"{w}"*' for w in words)
+    ids = [r[0] for r in database.execute_sql(
+        "SELECT rowid FROM article_search WHERE article_search MATCH ? LIMIT ?", (match, limit * 4)
+    )]
+    if not ids:
+        return []
+    query = _article_query().where(Article.id.in_(ids))
+    if not include_inactive:
+        query = query.where(Article.active == True)  # noqa: E712 - peewee expression
+    rows = [_article_info(r) for r in query.tuples()]
+    rows.sort(key=lambda a: (a.name.casefold(), a.reference))
+    return rows[:limit]
+
+
+FAVOURITES = -1
+
+
+def page_articles(department_id: int, page: int, size: int) -> tuple[list[ArticleInfo], bool]:
+    """One page of active articles of a department (or ``FAVOURITES``), and whether more follow."""
+    query = _article_query().where(Article.active == True)  # noqa: E712
+    if department_id == FAVOURITES:
+        query = query.where(Article.favourite == True)  # noqa: E712
+    else:
+        query = query.where(Article.department == department_id)
+    rows = list(query.order_by(Article.name, Article.id).limit(size + 1).offset(page * size).tuples())
+    return [_article_info(r) for r in rows[:size]], len(rows) > size
+
+
+def count_articles() -> int:
+    return Article.select().count()
+
+
+def has_favourites() -> bool:
+    return Article.select().where(Article.favourite == True, Article.active == True).exists()  # noqa: E712
+
+
+def departments(include_inactive: bool = False) -> list[DepartmentInfo]:
+    query = (Department.select(Department, VatRate.rate_bp)
+             .join(VatRate, JOIN.LEFT_OUTER, on=(Department.vat == VatRate.id))
+             .order_by(Department.position, Department.name))
+    if not include_inactive:
+        query = query.where(Department.active == True)  # noqa: E712
+    return [DepartmentInfo(d.id, d.name, d.colour, d.position,
+                           d.vat.rate_bp if d.vat_id else None, d.active) for d in query]
+
+
+def vat_rates(include_inactive: bool = False) -> list[VatInfo]:
+    query = VatRate.select().order_by(VatRate.position, VatRate.rate_bp.desc())
+    if not include_inactive:
+        query = query.where(VatRate.active == True)  # noqa: E712
+    return [VatInfo(v.id, v.rate_bp, v.label, v.active) for v in query]
+
+
+def payment_methods(include_inactive: bool = False) -> list[MethodInfo]:
+    query = PaymentMethod.select().order_by(PaymentMethod.position, PaymentMethod.id)
+    if not include_inactive:
+        query = query.where(PaymentMethod.active == True)  # noqa: E712
+    return [MethodInfo(m.id, m.code, m.name, m.gives_change, m.active, m.position) for m in query]
+
+
+def users(include_inactive: bool = False) -> list[UserInfo]:
+    query = User.select().order_by(User.position, User.name)
+    if not include_inactive:
+        query = query.where(User.active == True)  # noqa: E712
+    return [UserInfo(u.id, u.name, u.role, u.active) for u in query]
+
+
+def user_pin_hash(user_id: int) -> str | None:
+    row = User.select(User.pin_hash).where(User.id == user_id, User.active == True).first()  # noqa: E712
+    return row.pin_hash if row else None
+
+
+def find_user(name: str) -> UserInfo | None:
+    u = User.get_or_none(fn.lower(User.name) == name.lower())
+    return UserInfo(u.id, u.name, u.role, u.active) if u else None
+
+
+def is_empty_shop() -> bool:
+    return not User.select().exists()
+
+
+# ---------------------------------------------------------------- catalogue writes
+def create_vat_rate(rate_bp: int, label: str = "") -> VatInfo:
+    v = VatRate.create(rate_bp=rate_bp, label=label, position=VatRate.select().count() + 1)
+    return VatInfo(v.id, v.rate_bp, v.label, v.active)
+
+
+def update_vat_rate(vat_id: int, **values: Any) -> None:
+    VatRate.update(**values).where(VatRate.id == vat_id).execute()
+
+
+def vat_id_for(rate_bp: int) -> int | None:
+    v = VatRate.get_or_none(VatRate.rate_bp == rate_bp)
+    return v.id if v else None
+
+
+def create_department(name: str, colour: str = "#546E7A", position: int | None = None,
+                      vat_bp: int | None = None) -> DepartmentInfo:
+    if position is None:
+        position = Department.select().count() + 1
+    d = Department.create(name=name, colour=colour, position=position,
+                          vat=vat_id_for(vat_bp) if vat_bp is not None else None)
+    return DepartmentInfo(d.id, d.name, d.colour, d.position, vat_bp)
+
+
+def create_article(reference: str, name: str, price: int, vat_bp: int, *,
+                   department_id: int | None = None, barcodes: Iterable[str] = (),
+                   cost: int | None = None, stock: int = 0, by_weight: bool = False,
+                   free_price: bool = False, favourite: bool = False, active: bool = True,
+                   custom: dict[str, Any] | None = None) -> int:
+    vat_id = vat_id_for(vat_bp)
+    if vat_id is None:
+        raise ValueError(f"unknown VAT rate {vat_bp / 100:g} %")
+    with database.atomic():
+        a = Article.create(reference=reference, name=name, price=price, vat=vat_id,
+                           department=department_id, cost=cost, stock=stock, by_weight=by_weight,
+                           free_price=free_price, favourite=favourite, active=active,
+                           custom=json.dumps(custom or {}, ensure_ascii=False), updated_at=now_iso())
+        for code in barcodes:
+            Barcode.create(code=code, article=a.id)
+    return a.id
+
+
+def bulk_insert_articles(rows: list[dict[str, Any]], barcodes_for: Callable[[int], str] | None = None,
+                         batch: int = 2000) -> None:
+    """Fast insert for the demo generator and the benchmarks (rows carry ``vat`` ids).
+
+    ``barcodes_for(i)`` gives the barcode of the synthetic article ``A{i:07d}``.
+    """
+    with database.atomic():
+        for k in range(0, len(rows), batch):
+            part = rows[k:k + batch]
+            Article.insert_many(part).execute()
+            if barcodes_for is None:
+                continue
+            refs = (Article.select(Article.id, Article.reference)
+                    .where(Article.reference.between(part[0]["reference"], part[-1]["reference"])).tuples())
+            Barcode.insert_many([(barcodes_for(int(ref[1:])), aid) for aid, ref in refs],
+                                fields=[Barcode.code, Barcode.article]).execute()
+
+
+def count_synthetic() -> int:
+    """Number of the last synthetic article (``A0000042`` → 42), 0 if none."""
+    ref = (Article.select(fn.MAX(Article.reference))
+           .where(Article.reference.between("A0000000", "A9999999")).scalar())
+    return int(ref[1:]) if ref and re.fullmatch(r"A\d{7}", ref) else 0
+
+
+def custom_fields() -> list[dict[str, Any]]:
+    return list(CustomField.select().order_by(CustomField.position).dicts())
+
+
+def add_custom_field(key: str, label: str, kind: str = "text") -> None:
+    if kind not in ("text", "number", "bool"):
+        raise ValueError("a custom field is text, number or bool")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", key):
+        raise ValueError("a custom field key is lower-case letters, digits and _")
+    CustomField.create(key=key, label=label, kind=kind, position=CustomField.select().count() + 1)
+
+
+def article_custom(article_id: int) -> dict[str, Any]:
+    a = Article.get_by_id(article_id)
+    return json.loads(a.custom or "{}")
+
+
+def set_article_custom(article_id: int, values: dict[str, Any]) -> None:
+    known = {f["key"] for f in custom_fields()}
+    unknown = set(values) - known
+    if unknown:
+        raise ValueError(f"unknown custom field(s): {', '.join(sorted(unknown))}")
+    current = article_custom(article_id)
+    current.update(values)
+    Article.update(custom=json.dumps(current, ensure_ascii=False), updated_at=now_iso()).where(
+        Article.id == article_id).execute()
+
+
+# ---------------------------------------------------------------- users, methods, customers
+def create_user(name: str, pin_hash: str, role: str = "cashier") -> UserInfo:
+    if role not in ("cashier", "manager"):
+        raise ValueError("a role is cashier or manager")
+    u = User.create(name=name, pin_hash=pin_hash, role=role, position=User.select().count() + 1)
+    return UserInfo(u.id, u.name, u.role)
+
+
+def update_user(user_id: int, **values: Any) -> None:
+    User.update(**values).where(User.id == user_id).execute()
+
+
+def count_active_managers() -> int:
+    return User.select().where(User.role == "manager", User.active == True).count()  # noqa: E712
+
+
+def create_payment_method(code: str, name: str, gives_change: bool = False) -> MethodInfo:
+    m = PaymentMethod.create(code=code, name=name, gives_change=gives_change,
+                             position=PaymentMethod.select().count() + 1)
+    return MethodInfo(m.id, m.code, m.name, m.gives_change, m.active, m.position)
+
+
+def update_payment_method(method_id: int, **values: Any) -> None:
+    PaymentMethod.update(**values).where(PaymentMethod.id == method_id).execute()
+
+
+def create_customer(name: str, **values: Any) -> int:
+    return Customer.create(name=name, created_at=now_iso(), **values).id
+
+
+def get_customer(customer_id: int) -> dict[str, Any] | None:
+    return Customer.select().where(Customer.id == customer_id).dicts().first()
+
+
+# ---------------------------------------------------------------- settings and events
+def get_setting(key: str, default: str | None = None) -> str | None:
+    row = Setting.get_or_none(Setting.key == key)
+    return row.value if row else default
+
+
+def all_settings() -> dict[str, str]:
+    return {s.key: s.value for s in Setting.select()}
+
+
+def set_setting(key: str, value: str) -> None:
+    Setting.insert(key=key, value=value).on_conflict_replace().execute()
+
+
+def log_event(kind: str, user_name: str = "", **data: Any) -> None:
+    Event.create(at=now_iso(), kind=kind, user_name=user_name,
+                 data=json.dumps(data, ensure_ascii=False, sort_keys=True))
+
+
+def events(kind: str | None = None) -> list[dict[str, Any]]:
+    query = Event.select().order_by(Event.id)
+    if kind:
+        query = query.where(Event.kind == kind)
+    return [dict(e, data=json.loads(e["data"])) for e in query.dicts()]
+
+
+def atomic():
+    return database.atomic("IMMEDIATE")
+
+
+# ---------------------------------------------------------------- baskets
+def save_current_basket(user_id: int | None, data: dict[str, Any] | None) -> None:
+    """Keep the basket in progress so it survives a restart (``None`` clears it)."""
+    with database.atomic():
+        SavedBasket.delete().where(SavedBasket.kind == "current", SavedBasket.user == user_id).execute()
+        if data is not None:
+            SavedBasket.create(kind="current", user=user_id, data=json.dumps(data), created_at=now_iso())
+
+
+def load_current_basket(user_id: int | None) -> dict[str, Any] | None:
+    row = SavedBasket.get_or_none(SavedBasket.kind == "current", SavedBasket.user == user_id)
+    return json.loads(row.data) if row else None
+
+
+def park_basket(user_id: int | None, label: str, data: dict[str, Any]) -> int:
+    return SavedBasket.create(kind="parked", user=user_id, label=label, data=json.dumps(data),
+                              created_at=now_iso()).id
+
+
+def parked_baskets() -> list[dict[str, Any]]:
+    rows = (SavedBasket.select(SavedBasket, User.name.alias("user_name"))
+            .join(User, JOIN.LEFT_OUTER, on=(SavedBasket.user == User.id))
+            .where(SavedBasket.kind == "parked").order_by(SavedBasket.id).dicts())
+    out = []
+    for r in rows:
+        data = json.loads(r["data"])
+        out.append({"id": r["id"], "label": r["label"], "created_at": r["created_at"],
+                    "user_name": r["user_name"] or "", "data": data})
+    return out
+
+
+def take_parked_basket(basket_id: int) -> dict[str, Any] | None:
+    with database.atomic():
+        row = SavedBasket.get_or_none(SavedBasket.id == basket_id, SavedBasket.kind == "parked")
+        if row is None:
+            return None
+        row.delete_instance()
+        return json.loads(row.data)
+
+
+# ---------------------------------------------------------------- tickets
+def _method_ids() -> dict[str, int]:
+    return {m.code: m.id for m in PaymentMethod.select(PaymentMethod.id, PaymentMethod.code)}
+
+
+def record_ticket(*, kind: str, user: UserInfo, created_at: str, customer_id: int | None,
+                  refund_of: int | None, subtotal: int, discount_kind: str | None,
+                  discount_value: int | None, discount_amount: int, total: int, paid: int,
+                  change: int, lines: list[dict[str, Any]], vat: list[dict[str, Any]],
+                  payments: list[dict[str, Any]], clear_basket_of: int | None = None) -> int:
+    """Commit one ticket, atomically and durably.  Returns its gap-free number.
+
+    The number is taken inside the write transaction (BEGIN IMMEDIATE), so two
+    tills or processes on one database can never get the same or skip one.
+    """
+    methods = _method_ids()
+    with database.atomic("IMMEDIATE"):
+        number = (Ticket.select(fn.MAX(Ticket.number)).scalar() or 0) + 1
+        refund_of_id = None
+        if refund_of is not None:
+            refund_of_id = Ticket.select(Ticket.id).where(Ticket.number == refund_of).scalar()
+            if refund_of_id is None:
+                raise ValueError(f"ticket {refund_of} does not exist")
+        ticket = Ticket.create(
+            number=number, kind=kind, status="paid", created_at=created_at, user=user.id,
+            user_name=user.name, customer=customer_id, refund_of=refund_of_id, subtotal=subtotal,
+            discount_kind=discount_kind, discount_value=discount_value,
+            discount_amount=discount_amount, total=total, paid=paid, change=change)
+        TicketLine.insert_many([dict(line, ticket=ticket.id) for line in lines]).execute()
+        TicketVat.insert_many([dict(v, ticket=ticket.id) for v in vat]).execute()
+        if payments:
+            for p in payments:
+                if p["method_code"] not in methods:
+                    raise ValueError(f"unknown payment method {p['method_code']!r}")
+            TicketPayment.insert_many([
+                dict(p, ticket=ticket.id, method=methods[p["method_code"]]) for p in payments
+            ]).execute()
+        for line in lines:
+            if line.get("article"):
+                Article.update(stock=Article.stock - line["qty"]).where(
+                    Article.id == line["article"]).execute()
+        if clear_basket_of is not None:
+            SavedBasket.delete().where(SavedBasket.kind == "current",
+                                       SavedBasket.user == clear_basket_of).execute()
+    return number
+
+
+def _ticket_record(t: dict[str, Any]) -> TicketRecord:
+    refund_number = None
+    if t["refund_of"]:
+        refund_number = Ticket.select(Ticket.number).where(Ticket.id == t["refund_of"]).scalar()
+    return TicketRecord(
+        id=t["id"], number=t["number"], kind=t["kind"], status=t["status"], channel=t["channel"],
+        created_at=t["created_at"], user_name=t["user_name"], customer_id=t["customer"],
+        refund_of=refund_number, subtotal=t["subtotal"], discount_kind=t["discount_kind"],
+        discount_value=t["discount_value"], discount_amount=t["discount_amount"], total=t["total"],
+        paid=t["paid"], change=t["change"])
+
+
+def get_ticket(number: int) -> TicketRecord | None:
+    t = Ticket.select().where(Ticket.number == number).dicts().first()
+    if t is None:
+        return None
+    rec = _ticket_record(t)
+    rec.lines = list(TicketLine.select().where(TicketLine.ticket == t["id"])
+                     .order_by(TicketLine.position).dicts())
+    rec.vat = list(TicketVat.select().where(TicketVat.ticket == t["id"])
+                   .order_by(TicketVat.vat_bp.desc()).dicts())
+    rec.payments = list(TicketPayment.select().where(TicketPayment.ticket == t["id"])
+                        .order_by(TicketPayment.id).dicts())
+    return rec
+
+
+def list_tickets(date: str | None = None, number: int | None = None, limit: int = 200,
+                 before_number: int | None = None) -> list[TicketRecord]:
+    """Newest first.  ``date`` is a local YYYY-MM-DD."""
+    query = Ticket.select().order_by(Ticket.number.desc()).limit(limit)
+    if date:
+        query = query.where(Ticket.created_at.startswith(date))
+    if number is not None:
+        query = query.where(Ticket.number == number)
+    if before_number is not None:
+        query = query.where(Ticket.number < before_number)
+    return [_ticket_record(t) for t in query.dicts()]
+
+
+def refunded_qty(line_ids: list[int]) -> dict[int, int]:
+    """Quantity already refunded per original line (positive thousandths)."""
+    if not line_ids:
+        return {}
+    rows = (TicketLine.select(TicketLine.refund_of_line, fn.SUM(TicketLine.qty))
+            .where(TicketLine.refund_of_line.in_(line_ids)).group_by(TicketLine.refund_of_line).tuples())
+    return {lid: -q for lid, q in rows}
+
+
+def last_ticket_number() -> int:
+    return Ticket.select(fn.MAX(Ticket.number)).scalar() or 0
+
+
+def iter_ticket_numbers() -> Iterator[int]:
+    for (n,) in Ticket.select(Ticket.number).order_by(Ticket.number).tuples():
+        yield n
+
+
+def article_stock(article_id: int) -> int:
+    return Article.select(Article.stock).where(Article.id == article_id).scalar()

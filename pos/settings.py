@@ -1,0 +1,139 @@
+"""Known settings, their defaults and their validation.
+
+The config pages and ``pos config set`` both go through ``set_value``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .data import store
+from .i18n import N_, _
+
+
+class SettingError(ValueError):
+    pass
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def check_siret(value: str) -> str:
+    value = re.sub(r"\s", "", value)
+    if not value:
+        return value
+    if not re.fullmatch(r"\d{14}", value):
+        raise SettingError(_("a SIRET has 14 digits"))
+    # La Poste's establishments use a different rule (sum of digits divisible by 5)
+    if value.startswith("356000000"):
+        if sum(int(c) for c in value) % 5:
+            raise SettingError(_("this SIRET is not valid (check digit)"))
+    elif not luhn_ok(value):
+        raise SettingError(_("this SIRET is not valid (check digit)"))
+    return value
+
+
+def check_vat_number(value: str) -> str:
+    value = re.sub(r"\s", "", value).upper()
+    if not value:
+        return value
+    m = re.fullmatch(r"FR([0-9A-Z]{2})(\d{9})", value)
+    if not m:
+        raise SettingError(_("a French VAT number is FR, a 2-character key and the 9-digit SIREN"))
+    key, siren = m.groups()
+    if key.isdigit() and int(key) != (12 + 3 * (int(siren) % 97)) % 97:
+        raise SettingError(_("this VAT number does not match its SIREN (key)"))
+    return value
+
+
+def check_text(limit: int, required: bool = False) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        value = value.strip()
+        if required and not value:
+            raise SettingError(_("this field is required"))
+        if len(value) > limit:
+            raise SettingError(_("at most {n} characters").format(n=limit))
+        return value
+    return check
+
+
+def check_choice(*choices: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        value = value.strip()
+        if value not in choices:
+            raise SettingError(_("expected one of: {choices}").format(choices=", ".join(choices)))
+        return value
+    return check
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    label: str
+    default: str
+    check: Callable[[str], str]
+    multiline: bool = False
+
+
+SPECS: list[Spec] = [
+    Spec("shop.name", N_("Shop name"), "", check_text(64, required=True)),
+    Spec("shop.address", N_("Address"), "", check_text(300), multiline=True),
+    Spec("shop.phone", N_("Phone"), "", check_text(30)),
+    Spec("shop.siret", N_("SIRET"), "", check_siret),
+    Spec("shop.vat_number", N_("VAT number"), "", check_vat_number),
+    Spec("receipt.header", N_("Receipt header"), "", check_text(500), multiline=True),
+    Spec("receipt.footer", N_("Receipt footer"), N_("Thank you for your visit!"), check_text(500),
+         multiline=True),
+    Spec("till.name", N_("Till name"), "Caisse 1", check_text(30, required=True)),
+    Spec("ui.language", N_("Language"), "auto", check_choice("auto", "fr", "en")),
+]
+BY_KEY = {s.key: s for s in SPECS}
+
+
+def get(key: str) -> str:
+    spec = BY_KEY.get(key)
+    if spec is None:
+        raise SettingError(_("unknown setting {key}").format(key=key))
+    value = store.get_setting(key)
+    return spec.default if value is None else value
+
+
+def all_values() -> dict[str, str]:
+    stored = store.all_settings()
+    return {s.key: stored.get(s.key, s.default) for s in SPECS}
+
+
+def validate(key: str, value: str) -> str:
+    spec = BY_KEY.get(key)
+    if spec is None:
+        raise SettingError(_("unknown setting {key}").format(key=key))
+    return spec.check(value)
+
+
+def set_value(key: str, value: str, user_name: str = "") -> str:
+    """Validate and store; logs the change.  Returns the stored (normalised) value."""
+    clean = validate(key, value)
+    old = get(key)
+    with store.atomic():
+        store.set_setting(key, clean)
+        if old != clean:
+            store.log_event("setting_changed", user_name, key=key, old=old, new=clean)
+    return clean
+
+
+def set_many(values: dict[str, str], user_name: str = "") -> None:
+    """Validate everything first, then store all or nothing."""
+    clean = {k: validate(k, v) for k, v in values.items()}
+    with store.atomic():
+        for k, v in clean.items():
+            old = get(k)
+            if old != v:
+                store.set_setting(k, v)
+                store.log_event("setting_changed", user_name, key=k, old=old, new=v)

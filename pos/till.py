@@ -1,0 +1,391 @@
+"""The till: one cashier session driving a basket against the database.
+
+No Kivy here.  The touch screens and the CLI both call these methods and show
+what they return; every refusal is a ``TillError`` whose message is shown as is.
+
+Hooks for the hardware issue: ``scan(code)``, ``print_receipt(ticket)`` and
+``open_drawer()``.  Device calls go to a ``DeviceWorker`` thread, after the
+ticket is committed, so a device can never block or lose a sale.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import auth, settings
+from .basket import Basket, BasketError, Discount, Line, Totals
+from .data import store
+from .data.store import ArticleInfo, TicketRecord, UserInfo
+from .hardware import DeviceWorker, Drawer, Job, Printer, VirtualDrawer, VirtualPrinter
+from .i18n import _
+from .money import QTY_ONE, format_amount, format_qty
+
+log = logging.getLogger(__name__)
+
+RESTRICTED = {
+    "refund": "refund",
+    "void": "cancel a sale",
+    "price_override": "override a price",
+    "config": "open the configuration",
+}
+
+
+class TillError(BasketError):
+    """A refusal shown to the cashier; nothing was changed."""
+
+
+class UnknownCode(TillError):
+    pass
+
+
+class NeedsManager(TillError):
+    def __init__(self, action: str):
+        self.action = action
+        super().__init__(_("A manager must authorise this: {action}").format(action=_(RESTRICTED[action])))
+
+
+class AuthError(TillError):
+    pass
+
+
+@dataclass
+class LastSale:
+    number: int
+    total: int
+    change: int
+
+
+class Till:
+    def __init__(self, *, printer: Printer | None = None, drawer: Drawer | None = None,
+                 worker: DeviceWorker | None = None, clock: Callable[[], str] = store.now_iso,
+                 throttle: auth.Throttle | None = None) -> None:
+        self.printer: Printer = printer or VirtualPrinter()
+        self.drawer: Drawer = drawer or VirtualDrawer()
+        self._worker = worker
+        self.clock = clock
+        self.throttle = throttle or auth.Throttle()
+        self.user: UserInfo | None = None
+        self.basket = Basket()
+        self.pending_qty: int | None = None
+        self.last_sale: LastSale | None = None
+        self._authorized_by: UserInfo | None = None
+        self._methods = {m.code: m for m in store.payment_methods(include_inactive=True)}
+
+    # ------------------------------------------------------------------ session
+    def login(self, user_id: int, pin: str) -> UserInfo:
+        user = next((u for u in store.users() if u.id == user_id), None)
+        if user is None:
+            raise AuthError(_("Unknown user"))
+        self._check_pin(user, pin)
+        self.user = user
+        store.log_event("login", user.name)
+        saved = store.load_current_basket(user.id)
+        self.basket = Basket.from_dict(saved) if saved else Basket()
+        self.pending_qty = None
+        return user
+
+    def _check_pin(self, user: UserInfo, pin: str) -> None:
+        locked = self.throttle.remaining_lock(user.id)
+        if locked:
+            raise AuthError(_("Too many wrong PINs: try again in {s} s").format(s=locked))
+        stored = store.user_pin_hash(user.id)
+        if not stored or not auth.check_pin(pin, stored):
+            if self.throttle.failed(user.id):
+                store.log_event("login_locked", user.name)
+                raise AuthError(_("Too many wrong PINs: locked for {s} s").format(s=auth.LOCK_SECONDS))
+            raise AuthError(_("Wrong PIN"))
+        self.throttle.succeeded(user.id)
+
+    def logout(self) -> None:
+        if self.user:
+            self.persist()
+            store.log_event("logout", self.user.name)
+        self.user = None
+        self._authorized_by = None
+        self.basket = Basket()
+
+    def _need_user(self) -> UserInfo:
+        if self.user is None:
+            raise AuthError(_("Nobody is logged in"))
+        return self.user
+
+    def can(self, action: str) -> bool:
+        return bool(self.user and self.user.is_manager) or self._authorized_by is not None
+
+    def authorize(self, pin: str, action: str) -> UserInfo:
+        """A manager's PIN authorises one restricted action for the cashier."""
+        for manager in store.users():
+            if manager.is_manager and auth.check_pin(pin, store.user_pin_hash(manager.id) or ""):
+                self._authorized_by = manager
+                store.log_event("manager_authorisation", manager.name, action=action,
+                                cashier=self.user.name if self.user else "")
+                return manager
+        raise AuthError(_("This is not a manager's PIN"))
+
+    def require(self, action: str) -> None:
+        """Raise ``NeedsManager`` unless allowed; consumes a one-shot authorisation."""
+        if self.user and self.user.is_manager:
+            return
+        if self._authorized_by is not None:
+            self._authorized_by = None
+            return
+        raise NeedsManager(action)
+
+    # ------------------------------------------------------------------ lines
+    def set_pending_qty(self, qty: int | None) -> None:
+        if qty is not None and qty <= 0:
+            raise TillError(_("the quantity must be positive"))
+        self.pending_qty = qty
+
+    def scan(self, code: str) -> int:
+        """The one entry point for barcodes (keyboard today, scanners later)."""
+        code = code.strip()
+        if not code:
+            raise UnknownCode(_("Empty code"))
+        article = store.find_article_by_code(code)
+        if article is None:
+            raise UnknownCode(_("Unknown code: {code}").format(code=code))
+        return self.add_article(article)
+
+    def add_article(self, article: ArticleInfo, price: int | None = None) -> int:
+        """Add an article (with the pending quantity); returns its line index."""
+        self._need_user()
+        if self.basket.is_refund:
+            raise TillError(_("Finish or cancel the refund first"))
+        if not article.active:
+            raise TillError(_("{name} is not for sale (inactive)").format(name=article.name))
+        if self.basket.payments:
+            raise TillError(_("Payments have started: remove them to change the basket"))
+        qty = self.pending_qty or QTY_ONE
+        if article.free_price and price is None:
+            raise TillError(_("Type the price, then touch {name}").format(name=article.name))
+        if article.by_weight and self.pending_qty is None:
+            raise TillError(_("Type the weight in kg, then touch {name}").format(name=article.name))
+        if not article.by_weight and qty % QTY_ONE:
+            raise TillError(_("{name} is sold by the unit: whole quantities only").format(name=article.name))
+        unit = article.price if price is None else price
+        self.pending_qty = None
+        last = self.basket.lines[-1] if self.basket.lines else None
+        if (last and last.article_id == article.id and not article.by_weight and not article.free_price
+                and last.discount is None and not last.price_overridden):
+            last.qty += qty
+            return len(self.basket.lines) - 1
+        return self.basket.add(Line(
+            name=article.name, unit_price=unit, qty=qty, vat_bp=article.vat_bp, article_id=article.id,
+            reference=article.reference, barcode=article.barcode, department=article.department,
+            list_price=article.price if not article.free_price else unit, by_weight=article.by_weight))
+
+    def add_misc(self, amount: int, department_id: int) -> int:
+        """A free-price line (Divers): the department gives the VAT rate."""
+        self._need_user()
+        if amount <= 0:
+            raise TillError(_("Type the amount first"))
+        dep = next((d for d in store.departments() if d.id == department_id), None)
+        if dep is None or dep.vat_bp is None:
+            raise TillError(_("This department has no VAT rate"))
+        qty = self.pending_qty or QTY_ONE
+        self.pending_qty = None
+        return self.basket.add(Line(name=_("Misc. {department}").format(department=dep.name),
+                                    unit_price=amount, qty=qty, vat_bp=dep.vat_bp, department=dep.name))
+
+    def set_qty(self, index: int, qty: int) -> None:
+        self._no_payments()
+        self.basket.set_qty(index, qty)
+
+    def set_price(self, index: int, unit_price: int) -> None:
+        self._no_payments()
+        self.basket.line(index)  # a clear error for a bad index, before asking for a manager
+        self.require("price_override")
+        self.basket.set_price(index, unit_price)
+
+    def set_line_discount(self, index: int, discount: Discount | None) -> None:
+        self._no_payments()
+        self.basket.set_line_discount(index, discount)
+
+    def set_ticket_discount(self, discount: Discount | None) -> None:
+        self._no_payments()
+        self.basket.set_discount(discount)
+
+    def remove_line(self, index: int) -> Line:
+        self._no_payments()
+        return self.basket.remove(index)
+
+    def _no_payments(self) -> None:
+        if self.basket.payments:
+            raise TillError(_("Payments have started: remove them to change the basket"))
+
+    def totals(self) -> Totals:
+        return self.basket.totals()
+
+    # ------------------------------------------------------------------ baskets
+    def persist(self) -> None:
+        """Save the basket in progress (it survives a restart)."""
+        if self.user is None:
+            return
+        store.save_current_basket(self.user.id, self.basket.to_dict() if self.basket.lines else None)
+
+    def park(self, label: str = "") -> int:
+        user = self._need_user()
+        if not self.basket.lines:
+            raise TillError(_("The basket is empty"))
+        if self.basket.payments:
+            raise TillError(_("Payments have started: remove them to park the basket"))
+        self.basket.label = label
+        with store.atomic():
+            basket_id = store.park_basket(user.id, label, self.basket.to_dict())
+            store.save_current_basket(user.id, None)
+        self.basket = Basket()
+        return basket_id
+
+    def parked(self) -> list[dict[str, Any]]:
+        out = []
+        for p in store.parked_baskets():
+            basket = Basket.from_dict(p["data"])
+            out.append(dict(p, total=basket.total, lines=len(basket.lines)))
+        return out
+
+    def recall(self, basket_id: int) -> None:
+        user = self._need_user()
+        if self.basket.lines:
+            raise TillError(_("Park or finish the current basket first"))
+        data = store.take_parked_basket(basket_id)
+        if data is None:
+            raise TillError(_("This basket was already recalled"))
+        self.basket = Basket.from_dict(data)
+        store.save_current_basket(user.id, self.basket.to_dict())
+
+    def cancel(self) -> None:
+        """Cancel (void) the basket.  A non-empty basket needs a manager; it is logged."""
+        user = self._need_user()
+        if self.basket.lines:
+            self.require("void")
+            store.log_event("basket_cancelled", user.name, total=self.basket.total,
+                            lines=[{"name": ln.name, "qty": ln.qty, "net": ln.net} for ln in self.basket.lines])
+        self.basket = Basket()
+        self.pending_qty = None
+        store.save_current_basket(user.id, None)
+
+    # ------------------------------------------------------------------ payments
+    def payment_methods(self) -> list[store.MethodInfo]:
+        return [m for m in self._methods.values() if m.active]
+
+    def reload_methods(self) -> None:
+        self._methods = {m.code: m for m in store.payment_methods(include_inactive=True)}
+
+    def add_payment(self, code: str, amount: int | None = None) -> None:
+        method = self._methods.get(code)
+        if method is None or not method.active:
+            raise TillError(_("Unknown payment method: {code}").format(code=code))
+        self.basket.add_payment(method.code, method.name, method.gives_change, amount)
+
+    def remove_payment(self, index: int) -> None:
+        self.basket.remove_payment(index)
+
+    def validate(self) -> TicketRecord:
+        """Commit the ticket durably; then open the drawer for cash.  Returns the ticket."""
+        user = self._need_user()
+        basket = self.basket
+        totals = basket.check_payable()
+        lines = []
+        for i, (line, share, total) in enumerate(zip(basket.lines, totals.line_shares, totals.line_totals)):
+            lines.append({
+                "position": i + 1, "article": line.article_id, "reference": line.reference,
+                "barcode": line.barcode, "name": line.name, "department": line.department,
+                "qty": line.qty, "unit_price": line.unit_price, "list_price": line.list_price,
+                "vat_bp": line.vat_bp, "discount_kind": line.discount.kind if line.discount else None,
+                "discount_value": line.discount.value if line.discount else None,
+                "discount_amount": line.discount_amount, "ticket_discount": share, "total": total,
+                "refund_of_line": line.refund_of_line})
+        number = store.record_ticket(
+            kind="refund" if basket.is_refund else "sale", user=user, created_at=self.clock(),
+            customer_id=basket.customer_id, refund_of=basket.refund_of, subtotal=totals.subtotal,
+            discount_kind=basket.discount.kind if basket.discount else None,
+            discount_value=basket.discount.value if basket.discount else None,
+            discount_amount=totals.discount, total=totals.total, paid=basket.paid,
+            change=basket.change, lines=lines,
+            vat=[{"vat_bp": v.vat_bp, "total": v.total, "excl": v.excl, "vat": v.vat} for v in totals.vat],
+            payments=[{"method_code": p.method, "method_name": p.name, "amount": p.amount}
+                      for p in basket.payments],
+            clear_basket_of=user.id)
+        self.basket = Basket()
+        self.pending_qty = None
+        self.last_sale = LastSale(number, totals.total, basket.change)
+        if any(p.gives_change for p in basket.payments):
+            self.open_drawer()
+        ticket = store.get_ticket(number)
+        assert ticket is not None
+        return ticket
+
+    # ------------------------------------------------------------------ refunds
+    def find_ticket(self, number: int) -> TicketRecord:
+        ticket = store.get_ticket(number)
+        if ticket is None:
+            raise TillError(_("Ticket {number} does not exist").format(number=number))
+        return ticket
+
+    def refundable(self, ticket: TicketRecord) -> dict[int, int]:
+        """Quantity still refundable per line id of a sale ticket."""
+        done = store.refunded_qty([ln["id"] for ln in ticket.lines])
+        return {ln["id"]: ln["qty"] - done.get(ln["id"], 0) for ln in ticket.lines}
+
+    def start_refund(self, number: int, quantities: dict[int, int] | None = None) -> None:
+        """Make the basket a refund of ticket ``number``: ``quantities`` maps line ids to
+        the quantity returned (default: everything still refundable)."""
+        self._need_user()
+        if self.basket.lines:
+            raise TillError(_("Park or finish the current basket first"))
+        ticket = self.find_ticket(number)
+        if ticket.kind != "sale":
+            raise TillError(_("Only a sale can be refunded"))
+        self.require("refund")
+        left = self.refundable(ticket)
+        quantities = quantities if quantities is not None else {k: v for k, v in left.items() if v > 0}
+        basket = Basket(refund_of=ticket.number, customer_id=ticket.customer_id)
+        for ln in ticket.lines:
+            qty = quantities.get(ln["id"], 0)
+            if qty <= 0:
+                continue
+            if qty > left[ln["id"]]:
+                raise TillError(_("Only {qty} of {name} can still be refunded").format(
+                    qty=format_qty(left[ln["id"]]), name=ln["name"]))
+            # the refunded amount is the line's final amount, pro rata of the quantity
+            from .money import round_div
+            net = round_div(ln["total"] * qty, ln["qty"])
+            basket.lines.append(Line(
+                name=ln["name"], unit_price=ln["unit_price"], qty=-qty, vat_bp=ln["vat_bp"],
+                article_id=ln["article"], reference=ln["reference"], barcode=ln["barcode"],
+                department=ln["department"], list_price=ln["list_price"], refund_of_line=ln["id"],
+                preset_net=-net, by_weight=bool(ln["qty"] % QTY_ONE)))
+        if not basket.lines:
+            raise TillError(_("Nothing left to refund on ticket {number}").format(number=number))
+        self.basket = basket
+
+    # ------------------------------------------------------------------ hooks
+    def _run_device(self, name: str, run: Callable[[], Any],
+                    done: Callable[[Job], None] | None) -> Job | None:
+        if self._worker is None:
+            self._worker = DeviceWorker()
+        return self._worker.submit(name, run, done)
+
+    def print_receipt(self, ticket: TicketRecord, done: Callable[[Job], None] | None = None,
+                      duplicate: bool = False) -> Job | None:
+        """Print a ticket in the background (the sale is already committed)."""
+        from .receipt import render
+
+        lines = render(ticket, settings.all_values(), duplicate=duplicate)
+        return self._run_device("print_receipt", lambda: self.printer.print_lines(lines), done)
+
+    def open_drawer(self, done: Callable[[Job], None] | None = None) -> Job | None:
+        return self._run_device("open_drawer", self.drawer.open, done)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+
+
+def describe_line(line: Line, lang: str = "fr") -> str:
+    return f"{format_qty(line.qty, lang)} × {line.name}  {format_amount(line.net, lang)}"

@@ -1,0 +1,60 @@
+"""Test set-up.  Kivy runs for real, offscreen (SDL offscreen + EGL/llvmpipe):
+the environment below must be set before anything imports kivy."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivyhome-"))
+os.environ.setdefault("KIVY_CLIPBOARD", "dummy")
+os.environ.setdefault("KCFG_GRAPHICS_MAXFPS", "0")
+os.environ.setdefault("KCFG_INPUT_MOUSE", "")
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.pop("DISPLAY", None)
+os.environ["LANG"] = "fr_FR.UTF-8"
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def db(tmp_path):
+    """A fresh, migrated database file with the French defaults."""
+    from pos import i18n
+    from pos.data.db import close_database, open_database
+
+    database = open_database(tmp_path / "pos.sqlite3")
+    i18n.set_language("en")
+    yield database
+    close_database()
+
+
+@pytest.fixture
+def shop(db):
+    """The demo shop (Claire manager 9999, Marie cashier 1234)."""
+    from pos.demo import load_demo_shop
+
+    load_demo_shop()
+    return db
+
+
+@pytest.fixture
+def till(shop):
+    from pos.data import store
+    from pos.hardware import VirtualDrawer, VirtualPrinter
+    from pos.till import Till
+
+    t = Till(printer=VirtualPrinter(), drawer=VirtualDrawer())
+    marie = store.find_user("Marie")
+    t.login(marie.id, "1234")
+    yield t
+    t.close()
