@@ -16,7 +16,7 @@ from . import auth, i18n, settings
 from .data import store
 from .data.db import default_db_path, open_database
 from .i18n import _
-from .money import format_amount, format_qty, format_rate, parse_amount, parse_qty
+from .money import format_amount, format_rate, parse_amount, parse_qty
 
 
 class CliError(Exception):
@@ -128,6 +128,8 @@ def cmd_sell(args: argparse.Namespace) -> int:
         for method, amount in pays:
             till.add_payment(method, amount)
         ticket = till.validate()
+        if saved.lines:  # validate() cleared the user's saved basket: put the screen's one back
+            store.save_current_basket(user.id, saved.to_dict())
         if args.receipt:
             job = till.print_receipt(ticket)
             if job:
@@ -260,11 +262,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; no command (``pos``, ``pos --db FILE``) means ``run``."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+        args = parser.parse_args([*argv, "run"])
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     try:
         return args.func(args)
     except CliError as exc:

@@ -198,13 +198,16 @@ def has_favourites() -> bool:
 
 
 def departments(include_inactive: bool = False) -> list[DepartmentInfo]:
-    query = (Department.select(Department, VatRate.rate_bp)
+    # plain tuples: selecting VatRate.rate_bp without VatRate.id made peewee attach a
+    # VatRate with no id, so ``d.vat_id`` read None and every department lost its rate
+    query = (Department.select(Department.id, Department.name, Department.colour, Department.position,
+                               VatRate.rate_bp, Department.active)
              .join(VatRate, JOIN.LEFT_OUTER, on=(Department.vat == VatRate.id))
              .order_by(Department.position, Department.name))
     if not include_inactive:
         query = query.where(Department.active == True)  # noqa: E712
-    return [DepartmentInfo(d.id, d.name, d.colour, d.position,
-                           d.vat.rate_bp if d.vat_id else None, d.active) for d in query]
+    return [DepartmentInfo(i, name, colour, pos, vat_bp, bool(active))
+            for i, name, colour, pos, vat_bp, active in query.tuples()]
 
 
 def vat_rates(include_inactive: bool = False) -> list[VatInfo]:

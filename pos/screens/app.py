@@ -1,0 +1,204 @@
+"""The Kivy application: a screen manager, lazily loaded screens, toasts.
+
+Screens are imported and built the first time they are shown (as in Kivy's
+showcase demo), so start-up only pays for the login and sale screens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+
+from kivy.app import App  # noqa: E402
+from kivy.clock import Clock  # noqa: E402
+from kivy.config import Config  # noqa: E402
+
+_size = os.environ.get("POS_WINDOW_SIZE", "1024x768").lower().split("x")
+Config.set("graphics", "width", _size[0])
+Config.set("graphics", "height", _size[1])
+Config.set("kivy", "exit_on_escape", "0")
+
+from kivy.core.window import Window  # noqa: E402
+from kivy.lang import Builder, global_idmap  # noqa: E402
+from kivy.uix.floatlayout import FloatLayout  # noqa: E402
+from kivy.uix.screenmanager import NoTransition, ScreenManager  # noqa: E402
+from peewee import DatabaseError  # noqa: E402
+
+from .. import i18n, settings  # noqa: E402
+from ..data import store  # noqa: E402
+from ..i18n import _  # noqa: E402
+from ..till import NeedsManager, Till, TillError  # noqa: E402
+
+log = logging.getLogger(__name__)
+logging.getLogger("peewee").setLevel(logging.INFO)  # Kivy's root logger is DEBUG: no SQL in the logs
+global_idmap["_"] = _
+
+from . import widgets  # noqa: E402,F401  (loads the shared kv rules)
+
+SCREENS = {
+    "setup": "SetupScreen",
+    "login": "LoginScreen",
+    "sale": "SaleScreen",
+    "payment": "PaymentScreen",
+    "history": "HistoryScreen",
+    "config": "ConfigScreen",
+}
+
+
+class Root(FloatLayout):
+    pass
+
+
+Builder.load_string("""
+<Root>:
+    canvas.before:
+        Color:
+            rgba: 0.16, 0.18, 0.21, 1
+        Rectangle:
+            pos: self.pos
+            size: self.size
+""")
+
+
+class PosApp(App):
+    title = "pos"
+
+    def __init__(self, till: Till | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.till = till or Till()
+        self.sm: ScreenManager | None = None
+        self.started_at = time.perf_counter()
+        self._toast = None
+        self._toast_ev = None
+
+    # ------------------------------------------------------------------ shell
+    def build(self):
+        i18n.set_language(settings.get("ui.language"))
+        self.root_widget = Root()
+        self.sm = ScreenManager(transition=NoTransition())
+        self.root_widget.add_widget(self.sm)
+        Window.bind(on_request_close=self._on_close)
+        self.show("setup" if store.is_empty_shop() else "login")
+        return self.root_widget
+
+    def screen(self, name: str):
+        """The screen ``name``, built on first use."""
+        assert self.sm is not None
+        if not self.sm.has_screen(name):
+            module = importlib.import_module(f"pos.screens.{name}")
+            self.sm.add_widget(getattr(module, SCREENS[name])(name=name))
+        return self.sm.get_screen(name)
+
+    def show(self, name: str, **kw: Any):
+        screen = self.screen(name)
+        if hasattr(screen, "prepare"):
+            screen.prepare(**kw)
+        self.sm.current = name
+        return screen
+
+    def reload_screens(self) -> None:
+        """Rebuild every screen (after a language change)."""
+        current = self.sm.current
+        i18n.set_language(settings.get("ui.language"))
+        for s in list(self.sm.screens):
+            self.sm.remove_widget(s)
+        self.show(current)
+
+    def _on_close(self, *_a) -> bool:
+        try:
+            self.till.persist()
+        except DatabaseError:
+            log.exception("could not save the basket on close")
+        return False
+
+    def on_stop(self) -> None:
+        self._on_close()
+        self.till.close()
+
+    # ------------------------------------------------------------------ feedback
+    def toast(self, message: str, error: bool = False, seconds: float = 3.0) -> None:
+        from .widgets import Toast
+
+        if not message:
+            return
+        if self._toast is not None:
+            self.root_widget.remove_widget(self._toast)
+        self._toast = Toast(text=message, error=error)
+        self._toast.pos_hint = {"center_x": 0.5, "top": 0.9}
+        self.root_widget.add_widget(self._toast)
+        if self._toast_ev:
+            self._toast_ev.cancel()
+        self._toast_ev = Clock.schedule_once(lambda _dt: self.hide_toast(), seconds)
+        if error:
+            self.beep()
+
+    def hide_toast(self) -> None:
+        if self._toast is not None:
+            self.root_widget.remove_widget(self._toast)
+            self._toast = None
+
+    @property
+    def toast_text(self) -> str:
+        return self._toast.text if self._toast is not None else ""
+
+    def beep(self) -> None:
+        from kivy.core.audio import SoundLoader
+
+        path = os.path.join(os.path.dirname(__file__), "..", "..", "assets", "beep.wav")
+        if os.path.exists(path) and not os.environ.get("POS_NO_SOUND"):
+            sound = SoundLoader.load(path)
+            if sound:
+                sound.play()
+
+    def open_popup(self, popup) -> None:
+        popup.open()
+
+    def guard(self, action: Callable[[], Any], on_done: Callable[[Any], None] | None = None) -> Any:
+        """Run a till action: show refusals as a toast, ask a manager's PIN when needed.
+
+        The basket is never lost: a refusal changes nothing.
+        """
+        try:
+            result = action()
+        except NeedsManager as exc:
+            from .widgets import ask_manager
+
+            self.toast(str(exc))
+            ask_manager(lambda: self.guard(action, on_done), self.till, exc.action)
+            return None
+        except TillError as exc:
+            self.toast(str(exc), error=True)
+            return None
+        except DatabaseError as exc:
+            log.exception("database error")
+            self.toast(_("Database error: {error}. The basket is kept.").format(error=exc), error=True)
+            return None
+        except ValueError as exc:
+            self.toast(str(exc), error=True)
+            return None
+        if on_done:
+            on_done(result)
+        return result
+
+    def status_texts(self) -> tuple[str, str]:
+        shop = settings.get("shop.name") or "pos"
+        user = self.till.user
+        if user is None:
+            return shop, ""
+        role = _("manager") if user.is_manager else _("cashier")
+        return shop, f"{user.name} ({role})"
+
+    @staticmethod
+    def now_hm() -> str:
+        return dt.datetime.now().strftime("%H:%M")
+
+
+def run_app() -> None:
+    PosApp().run()

@@ -1,0 +1,249 @@
+"""The managers' configuration area: a column of sections and a form.
+
+Sections today: shop identity and receipt texts, VAT rates, payment methods,
+users, language.  Later issues add theirs to ``SECTIONS``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.app import App
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
+from kivy.uix.textinput import TextInput
+
+from .. import auth, settings
+from ..data import store
+from ..i18n import N_, _, language
+from ..money import format_rate, parse_rate
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+SECTIONS = [
+    ("shop", N_("Shop")),
+    ("vat", N_("VAT")),
+    ("methods", N_("Payment methods")),
+    ("users", N_("Users")),
+    ("language", N_("Language")),
+]
+
+
+def _row(*widgets, height: str = "52dp") -> BoxLayout:
+    box = BoxLayout(size_hint_y=None, height=height, spacing="8dp")
+    for w in widgets:
+        box.add_widget(w)
+    return box
+
+
+def _label(text: str, **kw) -> Label:
+    kw.setdefault("font_size", "18sp")
+    lab = Label(text=text, halign="left", valign="middle", **kw)
+    lab.bind(size=lambda w, s: setattr(w, "text_size", s))
+    return lab
+
+
+def _field(text: str = "", hint: str = "", **kw) -> TextInput:
+    kw.setdefault("multiline", False)
+    return TextInput(text=text, hint_text=hint, font_size="18sp", write_tab=False, **kw)
+
+
+class ConfigScreen(Screen):
+    section = StringProperty("shop")
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.app = App.get_running_app()
+        self.section_buttons = {}
+        for key, label in SECTIONS:
+            btn = Factory.ToggleButton(text=_(label), group="config_sections", size_hint_y=None, height="64dp",
+                                       font_size="19sp", allow_no_selection=False)
+            btn.bind(on_release=lambda _b, k=key: self.open_section(k))
+            self.ids.sections.add_widget(btn)
+            self.section_buttons[key] = btn
+
+    @property
+    def user_name(self) -> str:
+        return self.app.till.user.name if self.app.till.user else ""
+
+    def prepare(self, section: str = "shop", **_kw) -> None:
+        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
+        self.ids.bar.clock = self.app.now_hm()
+        self.open_section(section)
+
+    def open_section(self, key: str) -> None:
+        self.section = key
+        for k, btn in self.section_buttons.items():
+            btn.state = "down" if k == key else "normal"
+        form = self.ids.form
+        form.clear_widgets()
+        getattr(self, f"build_{key}")(form)
+
+    def back(self) -> None:
+        self.app.show("sale")
+
+    # ------------------------------------------------------------------ shop
+    def build_shop(self, form) -> None:
+        values = settings.all_values()
+        self.fields = {}
+        for spec in settings.SPECS:
+            if spec.key == "ui.language":
+                continue
+            field = _field(values[spec.key], multiline=spec.multiline)
+            self.fields[spec.key] = field
+            field.bind(text=lambda w, t, k=spec.key: self.check_field(k, w))
+            form.add_widget(_row(_label(_(spec.label), size_hint_x=0.35), field,
+                                 height="96dp" if spec.multiline else "52dp"))
+        self.shop_error = _label("", color=(1, 0.5, 0.5, 1), size_hint_y=None, height="32dp")
+        form.add_widget(self.shop_error)
+        save = Factory.TillButton(text=_("Save"), bg=(0.13, 0.55, 0.33, 1), size_hint_y=None, height="64dp")
+        save.bind(on_release=lambda _b: self.save_shop())
+        form.add_widget(save)
+        self.save_button = save
+
+    def check_field(self, key: str, widget) -> None:
+        """Validate as you type: the field turns red while its value is refused."""
+        try:
+            settings.validate(key, widget.text)
+            widget.background_color = (1, 1, 1, 1)
+            self.shop_error.text = ""
+        except settings.SettingError as exc:
+            widget.background_color = (1, 0.8, 0.8, 1)
+            self.shop_error.text = f"{_(settings.BY_KEY[key].label)}: {exc}"
+
+    def save_shop(self) -> None:
+        values = {k: f.text for k, f in self.fields.items()}
+        try:
+            settings.set_many(values, self.user_name)
+        except settings.SettingError as exc:
+            self.app.toast(str(exc), error=True)
+            return
+        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
+        self.app.toast(_("Saved"))
+
+    # ------------------------------------------------------------------ VAT
+    def build_vat(self, form) -> None:
+        lang = language()
+        for v in store.vat_rates(include_inactive=True):
+            toggle = Factory.ToggleButton(text=_("active") if v.active else _("inactive"),
+                                          state="down" if v.active else "normal", size_hint_x=0.3)
+            toggle.bind(on_release=lambda b, vid=v.id: self.toggle_vat(vid, b.state == "down"))
+            form.add_widget(_row(_label(format_rate(v.rate_bp, lang), size_hint_x=0.3), _label(v.label), toggle))
+        self.new_rate = _field(hint=_("rate in %, e.g. 8,5"))
+        self.new_rate_label = _field(hint=_("label"))
+        add = Factory.TillButton(text=_("Add"), size_hint_x=0.3)
+        add.bind(on_release=lambda _b: self.add_vat())
+        form.add_widget(_row(self.new_rate, self.new_rate_label, add))
+
+    def toggle_vat(self, vat_id: int, active: bool) -> None:
+        store.update_vat_rate(vat_id, active=active)
+        store.log_event("vat_rate_changed", self.user_name, id=vat_id, active=active)
+        self.open_section("vat")
+
+    def add_vat(self) -> None:
+        try:
+            rate = parse_rate(self.new_rate.text)
+            if rate > 10_000:
+                raise ValueError(_("a VAT rate is between 0 and 100 %"))
+            if store.vat_id_for(rate) is not None:
+                raise ValueError(_("this VAT rate already exists"))
+        except ValueError as exc:
+            self.app.toast(str(exc), error=True)
+            return
+        store.create_vat_rate(rate, self.new_rate_label.text.strip())
+        store.log_event("vat_rate_added", self.user_name, rate_bp=rate)
+        self.open_section("vat")
+
+    # ------------------------------------------------------------------ payment methods
+    def build_methods(self, form) -> None:
+        for m in store.payment_methods(include_inactive=True):
+            toggle = Factory.ToggleButton(text=_("active") if m.active else _("inactive"),
+                                          state="down" if m.active else "normal", size_hint_x=0.3)
+            toggle.bind(on_release=lambda b, mid=m.id: self.toggle_method(mid, b.state == "down"))
+            change = _("gives change") if m.gives_change else ""
+            form.add_widget(_row(_label(m.name), _label(change, size_hint_x=0.4), toggle))
+        self.new_code = _field(hint=_("code, e.g. meal_voucher"))
+        self.new_name = _field(hint=_("name on screen and receipt"))
+        add = Factory.TillButton(text=_("Add"), size_hint_x=0.3)
+        add.bind(on_release=lambda _b: self.add_method())
+        form.add_widget(_row(self.new_code, self.new_name, add))
+
+    def toggle_method(self, method_id: int, active: bool) -> None:
+        store.update_payment_method(method_id, active=active)
+        store.log_event("payment_method_changed", self.user_name, id=method_id, active=active)
+        self.app.till.reload_methods()
+        self.open_section("methods")
+
+    def add_method(self) -> None:
+        code, name = self.new_code.text.strip().lower(), self.new_name.text.strip()
+        import re
+
+        if not re.fullmatch(r"[a-z][a-z0-9_]{1,30}", code) or not name:
+            self.app.toast(_("A method needs a code (letters, digits, _) and a name"), error=True)
+            return
+        if any(m.code == code for m in store.payment_methods(include_inactive=True)):
+            self.app.toast(_("This code already exists"), error=True)
+            return
+        store.create_payment_method(code, name, gives_change=False)
+        store.log_event("payment_method_added", self.user_name, code=code)
+        self.app.till.reload_methods()
+        self.open_section("methods")
+
+    # ------------------------------------------------------------------ users
+    def build_users(self, form) -> None:
+        for u in store.users(include_inactive=True):
+            role = _("manager") if u.role == "manager" else _("cashier")
+            toggle = Factory.ToggleButton(text=_("active") if u.active else _("inactive"),
+                                          state="down" if u.active else "normal", size_hint_x=0.3)
+            toggle.bind(on_release=lambda b, uid=u.id: self.toggle_user(uid, b.state == "down"))
+            form.add_widget(_row(_label(u.name), _label(role, size_hint_x=0.4), toggle))
+        self.new_user = _field(hint=_("name"))
+        self.new_pin = _field(hint=_("PIN (4 to 8 digits)"), password=True, input_filter="int")
+        self.new_role = Factory.ToggleButton(text=_("manager"), size_hint_x=0.4)
+        add = Factory.TillButton(text=_("Add"), size_hint_x=0.3)
+        add.bind(on_release=lambda _b: self.add_user())
+        form.add_widget(_row(self.new_user, self.new_pin, self.new_role, add))
+
+    def toggle_user(self, user_id: int, active: bool) -> None:
+        user = next(u for u in store.users(include_inactive=True) if u.id == user_id)
+        if not active and user.role == "manager" and store.count_active_managers() <= 1:
+            self.app.toast(_("The last manager cannot be deactivated"), error=True)
+            self.open_section("users")
+            return
+        store.update_user(user_id, active=active)
+        store.log_event("user_changed", self.user_name, name=user.name, active=active)
+        self.open_section("users")
+
+    def add_user(self) -> None:
+        name = self.new_user.text.strip()
+        try:
+            if not name:
+                raise ValueError(_("Type a name"))
+            if store.find_user(name):
+                raise ValueError(_("This user already exists"))
+            pin_hash = auth.hash_pin(self.new_pin.text.strip())
+        except ValueError as exc:
+            self.app.toast(str(exc), error=True)
+            return
+        role = "manager" if self.new_role.state == "down" else "cashier"
+        store.create_user(name, pin_hash, role)
+        store.log_event("user_created", self.user_name, name=name, role=role)
+        self.open_section("users")
+
+    # ------------------------------------------------------------------ language
+    def build_language(self, form) -> None:
+        current = settings.get("ui.language")
+        for code, label in (("auto", _("As the system")), ("fr", "Français"), ("en", "English")):
+            btn = Factory.ToggleButton(text=label, group="language", state="down" if code == current else "normal",
+                                       size_hint_y=None, height="64dp", font_size="20sp")
+            btn.bind(on_release=lambda _b, c=code: self.set_language(c))
+            form.add_widget(btn)
+
+    def set_language(self, code: str) -> None:
+        settings.set_value("ui.language", code, self.user_name)
+        self.app.reload_screens()
+        self.app.show("config", section="language")

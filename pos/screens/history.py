@@ -1,0 +1,135 @@
+"""Ticket history: browse, search and open tickets; reprint; refund."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kivy.app import App
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.modalview import ModalView
+from kivy.uix.screenmanager import Screen
+
+from .. import settings
+from ..data import store
+from ..i18n import _, language
+from ..money import format_amount, format_qty
+from ..receipt import render
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+PAGE = 200
+
+
+class TicketRow(Factory.SelectableRow):
+    number = StringProperty("")
+    when = StringProperty("")
+    who = StringProperty("")
+    total = StringProperty("")
+    kind = StringProperty("")
+
+
+class RefundPopup(ModalView):
+    """Pick the lines (and quantities) to give back."""
+
+    title = StringProperty("")
+
+    def __init__(self, ticket, left: dict[int, int], done, **kw) -> None:
+        super().__init__(**kw)
+        self.title = _("Refund of ticket {number}: choose the lines").format(number=ticket.number)
+        self._done = done
+        self.toggles = {}
+        lang = language()
+        for line in ticket.lines:
+            qty = left.get(line["id"], 0)
+            text = f"{format_qty(qty, lang)} × {line['name']}   {format_amount(line['total'], lang)}"
+            btn = Factory.ToggleButton(text=text, state="down" if qty > 0 else "normal", disabled=qty <= 0,
+                                       size_hint_y=None, height="56dp", font_size="18sp")
+            self.ids.lines.add_widget(btn)
+            self.toggles[line["id"]] = (btn, qty)
+
+    def ok(self) -> None:
+        chosen = {lid: qty for lid, (btn, qty) in self.toggles.items() if btn.state == "down" and qty > 0}
+        self.dismiss()
+        self._done(chosen)
+
+
+class HistoryScreen(Screen):
+    detail = StringProperty("")
+    refund_mode = BooleanProperty(False)
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.app = App.get_running_app()
+        self.tickets = []
+        self.current = None
+
+    def prepare(self, refund: bool = False, **_kw) -> None:
+        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
+        self.ids.bar.clock = self.app.now_hm()
+        self.refund_mode = refund
+        self.current = None
+        self.detail = _("Touch a ticket to see it.") if not refund else _(
+            "Scan or type the ticket number, then choose the lines to refund.")
+        self.ids.query.text = ""
+        self.load()
+
+    def load(self, query: str = "") -> None:
+        query = query.strip()
+        number = date = None
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", query):
+            date = query
+        elif query.isdigit():
+            number = int(query)
+        elif query:
+            self.app.toast(_("Type a ticket number or a date (YYYY-MM-DD)"), error=True)
+            return
+        self.tickets = store.list_tickets(date=date, number=number, limit=PAGE)
+        lang = language()
+        self.ids.list.data = [{
+            "number": str(t.number), "when": t.created_at[:16].replace("T", " "), "who": t.user_name,
+            "total": format_amount(t.total, lang), "kind": _("refund") if t.kind == "refund" else "",
+            "on_select": self.open_ticket,
+        } for t in self.tickets]
+        if number is not None and len(self.tickets) == 1:
+            self.open_ticket(0)
+
+    def open_ticket(self, index: int) -> None:
+        if not 0 <= index < len(self.tickets):
+            return
+        self.current = store.get_ticket(self.tickets[index].number)
+        self.detail = "\n".join(render(self.current, settings.all_values(), width=44))
+
+    def reprint(self) -> None:
+        if self.current is None:
+            self.app.toast(_("Open a ticket first"))
+            return
+        store.log_event("reprint", self.app.till.user.name if self.app.till.user else "", number=self.current.number)
+        self.app.till.print_receipt(self.current, duplicate=True)
+        self.app.toast(_("Duplicate sent to the printer"))
+
+    def refund(self) -> None:
+        ticket = self.current
+        if ticket is None:
+            self.app.toast(_("Open a ticket first"))
+            return
+        till = self.app.till
+        if ticket.kind != "sale":
+            self.app.toast(_("Only a sale can be refunded"), error=True)
+            return
+        left = till.refundable(ticket)
+
+        def chosen(quantities) -> None:
+            if not quantities:
+                return
+            if self.app.guard(lambda: till.start_refund(ticket.number, quantities) or True):
+                sale = self.app.show("sale")
+                sale.refresh()
+                self.app.show("payment")
+
+        self.app.open_popup(RefundPopup(ticket, left, chosen))
+
+    def back(self) -> None:
+        self.app.show("sale")

@@ -1,0 +1,63 @@
+"""Login: choose the user, then type the PIN on the pad."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.app import App
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import StringProperty
+from kivy.uix.screenmanager import Screen
+
+from ..data import store
+from ..i18n import _
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class LoginScreen(Screen):
+    chosen = StringProperty("")
+    dots = StringProperty("")
+
+    def prepare(self, **_kw) -> None:
+        app = App.get_running_app()
+        self.ids.bar.shop, self.ids.bar.who = app.status_texts()
+        self._user_id = None
+        self._pin = ""
+        self.chosen = ""
+        self.dots = ""
+        grid = self.ids.users
+        grid.clear_widgets()
+        self.user_buttons = {}
+        for user in store.users():
+            role = _("manager") if user.is_manager else _("cashier")
+            btn = Factory.TillButton(text=f"{user.name}\n[size=14sp]{role}[/size]", markup=True,
+                                     size_hint_y=None, height="96dp")
+            btn.bind(on_release=lambda _b, u=user: self.choose(u))
+            grid.add_widget(btn)
+            self.user_buttons[user.name] = btn
+
+    def choose(self, user) -> None:
+        self._user_id = user.id
+        self.chosen = user.name
+        self._pin = ""
+        self.dots = ""
+
+    def key(self, key: str) -> None:
+        if key == "C":
+            self._pin = ""
+        elif key.isdigit() and len(self._pin) < 8:
+            self._pin += key
+        self.dots = "●" * len(self._pin)
+
+    def submit(self) -> None:
+        app = App.get_running_app()
+        if self._user_id is None:
+            app.toast(_("Choose your name first"), error=True)
+            return
+        pin, self._pin = self._pin, ""
+        self.dots = ""
+        if app.guard(lambda: app.till.login(self._user_id, pin)):
+            app.hide_toast()
+            app.show("sale")

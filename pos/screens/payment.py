@@ -1,0 +1,113 @@
+"""The payment screen: methods, amount keypad, quick cash, split payments, Validate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.app import App
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from ..i18n import _, language
+from ..money import format_amount, parse_amount
+from .widgets import KeypadBuffer
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+QUICK_CASH = (500, 1000, 2000, 5000)
+
+
+class PaymentRow(Factory.SelectableRow):
+    method = StringProperty("")
+    amount = StringProperty("")
+
+
+class PaymentScreen(Screen):
+    due_text = StringProperty("")
+    paid_text = StringProperty("")
+    remaining_text = StringProperty("")
+    change_text = StringProperty("")
+    buffer_text = StringProperty("")
+    title_text = StringProperty("")
+    can_validate = BooleanProperty(False)
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.app = App.get_running_app()
+        self.till = self.app.till
+        self.buffer = KeypadBuffer(lambda t: setattr(self, "buffer_text", t))
+        self.method_buttons: dict[str, object] = {}
+        for cents in QUICK_CASH:
+            label = format_amount(cents, language()).replace(",00", "").replace(".00", "")
+            btn = Factory.TillButton(text=label, font_size="22sp")
+            btn.bind(on_release=lambda _b, c=cents: self.pay("cash", c))
+            self.ids.quick.add_widget(btn)
+
+    def prepare(self, **_kw) -> None:
+        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
+        self.ids.bar.clock = self.app.now_hm()
+        box = self.ids.methods
+        box.clear_widgets()
+        self.method_buttons = {}
+        for m in self.till.payment_methods():
+            btn = Factory.TillButton(text=m.name, bg=(0.2, 0.4, 0.6, 1) if not m.gives_change else (0.2, 0.5, 0.3, 1),
+                                     font_size="20sp")
+            btn.bind(on_release=lambda _b, code=m.code: self.pay(code))
+            box.add_widget(btn)
+            self.method_buttons[m.code] = btn
+        self.buffer.take()
+        self.refresh()
+
+    def refresh(self) -> None:
+        lang = language()
+        basket = self.till.basket
+        refund = basket.total < 0
+        self.title_text = _("TO REFUND") if refund else _("TO PAY")
+        self.due_text = format_amount(abs(basket.total), lang)
+        self.paid_text = format_amount(abs(basket.paid), lang)
+        self.remaining_text = format_amount(abs(basket.remaining), lang)
+        self.change_text = format_amount(basket.change, lang)
+        self.ids.payments.data = [{
+            "method": p.name, "amount": format_amount(p.amount, lang), "on_select": self.remove_payment,
+        } for p in basket.payments]
+        self.can_validate = bool(basket.lines) and basket.remaining == 0
+        self.ids.quick.disabled = refund
+
+    def key(self, key: str) -> None:
+        self.buffer.key(key)
+
+    def pay(self, code: str, amount: int | None = None) -> None:
+        typed = self.buffer.text
+
+        def run():
+            value = amount
+            if value is None and typed:
+                value = parse_amount(typed)
+            self.till.add_payment(code, value)
+            return True
+
+        if self.app.guard(run):
+            self.buffer.take()
+            self.refresh()
+
+    def exact(self) -> None:
+        self.pay("cash", None) if not self.buffer.text else self.pay("cash")
+
+    def remove_payment(self, index: int) -> None:
+        if self.app.guard(lambda: self.till.remove_payment(index) or True):
+            self.refresh()
+
+    def back(self) -> None:
+        self.app.show("sale")
+
+    def validate(self) -> None:
+        ticket = self.app.guard(self.till.validate)
+        if ticket is None:
+            return
+        sale = self.app.show("sale")
+        sale.fresh_index = -1
+        sale.selected = -1
+        sale.refresh()
+        sale.ask_receipt(ticket)

@@ -1,0 +1,450 @@
+"""The sale screen: basket, department pages of article buttons, search, keypad."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.metrics import dp
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from ..basket import Discount
+from ..data import store
+from ..data.store import FAVOURITES, ArticleInfo
+from ..i18n import _, language
+from ..money import format_amount, format_qty, parse_amount, parse_qty, parse_rate
+from .widgets import ChoicePopup, KeypadBuffer, ReceiptBanner, TextPopup, TillButton, hex_colour
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+PAGE_COLS, PAGE_ROWS = 4, 4
+PAGE_SIZE = PAGE_COLS * PAGE_ROWS
+
+
+class ArticleButton(TillButton):
+    article = None
+
+
+class DepartmentTab(Factory.ToggleButton):
+    department_id = NumericProperty(0)
+    bg = ListProperty([0.3, 0.3, 0.3, 1])
+
+
+class BasketRow(Factory.SelectableRow):
+    qty = StringProperty("")
+    name = StringProperty("")
+    unit = StringProperty("")
+    total = StringProperty("")
+    detail = StringProperty("")
+    fresh = BooleanProperty(False)
+
+
+class SearchRow(Factory.SelectableRow):
+    name = StringProperty("")
+    reference = StringProperty("")
+    price = StringProperty("")
+    colour = ListProperty([0.3, 0.3, 0.3, 1])
+
+
+class SaleScreen(Screen):
+    total_text = StringProperty("")
+    vat_text = StringProperty("")
+    buffer_text = StringProperty("")
+    info_text = StringProperty("")
+    page_text = StringProperty("")
+    selected = NumericProperty(-1)
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.app = App.get_running_app()
+        self.till = self.app.till
+        self.buffer = KeypadBuffer(self._buffer_changed)
+        self.department_id = FAVOURITES
+        self.page = 0
+        self.fresh_index = -1
+        self.search_results: list[ArticleInfo] = []
+        self.article_buttons: list[ArticleButton] = []
+        grid = self.ids.grid
+        for _i in range(PAGE_SIZE):
+            btn = ArticleButton(markup=True)
+            btn.bind(on_release=self._article_released)
+            grid.add_widget(btn)
+            self.article_buttons.append(btn)
+        self._persist = Clock.create_trigger(lambda _dt: self.app.guard(self.till.persist), 0.5)
+        self._search = Clock.create_trigger(lambda _dt: self.run_search(), 0.12)
+        self._results = self.ids.results
+        self._results_parent = self._results.parent
+        self._results_parent.remove_widget(self._results)
+        self.ids.basket.on_select = None
+        self._clock_ev = None
+
+    # ------------------------------------------------------------------ screen life
+    def prepare(self, **_kw) -> None:
+        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
+        self.ids.bar.clock = self.app.now_hm()
+        if self._clock_ev is None:
+            self._clock_ev = Clock.schedule_interval(lambda _dt: setattr(self.ids.bar, "clock", self.app.now_hm()), 20)
+        self.build_tabs()
+        self.refresh()
+
+    def build_tabs(self) -> None:
+        tabs = self.ids.tabs
+        tabs.clear_widgets()
+        self.tab_buttons = {}
+        entries = []
+        if store.has_favourites():
+            entries.append((FAVOURITES, _("Favourites"), "#F2B134"))
+        entries += [(d.id, d.name, d.colour) for d in store.departments()]
+        if entries and self.department_id not in [e[0] for e in entries]:
+            self.department_id = entries[0][0]
+        for dep_id, name, colour in entries:
+            tab = DepartmentTab(text=name, department_id=dep_id, bg=hex_colour(colour),
+                                state="down" if dep_id == self.department_id else "normal")
+            tab.bind(on_release=lambda t: self.show_department(t.department_id))
+            tabs.add_widget(tab)
+            self.tab_buttons[name] = tab
+        self.show_page()
+
+    # ------------------------------------------------------------------ article pages
+    def show_department(self, department_id: int) -> None:
+        self.department_id = department_id
+        self.page = 0
+        for tab in self.tab_buttons.values():
+            tab.state = "down" if tab.department_id == department_id else "normal"
+        self.clear_search()
+        self.show_page()
+
+    def show_page(self) -> None:
+        articles, more = store.page_articles(self.department_id, self.page, PAGE_SIZE)
+        lang = language()
+        for btn, article in zip(self.article_buttons, articles + [None] * PAGE_SIZE):
+            btn.article = article
+            if article is None:
+                btn.text, btn.opacity, btn.disabled = "", 0, True
+                continue
+            if article.free_price:
+                price = _("free price")
+            else:
+                price = format_amount(article.price, lang) + (" /kg" if article.by_weight else "")
+            btn.text = f"{article.name}\n[b]{price}[/b]"
+            btn.bg = hex_colour(article.colour or "#546E7A")
+            btn.opacity, btn.disabled = 1, False
+        self.has_more = more
+        self.page_text = f"{self.page + 1}"
+        self.ids.prev_page.disabled = self.page == 0
+        self.ids.next_page.disabled = not more
+
+    def next_page(self, step: int) -> None:
+        if step > 0 and not self.has_more or step < 0 and self.page == 0:
+            return
+        self.page += step
+        self.show_page()
+
+    def _article_released(self, btn) -> None:
+        if btn.article is not None:
+            self.add_article(btn.article)
+
+    def add_article(self, article: ArticleInfo) -> None:
+        typed = self.buffer.text
+
+        def run():
+            price = None
+            if typed:
+                if article.free_price:
+                    price = parse_amount(typed)
+                else:
+                    self.till.set_pending_qty(parse_qty(typed))
+            elif article.free_price:
+                pass  # the till explains that a price is needed
+            return self.till.add_article(article, price=price)
+
+        index = self.app.guard(run)
+        if index is not None:
+            self.buffer.take()
+            self.line_added(index)
+
+    # ------------------------------------------------------------------ scan and search
+    def scan(self, code: str) -> None:
+        """Keyboard (and later scanner) entry of a barcode or reference."""
+        index = self.app.guard(lambda: self.till.scan(code))
+        if index is not None:
+            self.line_added(index)
+
+    def search_validated(self, text: str) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if store.find_article_by_code(text) is not None or text.isdigit():
+            self.ids.search.text = ""
+            self.scan(text)
+        elif self.search_results:
+            self.add_article(self.search_results[0])
+
+    def search_changed(self, text: str) -> None:
+        self._search()
+
+    def run_search(self) -> None:
+        text = self.ids.search.text.strip()
+        if not text:
+            self.clear_search()
+            return
+        self.search_results = store.search_articles(text, limit=100)
+        lang = language()
+        self._results.data = [{
+            "name": a.name, "reference": a.reference,
+            "price": _("free price") if a.free_price else format_amount(a.price, lang),
+            "colour": hex_colour(a.colour or "#546E7A"), "on_select": self.result_selected,
+        } for a in self.search_results]
+        if self._results.parent is None:
+            self.ids.catalogue.remove_widget(self.ids.pages)
+            self._results_parent.add_widget(self._results)
+        self.ids.no_result.opacity = 0 if self.search_results else 1
+
+    def result_selected(self, index: int) -> None:
+        if 0 <= index < len(self.search_results):
+            self.add_article(self.search_results[index])
+
+    def clear_search(self) -> None:
+        self.search_results = []
+        if self.ids.search.text:
+            self.ids.search.text = ""
+        if self._results.parent is not None:
+            self._results_parent.remove_widget(self._results)
+            self.ids.catalogue.add_widget(self.ids.pages)
+        self.ids.no_result.opacity = 0
+
+    # ------------------------------------------------------------------ basket
+    def line_added(self, index: int) -> None:
+        self.fresh_index = index
+        self.selected = -1
+        self.till.last_sale = None
+        self.refresh()
+        Clock.schedule_once(self._scroll_basket_to_end)
+
+    def _scroll_basket_to_end(self, *_a) -> None:
+        rv = self.ids.basket
+        if rv.children and rv.children[0].height > rv.height:
+            rv.scroll_y = 0
+
+    def select_line(self, index: int) -> None:
+        self.selected = -1 if self.selected == index else index
+        self.refresh(persist=False)
+
+    def refresh(self, persist: bool = True) -> None:
+        lang = language()
+        basket = self.till.basket
+        totals = basket.totals()
+        rows = []
+        for i, line in enumerate(basket.lines):
+            detail = []
+            if line.discount_amount:
+                detail.append(_("discount") + f" {format_amount(-line.discount_amount, lang)}")
+            if line.price_overridden:
+                detail.append(_("price was {price}").format(price=format_amount(line.list_price, lang)))
+            unit = format_amount(line.unit_price, lang) + (" /kg" if line.by_weight else "")
+            rows.append({
+                "qty": format_qty(line.qty, lang) + (" kg" if line.by_weight else " ×"),
+                "name": line.name, "unit": unit, "total": format_amount(line.net, lang),
+                "detail": " · ".join(detail), "selected": i == self.selected,
+                "height": dp(64) if detail else dp(52),
+                "fresh": i == self.fresh_index, "on_select": self.select_line,
+            })
+        if self.selected >= len(rows):
+            self.selected = -1
+        self.ids.basket.data = rows
+        if totals.discount:
+            self.vat_text = _("ticket discount {amount} · incl. VAT {vat}").format(
+                amount=format_amount(-totals.discount, lang), vat=format_amount(totals.vat_amount, lang))
+        else:
+            self.vat_text = _("incl. VAT {vat}").format(vat=format_amount(totals.vat_amount, lang))
+        self.total_text = format_amount(totals.total, lang)
+        info = []
+        if basket.is_refund:
+            info.append(_("REFUND of ticket {number}").format(number=basket.refund_of))
+        if self.till.pending_qty:
+            info.append(_("next article: {qty} ×").format(qty=format_qty(self.till.pending_qty, lang)))
+        last = self.till.last_sale
+        if last and not basket.lines:
+            info.append(_("Ticket {number} · change {change}").format(
+                number=last.number, change=format_amount(last.change, lang)))
+        self.info_text = "\n".join(info)
+        if persist:
+            self._persist()
+
+    # ------------------------------------------------------------------ keypad
+    def _buffer_changed(self, text: str) -> None:
+        self.buffer_text = text
+
+    def key(self, key: str) -> None:
+        self.buffer.key(key)
+
+    def qty_key(self) -> None:
+        typed = self.buffer.text
+        if not typed:
+            self.app.toast(_("Type the quantity, then ×"))
+            return
+
+        def run():
+            qty = parse_qty(typed)
+            if self.selected >= 0:
+                self.till.set_qty(self.selected, qty)
+            else:
+                self.till.set_pending_qty(qty)
+            return True
+
+        if self.app.guard(run):
+            self.buffer.take()
+            self.refresh()
+
+    def discount_key(self, kind: str) -> None:
+        typed = self.buffer.text
+
+        def run():
+            discount = None
+            if typed:
+                value = parse_rate(typed) if kind == "percent" else parse_amount(typed)
+                discount = Discount(kind, value)
+            if self.selected >= 0:
+                self.till.set_line_discount(self.selected, discount)
+            else:
+                self.till.set_ticket_discount(discount)
+            return True
+
+        if self.app.guard(run):
+            self.buffer.take()
+            self.refresh()
+
+    def price_key(self) -> None:
+        typed = self.buffer.text
+        if self.selected < 0 or not typed:
+            self.app.toast(_("Select a line and type its new price"))
+            return
+        index = self.selected
+
+        def run():
+            self.till.set_price(index, parse_amount(typed))
+            return True
+
+        self.app.guard(run, on_done=lambda _r: (self.buffer.take(), self.refresh()))
+
+    def delete_key(self) -> None:
+        if self.selected < 0:
+            self.app.toast(_("Select the line to remove"))
+            return
+        if self.app.guard(lambda: self.till.remove_line(self.selected)) is not None:
+            self.selected = -1
+            self.fresh_index = -1
+            self.refresh()
+
+    def misc_key(self) -> None:
+        typed = self.buffer.text
+        if not typed:
+            self.app.toast(_("Type the amount, then Misc."))
+            return
+        deps = [d for d in store.departments() if d.vat_bp is not None]
+
+        def chosen(dep_id) -> None:
+            index = self.app.guard(lambda: self.till.add_misc(parse_amount(typed), dep_id))
+            if index is not None:
+                self.buffer.take()
+                self.line_added(index)
+
+        self.app.open_popup(ChoicePopup(_("Department of this item"), [(d.name, d.id) for d in deps], chosen))
+
+    def park_key(self) -> None:
+        if not self.till.basket.lines:
+            self.app.toast(_("The basket is empty"))
+            return
+
+        def done(label: str) -> None:
+            if self.app.guard(lambda: self.till.park(label.strip())) is not None:
+                self.app.toast(_("Basket parked"))
+                self.selected = -1
+                self.refresh(persist=False)
+
+        self.app.open_popup(TextPopup(_("Park the basket"), done, hint=_("label (optional)")))
+
+    def recall_key(self) -> None:
+        parked = self.till.parked()
+        if not parked:
+            self.app.toast(_("No parked basket"))
+            return
+        lang = language()
+        choices = [(f"{p['label'] or p['user_name']} · {p['created_at'][11:16]} · "
+                    f"{format_amount(p['total'], lang)}", p["id"]) for p in parked]
+
+        def done(basket_id) -> None:
+            if self.app.guard(lambda: self.till.recall(basket_id) or True):
+                self.selected = -1
+                self.refresh()
+
+        self.app.open_popup(ChoicePopup(_("Recall a basket"), choices, done))
+
+    def refund_key(self) -> None:
+        self.app.show("history", refund=True)
+
+    def menu_key(self) -> None:
+        choices = [(_("Ticket history"), "history")]
+        choices.append((_("Configuration"), "config"))
+        choices.append((_("Log out"), "logout"))
+
+        def done(choice) -> None:
+            if choice == "logout":
+                self.app.guard(self.till.logout)
+                self.app.show("login")
+            elif choice == "config":
+                self.app.guard(lambda: self.till.require("config") or True,
+                               on_done=lambda _r: self.app.show("config"))
+            else:
+                self.app.show(choice)
+
+        self.app.open_popup(ChoicePopup(_("Menu"), choices, done))
+
+    def cancel_key(self) -> None:
+        if not self.till.basket.lines:
+            return
+
+        def done(ok) -> None:
+            if ok and self.app.guard(lambda: self.till.cancel() or True):
+                self.selected = -1
+                self.fresh_index = -1
+                self.refresh()
+
+        self.app.open_popup(ChoicePopup(_("Cancel this sale?"), [(_("Yes, cancel the sale"), True)], done))
+
+    def pay_key(self) -> None:
+        if not self.till.basket.lines:
+            self.app.toast(_("The basket is empty"))
+            return
+        self.app.show("payment")
+
+    # ------------------------------------------------------------------ after a sale
+    def ask_receipt(self, ticket) -> None:
+        banner = ReceiptBanner(text=_("Ticket {number}: print the receipt?").format(number=ticket.number))
+        banner.pos_hint = {"x": 0, "y": 0}
+        self.receipt_banner = banner
+
+        def close(*_a) -> None:
+            if banner.parent:
+                banner.parent.remove_widget(banner)
+            self.receipt_banner = None
+
+        def yes(*_a) -> None:
+            close()
+            self.app.till.print_receipt(ticket, done=lambda job: Clock.schedule_once(
+                lambda _dt: self.printed(job)))
+
+        banner.ids.yes.bind(on_release=yes)
+        banner.ids.no.bind(on_release=close)
+        self.add_widget(banner)
+        Clock.schedule_once(lambda _dt: close(), 20)
+
+    def printed(self, job) -> None:
+        if job.error:
+            self.app.toast(_("The receipt could not be printed: {error}").format(error=job.error), error=True)
+        else:
+            self.app.toast(_("Receipt printed"))

@@ -1,0 +1,42 @@
+"""First start on an empty database: load the demo shop, or create the shop and its manager."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.app import App
+from kivy.lang import Builder
+from kivy.uix.screenmanager import Screen
+
+from .. import auth, settings
+from ..data import store
+from ..i18n import _
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class SetupScreen(Screen):
+    def load_demo(self) -> None:
+        from ..demo import load_demo_shop
+
+        app = App.get_running_app()
+        load_demo_shop()
+        app.toast(_("Demo shop loaded: Claire (manager) PIN 9999, Marie (cashier) PIN 1234"), seconds=6)
+        app.show("login")
+
+    def create_shop(self) -> None:
+        app = App.get_running_app()
+        shop, name, pin = (self.ids.shop.text.strip(), self.ids.manager.text.strip(), self.ids.pin.text.strip())
+        try:
+            settings.validate("shop.name", shop)
+            if not name:
+                raise ValueError(_("Type the manager's name"))
+            pin_hash = auth.hash_pin(pin)
+        except ValueError as exc:
+            app.toast(str(exc), error=True)
+            return
+        with store.atomic():
+            settings.set_value("shop.name", shop, name)
+            store.create_user(name, pin_hash, "manager")
+            store.create_department(_("Misc."), vat_bp=2000)
+        app.show("login")
