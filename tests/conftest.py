@@ -15,6 +15,8 @@ os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivyhome-"))
 os.environ.setdefault("KIVY_CLIPBOARD", "dummy")
 os.environ.setdefault("KCFG_GRAPHICS_MAXFPS", "0")
 os.environ.setdefault("KCFG_INPUT_MOUSE", "")
+os.environ.setdefault("KCFG_GRAPHICS_WIDTH", "1024")
+os.environ.setdefault("KCFG_GRAPHICS_HEIGHT", "768")
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.pop("DISPLAY", None)
 os.environ["LANG"] = "fr_FR.UTF-8"

@@ -158,7 +158,7 @@ class PosApp(App):
                 sound.play()
 
     def open_popup(self, popup) -> None:
-        popup.open()
+        popup.open(animation=False)
 
     def guard(self, action: Callable[[], Any], on_done: Callable[[Any], None] | None = None) -> Any:
         """Run a till action: show refusals as a toast, ask a manager's PIN when needed.

@@ -90,6 +90,11 @@ class ConfigScreen(Screen):
     def build_shop(self, form) -> None:
         values = settings.all_values()
         self.fields = {}
+        save = Factory.TillButton(text=_("Save"), bg=(0.13, 0.55, 0.33, 1), size_hint_x=0.35)
+        save.bind(on_release=lambda _b: self.save_shop())
+        self.save_button = save
+        self.shop_error = _label("", color=(1, 0.5, 0.5, 1))
+        form.add_widget(_row(self.shop_error, save, height="60dp"))
         for spec in settings.SPECS:
             if spec.key == "ui.language":
                 continue
@@ -98,12 +103,6 @@ class ConfigScreen(Screen):
             field.bind(text=lambda w, t, k=spec.key: self.check_field(k, w))
             form.add_widget(_row(_label(_(spec.label), size_hint_x=0.35), field,
                                  height="96dp" if spec.multiline else "52dp"))
-        self.shop_error = _label("", color=(1, 0.5, 0.5, 1), size_hint_y=None, height="32dp")
-        form.add_widget(self.shop_error)
-        save = Factory.TillButton(text=_("Save"), bg=(0.13, 0.55, 0.33, 1), size_hint_y=None, height="64dp")
-        save.bind(on_release=lambda _b: self.save_shop())
-        form.add_widget(save)
-        self.save_button = save
 
     def check_field(self, key: str, widget) -> None:
         """Validate as you type: the field turns red while its value is refused."""

@@ -52,7 +52,7 @@ class RefundPopup(ModalView):
 
     def ok(self) -> None:
         chosen = {lid: qty for lid, (btn, qty) in self.toggles.items() if btn.state == "down" and qty > 0}
-        self.dismiss()
+        self.dismiss(animation=False)
         self._done(chosen)
 
 
@@ -124,10 +124,11 @@ class HistoryScreen(Screen):
         def chosen(quantities) -> None:
             if not quantities:
                 return
-            if self.app.guard(lambda: till.start_refund(ticket.number, quantities) or True):
-                sale = self.app.show("sale")
-                sale.refresh()
+            def started(_result) -> None:
+                self.app.show("sale").refresh()
                 self.app.show("payment")
+
+            self.app.guard(lambda: till.start_refund(ticket.number, quantities), on_done=started)
 
         self.app.open_popup(RefundPopup(ticket, left, chosen))
 

@@ -408,11 +408,14 @@ class SaleScreen(Screen):
         if not self.till.basket.lines:
             return
 
+        def cancelled(_result) -> None:
+            self.selected = -1
+            self.fresh_index = -1
+            self.refresh()
+
         def done(ok) -> None:
-            if ok and self.app.guard(lambda: self.till.cancel() or True):
-                self.selected = -1
-                self.fresh_index = -1
-                self.refresh()
+            if ok:
+                self.app.guard(self.till.cancel, on_done=cancelled)
 
         self.app.open_popup(ChoicePopup(_("Cancel this sale?"), [(_("Yes, cancel the sale"), True)], done))
 

@@ -132,7 +132,7 @@ class PinPopup(ModalView):
     def ok(self) -> None:
         pin, self._pin = self._pin, ""
         self.dots = ""
-        self.dismiss()
+        self.dismiss(animation=False)
         self._done(pin)
 
 
@@ -148,7 +148,7 @@ class ChoicePopup(ModalView):
         box = self.ids.choices
         for text, value in choices:
             btn = Factory.TillButton(text=text, size_hint_y=None, height="64dp")
-            btn.bind(on_release=lambda _b, v=value: (self.dismiss(), done(v)))
+            btn.bind(on_release=lambda _b, v=value: (self.dismiss(animation=False), done(v)))
             box.add_widget(btn)
 
 
@@ -164,7 +164,7 @@ class TextPopup(ModalView):
 
     def ok(self) -> None:
         text = self.ids.field.text
-        self.dismiss()
+        self.dismiss(animation=False)
         self._done(text)
 
 

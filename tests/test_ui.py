@@ -1,0 +1,336 @@
+"""The cashier's screens, driven for real offscreen with simulated touches."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui_helpers import find_button, frames, keypad_type, tap, wait_for
+
+
+@pytest.fixture(scope="session")
+def window():
+    from kivy.core.window import Window
+
+    import pos.screens.app  # noqa: F401  (sets the 1024×768 size before the window exists)
+
+    frames(2)
+    assert Window is not None
+    yield Window
+
+
+@pytest.fixture
+def make_app(window, shop):
+    """Build the real app on the demo shop's database (no App.run: the test drives the loop)."""
+    from pos import settings
+    from pos.hardware import VirtualDrawer, VirtualPrinter
+    from pos.screens.app import PosApp
+    from pos.till import Till
+
+    apps = []
+    settings.set_value("ui.language", "en")  # the assertions below read English; French has its own test
+
+    def make():
+        app = PosApp(till=Till(printer=VirtualPrinter(), drawer=VirtualDrawer()))
+        root = app.build()
+        app.root = root
+        window.add_widget(root)
+        frames(3)
+        apps.append((app, root))
+        return app
+
+    yield make
+    for app, root in apps:
+        app.till.close()
+        window.remove_widget(root)
+        from kivy.uix.modalview import ModalView
+
+        for child in list(window.children):
+            if isinstance(child, ModalView):
+                child.dismiss(animation=False)
+    frames(2)
+
+
+def login(app, name="Marie", pin="1234"):
+    screen = app.screen("login")
+    assert app.sm.current == "login"
+    tap(screen.user_buttons[name])
+    keypad_type(screen.ids.pad, pin)
+    assert screen.dots == "●" * len(pin)
+    tap(screen.ids.enter)
+    assert app.sm.current == "sale", app.toast_text
+    return app.screen("sale")
+
+
+def basket_names(sale):
+    return [row["name"] for row in sale.ids.basket.data]
+
+
+def popup(window, cls_name):
+    for child in window.children:
+        if type(child).__name__ == cls_name:
+            return child
+    raise LookupError(cls_name)
+
+
+def test_sale_by_buttons_search_and_barcode_paid_by_card_and_cash(make_app, window):
+    from pos.data import store
+    from pos.demo import demo_ean
+
+    app = make_app()
+    sale = login(app)
+
+    # by button: the Boulangerie tab, then "Croissant"
+    tap(sale.tab_buttons["Boulangerie"])
+    croissant = next(b for b in sale.article_buttons if b.article and b.article.name == "Croissant")
+    tap(croissant)
+    tap(croissant)
+    assert sale.ids.basket.data[-1]["qty"] == "2 ×"
+
+    # by search: type, wait for the debounced RecycleView results, touch a result
+    sale.ids.search.text = "comte"
+    assert wait_for(lambda: sale.ids.results.data), "no search result"
+    assert sale.ids.results.data[0]["name"] == "Comté 18 mois 250 g"
+    frames(2)
+    row = next(v for v in sale.ids.results.children[0].children if v.name == "Comté 18 mois 250 g")
+    tap(row)
+    assert basket_names(sale)[-1] == "Comté 18 mois 250 g"
+
+    # by barcode, typed on the keyboard then Enter
+    sale.ids.search.text = demo_ean(1)  # Baguette tradition
+    sale.ids.search.dispatch("on_text_validate")
+    frames(2)
+    assert basket_names(sale) == ["Croissant", "Comté 18 mois 250 g", "Baguette tradition"]
+    # 2 × 1,20 + 5,90 + 1,20 = 9,50 €
+    assert sale.ids.total.text == "€9.50"
+
+    tap(sale.ids.pay)
+    assert app.sm.current == "payment"
+    pay = app.screen("payment")
+    assert pay.ids.validate.disabled
+    keypad_type(pay.ids.keypad, "5")
+    tap(pay.method_buttons["card"])
+    assert pay.remaining_text == "€4.50"
+    # the card cannot be over-tendered
+    keypad_type(pay.ids.keypad, "20")
+    tap(pay.method_buttons["card"])
+    assert "cannot exceed" in app.toast_text, (pay.buffer_text, app.till.basket.payments)
+    keypad_type(pay.ids.keypad, "C")
+    tap(find_button(pay.ids.quick, "20"))
+    assert pay.remaining_text == "€0.00"
+    assert pay.change_text == "€15.50"
+    assert not pay.ids.validate.disabled
+    tap(pay.ids.validate)
+
+    assert app.sm.current == "sale"
+    assert sale.ids.basket.data == []
+    assert "15.50" in sale.info_text  # the change stays visible until the next scan
+    banner = sale.receipt_banner
+    assert banner is not None and "print the receipt" in banner.text
+    tap(banner.ids.yes)
+    assert wait_for(lambda: app.till.printer.printed)
+    assert any("TOTAL" in line and "9.50" in line for line in app.till.printer.printed[0])
+    assert app.till.drawer.opened == 1  # cash was taken
+
+    ticket = store.get_ticket(store.last_ticket_number())
+    assert ticket.total == 950 and ticket.change == 1550 and ticket.user_name == "Marie"
+    assert [(p["method_code"], p["amount"]) for p in ticket.payments] == [("card", 500), ("cash", 2000)]
+    assert [(ln["name"], ln["qty"], ln["total"]) for ln in ticket.lines] == [
+        ("Croissant", 2000, 240), ("Comté 18 mois 250 g", 1000, 590), ("Baguette tradition", 1000, 120)]
+    assert sum(v["total"] for v in ticket.vat) == 950
+
+
+def test_unknown_barcode_shows_an_error_and_keeps_the_basket(make_app):
+    from pos.demo import demo_ean
+
+    app = make_app()
+    sale = login(app)
+    sale.scan(demo_ean(2))
+    sale.ids.search.text = "3760123999999"
+    sale.ids.search.dispatch("on_text_validate")
+    frames(1)
+    assert "Unknown code: 3760123999999" in app.toast_text
+    assert basket_names(sale) == ["Baguette"]
+
+
+def test_quantity_keypad_weighed_article_and_line_edit(make_app, window):
+    app = make_app()
+    sale = login(app)
+    tap(sale.tab_buttons["Fruits et légumes"])
+    avocado = next(b for b in sale.article_buttons if b.article and b.article.name == "Avocat")
+    keypad_type(sale.ids.keypad, "3")
+    tap(sale.ids.qty)
+    assert "3 ×" in sale.info_text
+    tap(avocado)
+    assert sale.ids.basket.data[-1]["qty"] == "3 ×"
+    assert sale.ids.prev_page.disabled  # first page
+    tap(sale.ids.next_page)  # Tomates is on the second page
+    assert sale.page_text == "2"
+    tomatoes = next(b for b in sale.article_buttons if b.article and b.article.name == "Tomates")
+    tap(tomatoes)  # a weighed article needs its weight first
+    assert "weight" in app.toast_text
+    keypad_type(sale.ids.keypad, "0,452")
+    tap(tomatoes)  # 0,452 kg × 3,49 €/kg = 1,58 €
+    assert sale.ids.basket.data[-1]["total"] == "€1.58"
+    assert sale.ids.basket.data[-1]["qty"] == "0.452 kg"
+    # select the line, give 10 % off
+    frames(2)
+    rows = sale.ids.basket.children[0].children
+    tap(next(r for r in rows if r.name == "Avocat"))
+    assert sale.selected == 0
+    keypad_type(sale.ids.keypad, "10")
+    tap(sale.ids.discount)
+    assert app.till.basket.lines[0].discount_amount == 36  # 10 % of 3,57
+    # a cashier cannot override a price without a manager's PIN
+    keypad_type(sale.ids.keypad, "1")
+    tap(sale.ids.price)
+    pin = popup(window, "PinPopup")
+    keypad_type(pin.ids.pad, "9999")
+    tap(pin.ids.ok)
+    assert app.till.basket.lines[0].unit_price == 100
+    assert "price was" in sale.ids.basket.data[0]["detail"]
+    # delete the line
+    tap(sale.ids.delete)
+    assert basket_names(sale) == ["Tomates"]
+
+
+def test_park_recall_and_cancel(make_app, window):
+    from pos.demo import demo_ean
+
+    app = make_app()
+    sale = login(app, "Claire", "9999")
+    sale.scan(demo_ean(3))
+    tap(sale.ids.park)
+    text_popup = popup(window, "TextPopup")
+    text_popup.ids.field.text = "Mme Dupont"
+    tap(text_popup.ids.ok)
+    assert basket_names(sale) == []
+    sale.scan(demo_ean(4))
+    tap(sale.ids.park)
+    tap(popup(window, "TextPopup").ids.ok)
+    tap(sale.ids.recall)
+    choice = popup(window, "ChoicePopup")
+    tap(find_button(choice, "Mme Dupont"))
+    assert basket_names(sale) == ["Croissant"]
+    # a manager cancels (with a confirmation)
+    tap(sale.ids.cancel)
+    tap(find_button(popup(window, "ChoicePopup"), "Yes"))
+    assert basket_names(sale) == []
+    assert len(app.till.parked()) == 1
+
+
+def test_basket_survives_a_restart(make_app):
+    from pos.demo import demo_ean
+
+    app = make_app()
+    sale = login(app)
+    sale.scan(demo_ean(5))
+    sale.scan(demo_ean(5))
+    app.on_stop()  # the window is closed (or the process is killed after the debounce)
+    app2 = make_app()
+    sale2 = login(app2)
+    assert basket_names(sale2) == ["Pain de campagne"]
+    assert sale2.ids.basket.data[0]["qty"] == "2 ×"
+
+
+def test_refund_from_history_needs_a_manager(make_app, window):
+    from pos.data import store
+    from pos.demo import demo_ean
+
+    app = make_app()
+    sale = login(app)
+    sale.scan(demo_ean(6))
+    sale.scan(demo_ean(7))
+    app.till.add_payment("cash")
+    ticket = app.till.validate()
+    sale.refresh()
+
+    tap(sale.ids.refund)
+    history = app.screen("history")
+    assert app.sm.current == "history"
+    history.ids.query.text = str(ticket.number)
+    history.ids.query.dispatch("on_text_validate")
+    frames(1)
+    assert f"Ticket {ticket.number}" in history.detail
+    tap(history.ids.refund)
+    refund_popup = popup(window, "RefundPopup")
+    first = refund_popup.toggles[ticket.lines[0]["id"]][0]
+    tap(first)  # keep only the second line
+    tap(refund_popup.ids.ok)
+    assert "manager" in app.toast_text.lower()
+    pin = popup(window, "PinPopup")
+    keypad_type(pin.ids.pad, "9999")
+    tap(pin.ids.ok)
+    assert app.sm.current == "payment"
+    pay = app.screen("payment")
+    assert pay.title_text == "TO REFUND"
+    tap(pay.method_buttons["cash"])
+    assert pay.can_validate, (app.toast_text, app.till.basket.payments, app.till.basket.lines)
+    tap(pay.ids.validate)
+    refund = store.get_ticket(store.last_ticket_number())
+    assert refund.kind == "refund" and refund.refund_of == ticket.number
+    assert refund.total == -ticket.lines[1]["total"]
+    assert [ln["name"] for ln in refund.lines] == [ticket.lines[1]["name"]]
+
+
+def test_config_pages_validate_and_save(make_app):
+    from pos import settings
+
+    app = make_app()
+    sale = login(app, "Claire", "9999")
+    sale.menu_key()
+    from kivy.core.window import Window
+
+    tap(find_button(popup(Window, "ChoicePopup"), "Configuration"))
+    assert app.sm.current == "config"
+    config = app.screen("config")
+    config.fields["shop.siret"].text = "12345678901234"
+    frames(1)
+    assert "SIRET" in config.shop_error.text
+    tap(config.save_button)
+    assert settings.get("shop.siret") == "81234567600017"  # nothing saved
+    config.fields["shop.siret"].text = "81234567600017"
+    config.fields["shop.name"].text = "Chez Claire"
+    tap(config.save_button)
+    assert settings.get("shop.name") == "Chez Claire"
+    assert config.ids.bar.shop == "Chez Claire"
+    # payment methods: deactivate the cheque
+    tap(config.section_buttons["methods"])
+    assert any(m.code == "cheque" for m in app.till.payment_methods())
+    cheque_toggle = [w for w in config.ids.form.walk(restrict=True)
+                     if getattr(w, "group", None) is None and getattr(w, "state", None) == "down"]
+    assert cheque_toggle
+
+
+def test_cashier_cannot_open_config_without_a_manager(make_app, window):
+    app = make_app()
+    sale = login(app)
+    sale.menu_key()
+    tap(find_button(popup(window, "ChoicePopup"), "Configuration"))
+    assert app.sm.current == "sale"
+    pin = popup(window, "PinPopup")
+    keypad_type(pin.ids.pad, "1234")  # her own PIN is not a manager's
+    tap(pin.ids.ok)
+    assert app.sm.current == "sale"
+    assert "not a manager" in app.toast_text
+
+
+def test_wrong_pin_is_refused(make_app):
+    app = make_app()
+    screen = app.screen("login")
+    tap(screen.user_buttons["Marie"])
+    keypad_type(screen.ids.pad, "0000")
+    tap(screen.ids.enter)
+    assert app.sm.current == "login"
+    assert app.toast_text == "Wrong PIN"
+
+
+def test_french_is_the_default_for_a_french_system(make_app):
+    from pos import settings
+
+    settings.set_value("ui.language", "auto")  # conftest sets LANG=fr_FR.UTF-8
+    app = make_app()
+    sale = login(app)
+    assert sale.ids.pay.text == "PAYER"
+    assert sale.tab_buttons.get("Favoris") is not None
+    sale.scan("0000000000000")
+    assert app.toast_text == "Code inconnu : 0000000000000"
