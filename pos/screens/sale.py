@@ -66,6 +66,7 @@ class SaleScreen(Screen):
         self.department_id = FAVOURITES
         self.page = 0
         self.fresh_index = -1
+        self._follow_new_line = False
         self.search_results: list[ArticleInfo] = []
         self.article_buttons: list[ArticleButton] = []
         grid = self.ids.grid
@@ -222,13 +223,15 @@ class SaleScreen(Screen):
         self.fresh_index = index
         self.selected = -1
         self.till.last_sale = None
+        self._follow_new_line = True
         self.refresh()
-        Clock.schedule_once(self._scroll_basket_to_end)
 
-    def _scroll_basket_to_end(self, *_a) -> None:
+    def _place_basket(self, *_a) -> None:
+        """A long basket scrolls to show the line just added."""
         rv = self.ids.basket
-        if rv.children and rv.children[0].height > rv.height:
+        if sum(row["height"] for row in rv.data) > rv.height:
             rv.scroll_y = 0
+        self._follow_new_line = False
 
     def select_line(self, index: int) -> None:
         self.selected = -1 if self.selected == index else index
@@ -256,6 +259,8 @@ class SaleScreen(Screen):
         if self.selected >= len(rows):
             self.selected = -1
         self.ids.basket.data = rows
+        if self._follow_new_line:
+            Clock.schedule_once(self._place_basket)
         if totals.discount:
             self.vat_text = _("ticket discount {amount} · incl. VAT {vat}").format(
                 amount=format_amount(-totals.discount, lang), vat=format_amount(totals.vat_amount, lang))
