@@ -324,20 +324,23 @@ def _write_if_changed(path: Path, data: bytes, report: Report) -> None:
     report.written.append(_rel(path))
 
 
+def _keys(catalog: Catalog) -> set:
+    return {(m.id, m.context) for m in catalog if m.id}
+
+
 def build(check: bool = False) -> Report:
     """Extract, merge and compile; with ``check`` nothing is written and the
     report lists missing translations and out-of-date .mo files."""
     report = Report()
     template = extract_messages(report.notes)
 
-    # Keep the old POT-Creation-Date when the strings have not changed, so a
-    # rebuild without code changes leaves every file untouched.
+    # Keep the old POT-Creation-Date while the set of strings is the same: code
+    # that only moved leaves the .mo files untouched (only the #: lines change).
     template.creation_date = _now()
     if POT_FILE.exists():
         old = read_catalog(POT_FILE)
-        template.creation_date = old.creation_date
-        if render_po(template) != POT_FILE.read_bytes():
-            template.creation_date = _now()
+        if _keys(old) == _keys(template):
+            template.creation_date = old.creation_date
     if not check:
         _write_if_changed(POT_FILE, render_po(template), report)
 
