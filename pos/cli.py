@@ -125,6 +125,8 @@ def cmd_sell(args: argparse.Namespace) -> int:
             if qty is not None:
                 till.set_pending_qty(qty)
             till.add_article(article)
+        if args.customer is not None:
+            till.set_customer(args.customer)
         for method, amount in pays:
             till.add_payment(method, amount)
         ticket = till.validate()
@@ -232,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("items", nargs="+", metavar="CODE[*QTY]")
     s.add_argument("--pay", action="append", metavar="METHOD[=AMOUNT]",
                    help="cash, card, cheque, voucher...; without an amount: the rest")
+    s.add_argument("--customer", type=int, help="customer id (optional)")
     s.add_argument("--receipt", action="store_true", help="print the receipt")
     s.set_defaults(func=cmd_sell)
 

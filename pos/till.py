@@ -217,6 +217,12 @@ class Till:
         if self.basket.payments:
             raise TillError(_("Payments have started: remove them to change the basket"))
 
+    def set_customer(self, customer_id: int | None) -> None:
+        """Attach a customer to the ticket (optional), or detach with ``None``."""
+        if customer_id is not None and store.get_customer(customer_id) is None:
+            raise TillError(_("Unknown customer"))
+        self.basket.customer_id = customer_id
+
     def totals(self) -> Totals:
         return self.basket.totals()
 

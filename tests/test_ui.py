@@ -334,3 +334,53 @@ def test_french_is_the_default_for_a_french_system(make_app):
     assert sale.tab_buttons.get("Favoris") is not None
     sale.scan("0000000000000")
     assert app.toast_text == "Code inconnu : 0000000000000"
+
+
+def test_customer_on_the_ticket(make_app, window):
+    from pos.data import store
+    from pos.demo import demo_ean
+
+    app = make_app()
+    sale = login(app)
+    sale.scan(demo_ean(1))
+    sale.customer_key()
+    ask = popup(window, "TextPopup")
+    ask.ids.field.text = "Dupont"
+    tap(ask.ids.ok)
+    tap(find_button(popup(window, "ChoicePopup"), "New customer: Dupont"))
+    assert "Customer: Dupont" in sale.info_text
+    app.till.add_payment("card")
+    ticket = app.till.validate()
+    assert store.get_customer(ticket.customer_id)["name"] == "Dupont"
+
+
+def test_a_database_error_is_shown_and_the_basket_kept(make_app, shop, tmp_path):
+    """Another process holds the write lock: validating fails with a message, nothing is lost."""
+    import sqlite3
+
+    from pos.data import store
+    from pos.demo import demo_ean
+
+    app = make_app()
+    sale = login(app)
+    sale.scan(demo_ean(1))
+    sale.scan(demo_ean(2))
+    app.till.add_payment("card")
+    store.database.execute_sql("PRAGMA busy_timeout = 50")
+    path = store.database.database
+    other = sqlite3.connect(path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        before = store.last_ticket_number()
+        tap(sale.ids.pay)
+        pay = app.screen("payment")
+        tap(pay.ids.validate)
+        assert "Database error" in app.toast_text and "basket is kept" in app.toast_text
+        assert app.sm.current == "payment"
+        assert [ln.name for ln in app.till.basket.lines] == ["Baguette tradition", "Baguette"]
+        assert store.last_ticket_number() == before
+    finally:
+        other.rollback()
+        other.close()
+    tap(pay.ids.validate)  # the lock is gone: the same basket now goes through
+    assert store.last_ticket_number() == before + 1

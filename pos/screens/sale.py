@@ -270,6 +270,9 @@ class SaleScreen(Screen):
         info = []
         if basket.is_refund:
             info.append(_("REFUND of ticket {number}").format(number=basket.refund_of))
+        if basket.customer_id:
+            customer = store.get_customer(basket.customer_id)
+            info.append(_("Customer: {name}").format(name=customer["name"] if customer else "?"))
         if self.till.pending_qty:
             info.append(_("next article: {qty} ×").format(qty=format_qty(self.till.pending_qty, lang)))
         last = self.till.last_sale
@@ -393,12 +396,14 @@ class SaleScreen(Screen):
         self.app.show("history", refund=True)
 
     def menu_key(self) -> None:
-        choices = [(_("Ticket history"), "history")]
+        choices = [(_("Customer"), "customer"), (_("Ticket history"), "history")]
         choices.append((_("Configuration"), "config"))
         choices.append((_("Log out"), "logout"))
 
         def done(choice) -> None:
-            if choice == "logout":
+            if choice == "customer":
+                self.customer_key()
+            elif choice == "logout":
                 self.app.guard(self.till.logout)
                 self.app.show("login")
             elif choice == "config":
@@ -408,6 +413,27 @@ class SaleScreen(Screen):
                 self.app.show(choice)
 
         self.app.open_popup(ChoicePopup(_("Menu"), choices, done))
+
+    def customer_key(self) -> None:
+        """Find (or create) the customer of this ticket."""
+
+        def chosen(value) -> None:
+            if isinstance(value, str):
+                value = store.create_customer(value)
+            if self.app.guard(lambda: self.till.set_customer(value) or True):
+                self.refresh()
+
+        def search(text: str) -> None:
+            text = text.strip()
+            found = store.search_customers(text)
+            choices = [(f"{c['name']}  {c['phone']}".strip(), c["id"]) for c in found]
+            if text and not any(c["name"].lower() == text.lower() for c in found):
+                choices.append((_("New customer: {name}").format(name=text), text))
+            if self.till.basket.customer_id:
+                choices.append((_("No customer on this ticket"), None))
+            self.app.open_popup(ChoicePopup(_("Customer"), choices, chosen))
+
+        self.app.open_popup(TextPopup(_("Customer"), search, hint=_("name, phone or e-mail")))
 
     def cancel_key(self) -> None:
         if not self.till.basket.lines:
