@@ -170,7 +170,8 @@ def languages() -> list[str]:
 
 def render_po(catalog: Catalog) -> bytes:
     buf = io.BytesIO()
-    write_po(buf, catalog, width=PO_WIDTH, include_previous=True)
+    # No "#| msgid" lines: Babel's reader would turn them into plain comments.
+    write_po(buf, catalog, width=PO_WIDTH)
     return buf.getvalue()
 
 
@@ -182,7 +183,10 @@ def compile_mo(catalog: Catalog) -> bytes:
 
 def read_catalog(path: Path, lang: str | None = None) -> Catalog:
     with open(path, "rb") as fileobj:
-        return read_po(fileobj, locale=lang, domain=DOMAIN)
+        catalog = read_po(fileobj, locale=lang, domain=DOMAIN)
+    for message in catalog:  # "#| msgid …" (written by msgmerge) is read as a comment: drop it
+        message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
+    return catalog
 
 
 def new_po(lang: str, template: Catalog) -> Catalog:
