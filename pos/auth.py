@@ -8,6 +8,8 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from .i18n import _
+
 ITERATIONS = 60_000
 MAX_FAILURES = 3
 LOCK_SECONDS = 30
@@ -15,7 +17,7 @@ LOCK_SECONDS = 30
 
 def hash_pin(pin: str, *, iterations: int = ITERATIONS) -> str:
     if not (pin.isdigit() and 4 <= len(pin) <= 8):
-        raise ValueError("a PIN has 4 to 8 digits")
+        raise ValueError(_("a PIN has 4 to 8 digits"))
     salt = secrets.token_bytes(16)
     digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
     return f"pbkdf2_sha256${iterations}${salt.hex()}${digest.hex()}"

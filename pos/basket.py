@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .i18n import _
 from .money import QTY_ONE, allocate, line_amount, percent_of, split_vat
 
 
@@ -36,11 +37,11 @@ class Discount:
 
     def __post_init__(self) -> None:
         if self.kind not in ("percent", "amount"):
-            raise BasketError(f"unknown discount kind {self.kind!r}")
+            raise BasketError(_("unknown discount kind {kind}").format(kind=self.kind))
         if self.value < 0:
-            raise BasketError("a discount cannot be negative")
+            raise BasketError(_("a discount cannot be negative"))
         if self.kind == "percent" and self.value > 10_000:
-            raise BasketError("a discount cannot exceed 100 %")
+            raise BasketError(_("a discount cannot exceed 100 %"))
 
     def amount_on(self, base: int) -> int:
         """Discount on ``base`` (same sign as base, never larger in magnitude)."""
@@ -136,11 +137,11 @@ class Basket:
 
     def add(self, line: Line) -> int:
         if line.qty == 0:
-            raise BasketError("the quantity cannot be zero")
+            raise BasketError(_("the quantity cannot be zero"))
         if not self.is_refund and line.qty < 0:
-            raise BasketError("a sale line cannot have a negative quantity; use a refund")
+            raise BasketError(_("a sale line cannot have a negative quantity; use a refund"))
         if line.unit_price < 0:
-            raise BasketError("a price cannot be negative")
+            raise BasketError(_("a price cannot be negative"))
         self.lines.append(line)
         return len(self.lines) - 1
 
@@ -148,31 +149,31 @@ class Basket:
         try:
             return self.lines[index]
         except IndexError:
-            raise BasketError(f"there is no line {index + 1}") from None
+            raise BasketError(_("there is no line {n}").format(n=index + 1)) from None
 
     def set_qty(self, index: int, qty: int) -> None:
         line = self.line(index)
         if qty <= 0:
-            raise BasketError("the quantity must be positive")
+            raise BasketError(_("the quantity must be positive"))
         if not line.by_weight and qty % QTY_ONE:
-            raise BasketError(f"{line.name} is sold by the unit: whole quantities only")
+            raise BasketError(_("{name} is sold by the unit: whole quantities only").format(name=line.name))
         if self.is_refund:
-            raise BasketError("change the refunded quantity from the original ticket")
+            raise BasketError(_("change the refunded quantity from the original ticket"))
         line.qty = qty
 
     def set_price(self, index: int, unit_price: int) -> None:
         if unit_price < 0:
-            raise BasketError("a price cannot be negative")
+            raise BasketError(_("a price cannot be negative"))
         if self.is_refund:
-            raise BasketError("a refund keeps the original prices")
+            raise BasketError(_("a refund keeps the original prices"))
         self.line(index).unit_price = unit_price
 
     def set_line_discount(self, index: int, discount: Discount | None) -> None:
         line = self.line(index)
         if self.is_refund:
-            raise BasketError("a refund keeps the original discounts")
+            raise BasketError(_("a refund keeps the original discounts"))
         if discount and discount.kind == "amount" and discount.value > line.gross:
-            raise BasketError("the discount is larger than the line")
+            raise BasketError(_("the discount is larger than the line"))
         line.discount = discount
 
     def remove(self, index: int) -> Line:
@@ -182,9 +183,9 @@ class Basket:
 
     def set_discount(self, discount: Discount | None) -> None:
         if self.is_refund and discount:
-            raise BasketError("a refund keeps the original discounts")
+            raise BasketError(_("a refund keeps the original discounts"))
         if discount and discount.kind == "amount" and discount.value > self.totals().subtotal:
-            raise BasketError("the discount is larger than the ticket")
+            raise BasketError(_("the discount is larger than the ticket"))
         self.discount = discount
 
     # ---- amounts -----------------------------------------------------------------
@@ -240,18 +241,18 @@ class Basket:
         refund, amounts are given back (stored negative) and never exceed what is due.
         """
         if not self.lines:
-            raise BasketError("the basket is empty")
+            raise BasketError(_("the basket is empty"))
         remaining = self.remaining
         if remaining == 0:
-            raise BasketError("nothing is left to pay")
+            raise BasketError(_("nothing is left to pay"))
         if amount is None:
             amount = remaining
         elif self.total < 0:
             amount = -abs(amount)
         if amount == 0 or (amount > 0) != (remaining > 0):
-            raise BasketError("the amount must be positive")
+            raise BasketError(_("the amount must be positive"))
         if abs(amount) > abs(remaining) and (self.total < 0 or not gives_change):
-            raise BasketError(f"{name} cannot exceed the amount due; only cash gives change")
+            raise BasketError(_("{name} cannot exceed the amount due; only cash gives change").format(name=name))
         payment = Payment(method, name, amount, gives_change)
         self.payments.append(payment)
         return payment
@@ -260,23 +261,23 @@ class Basket:
         try:
             return self.payments.pop(index)
         except IndexError:
-            raise BasketError(f"there is no payment {index + 1}") from None
+            raise BasketError(_("there is no payment {n}").format(n=index + 1)) from None
 
     def check_payable(self) -> Totals:
         """Raise unless the basket can be committed as it stands."""
         if not self.lines:
-            raise BasketError("the basket is empty")
+            raise BasketError(_("the basket is empty"))
         totals = self.totals()
         if self.remaining != 0:
-            raise BasketError("the ticket is not fully paid")
+            raise BasketError(_("the ticket is not fully paid"))
         change = self.change
         cash = sum(p.amount for p in self.payments if p.gives_change)
         if change > 0 and change > cash:  # on a refund cash is negative and there is no change
-            raise BasketError("change can only be given from cash")
+            raise BasketError(_("change can only be given from cash"))
         if totals.total >= 0 and self.paid - change != totals.total:
-            raise BasketError("the payments do not match the total")
+            raise BasketError(_("the payments do not match the total"))
         if totals.total < 0 and self.paid != totals.total:
-            raise BasketError("the refund does not match the total")
+            raise BasketError(_("the refund does not match the total"))
         return totals
 
     # ---- persistence (parked and current baskets) ---------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from . import auth, i18n, settings
 from .data import store
 from .data.db import default_db_path, open_database
-from .i18n import _
+from .i18n import _, ngettext
 from .money import format_amount, format_rate, parse_amount, parse_qty
 
 
@@ -171,7 +171,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
         kind = _("refund") if t.kind == "refund" else _("sale")
         print(f"{t.number:>7}  {t.created_at[:19].replace('T', ' ')}  {kind:<9} {t.user_name:<12} "
               f"{_money(t.total):>14}")
-    print(_("{n} ticket(s)").format(n=len(rows)))
+    print(ngettext("{n} ticket", "{n} tickets", len(rows)).format(n=len(rows)))
     return 0
 
 

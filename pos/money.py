@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from .i18n import _
+
 QTY_ONE = 1000  # one unit, in thousandths
 BP_ONE = 10_000  # 100 %, in basis points
 
@@ -71,7 +73,7 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
         shares.append(q)
         remainders.append((r, -i))
     left = mag - sum(shares)
-    for _, neg_i in sorted(remainders, reverse=True)[:left]:
+    for _rem, neg_i in sorted(remainders, reverse=True)[:left]:
         shares[-neg_i] += 1
     return [sign * s for s in shares]
 
@@ -85,7 +87,7 @@ def parse_amount(text: str) -> int:
     """Parse ``"12,50"``, ``"12.5"``, ``"12"``, ``"-3,20 €"`` into cents."""
     m = _AMOUNT_RE.match(str(text).replace(NBSP_NARROW, "").replace("\xa0", "").replace(" ", ""))
     if not m:
-        raise ValueError(f"not an amount: {text!r}")
+        raise ValueError(_("not an amount: {text}").format(text=text))
     sign, units, frac = m.groups()
     cents = int(units) * 100 + int((frac or "").ljust(2, "0") or 0)
     return -cents if sign == "-" else cents
@@ -95,7 +97,7 @@ def parse_qty(text: str) -> int:
     """Parse ``"3"``, ``"0,452"``, ``"1.5"`` into thousandths."""
     m = _QTY_RE.match(str(text))
     if not m:
-        raise ValueError(f"not a quantity: {text!r}")
+        raise ValueError(_("not a quantity: {text}").format(text=text))
     sign, units, frac = m.groups()
     milli = int(units) * QTY_ONE + int((frac or "").ljust(3, "0") or 0)
     return -milli if sign == "-" else milli
@@ -105,7 +107,7 @@ def parse_rate(text: str) -> int:
     """Parse a VAT or discount rate in percent (``"5,5"``, ``"20 %"``) into basis points."""
     m = _RATE_RE.match(str(text))
     if not m:
-        raise ValueError(f"not a rate: {text!r}")
+        raise ValueError(_("not a rate: {text}").format(text=text))
     units, frac = m.groups()
     return int(units) * 100 + int((frac or "").ljust(2, "0") or 0)
 

@@ -44,7 +44,7 @@ def render(ticket: TicketRecord, settings: dict[str, str], width: int = 42,
         out.append(_fit(line["name"], money(line["total"] + line["ticket_discount"]
                                            + line["discount_amount"]), width))
         qty = format_qty(line["qty"], lang)
-        unit = "kg" if line["qty"] % 1000 else ""
+        unit = " kg" if line.get("by_weight") else ""
         detail = f"  {qty}{unit} x {money(line['unit_price'])}"
         if line["unit_price"] != line["list_price"]:
             detail += f" ({_('was')} {money(line['list_price'])})"

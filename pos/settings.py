@@ -102,12 +102,12 @@ def get(key: str) -> str:
     if spec is None:
         raise SettingError(_("unknown setting {key}").format(key=key))
     value = store.get_setting(key)
-    return spec.default if value is None else value
+    return _(spec.default) if value is None and spec.default else (value or "")
 
 
 def all_values() -> dict[str, str]:
     stored = store.all_settings()
-    return {s.key: stored.get(s.key, s.default) for s in SPECS}
+    return {s.key: stored[s.key] if s.key in stored else (_(s.default) if s.default else "") for s in SPECS}
 
 
 def validate(key: str, value: str) -> str:

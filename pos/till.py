@@ -20,17 +20,18 @@ from .basket import Basket, BasketError, Discount, Line, Totals
 from .data import store
 from .data.store import ArticleInfo, TicketRecord, UserInfo
 from .hardware import DeviceWorker, Drawer, Job, Printer, VirtualDrawer, VirtualPrinter
-from .i18n import _
-from .money import QTY_ONE, format_amount, format_qty
+from .i18n import N_, _
+from .money import QTY_ONE, format_amount, format_qty, round_div
 
 log = logging.getLogger(__name__)
 
 RESTRICTED = {
-    "refund": "refund",
-    "void": "cancel a sale",
-    "price_override": "override a price",
-    "config": "open the configuration",
+    "refund": N_("refund"),
+    "void": N_("cancel a sale"),
+    "price_override": N_("override a price"),
+    "config": N_("open the configuration"),
 }
+AUTHORISATION_SLOT = -1  # throttle key shared by all manager-PIN authorisations
 
 
 class TillError(BasketError):
@@ -71,7 +72,7 @@ class Till:
         self.basket = Basket()
         self.pending_qty: int | None = None
         self.last_sale: LastSale | None = None
-        self._authorized_by: UserInfo | None = None
+        self._authorized: tuple[UserInfo, str] | None = None  # (manager, action), one shot
         self._methods = {m.code: m for m in store.payment_methods(include_inactive=True)}
 
     # ------------------------------------------------------------------ session
@@ -81,6 +82,7 @@ class Till:
             raise AuthError(_("Unknown user"))
         self._check_pin(user, pin)
         self.user = user
+        self._authorized = None
         store.log_event("login", user.name)
         saved = store.load_current_basket(user.id)
         self.basket = Basket.from_dict(saved) if saved else Basket()
@@ -104,7 +106,7 @@ class Till:
             self.persist()
             store.log_event("logout", self.user.name)
         self.user = None
-        self._authorized_by = None
+        self._authorized = None
         self.basket = Basket()
 
     def _need_user(self) -> UserInfo:
@@ -113,24 +115,37 @@ class Till:
         return self.user
 
     def can(self, action: str) -> bool:
-        return bool(self.user and self.user.is_manager) or self._authorized_by is not None
+        if self.user and self.user.is_manager:
+            return True
+        return self._authorized is not None and self._authorized[1] == action
 
     def authorize(self, pin: str, action: str) -> UserInfo:
-        """A manager's PIN authorises one restricted action for the cashier."""
+        """A manager's PIN authorises one restricted ``action`` for the cashier.
+
+        Wrong PINs are throttled like logins (three, then a 30 s lock)."""
+        if action not in RESTRICTED:
+            raise TillError(_("Unknown action {action}").format(action=action))
+        locked = self.throttle.remaining_lock(AUTHORISATION_SLOT)
+        if locked:
+            raise AuthError(_("Too many wrong PINs: try again in {s} s").format(s=locked))
         for manager in store.users():
             if manager.is_manager and auth.check_pin(pin, store.user_pin_hash(manager.id) or ""):
-                self._authorized_by = manager
+                self.throttle.succeeded(AUTHORISATION_SLOT)
+                self._authorized = (manager, action)
                 store.log_event("manager_authorisation", manager.name, action=action,
                                 cashier=self.user.name if self.user else "")
                 return manager
+        if self.throttle.failed(AUTHORISATION_SLOT):
+            store.log_event("authorisation_locked", self.user.name if self.user else "", action=action)
+            raise AuthError(_("Too many wrong PINs: locked for {s} s").format(s=auth.LOCK_SECONDS))
         raise AuthError(_("This is not a manager's PIN"))
 
     def require(self, action: str) -> None:
-        """Raise ``NeedsManager`` unless allowed; consumes a one-shot authorisation."""
+        """Raise ``NeedsManager`` unless allowed; consumes an authorisation given for this action."""
         if self.user and self.user.is_manager:
             return
-        if self._authorized_by is not None:
-            self._authorized_by = None
+        if self._authorized is not None and self._authorized[1] == action:
+            self._authorized = None
             return
         raise NeedsManager(action)
 
@@ -181,8 +196,13 @@ class Till:
     def add_misc(self, amount: int, department_id: int) -> int:
         """A free-price line (Divers): the department gives the VAT rate."""
         self._need_user()
+        if self.basket.is_refund:
+            raise TillError(_("Finish or cancel the refund first"))
+        self._no_payments()
         if amount <= 0:
             raise TillError(_("Type the amount first"))
+        if self.pending_qty and self.pending_qty % QTY_ONE:
+            raise TillError(_("Misc. items are sold by the unit: whole quantities only"))
         dep = next((d for d in store.departments() if d.id == department_id), None)
         if dep is None or dep.vat_bp is None:
             raise TillError(_("This department has no VAT rate"))
@@ -197,7 +217,11 @@ class Till:
 
     def set_price(self, index: int, unit_price: int) -> None:
         self._no_payments()
-        self.basket.line(index)  # a clear error for a bad index, before asking for a manager
+        self.basket.line(index)  # clear errors first, before spending a manager's authorisation
+        if unit_price < 0:
+            raise TillError(_("a price cannot be negative"))
+        if self.basket.is_refund:
+            raise TillError(_("a refund keeps the original prices"))
         self.require("price_override")
         self.basket.set_price(index, unit_price)
 
@@ -282,12 +306,14 @@ class Till:
         self._methods = {m.code: m for m in store.payment_methods(include_inactive=True)}
 
     def add_payment(self, code: str, amount: int | None = None) -> None:
+        self._need_user()
         method = self._methods.get(code)
         if method is None or not method.active:
             raise TillError(_("Unknown payment method: {code}").format(code=code))
         self.basket.add_payment(method.code, method.name, method.gives_change, amount)
 
     def remove_payment(self, index: int) -> None:
+        self._need_user()
         self.basket.remove_payment(index)
 
     def validate(self) -> TicketRecord:
@@ -304,8 +330,22 @@ class Till:
                 "vat_bp": line.vat_bp, "discount_kind": line.discount.kind if line.discount else None,
                 "discount_value": line.discount.value if line.discount else None,
                 "discount_amount": line.discount_amount, "ticket_discount": share, "total": total,
-                "refund_of_line": line.refund_of_line})
-        number = store.record_ticket(
+                "refund_of_line": line.refund_of_line, "by_weight": line.by_weight})
+        try:
+            number = self._record(basket, user, totals, lines)
+        except store.RefundError as exc:
+            raise TillError(str(exc)) from exc
+        self.basket = Basket()
+        self.pending_qty = None
+        self.last_sale = LastSale(number, totals.total, basket.change)
+        if any(p.gives_change for p in basket.payments):
+            self.open_drawer()
+        ticket = store.get_ticket(number)
+        assert ticket is not None
+        return ticket
+
+    def _record(self, basket: Basket, user: UserInfo, totals: Totals, lines: list[dict[str, Any]]) -> int:
+        return store.record_ticket(
             kind="refund" if basket.is_refund else "sale", user=user, created_at=self.clock(),
             customer_id=basket.customer_id, refund_of=basket.refund_of, subtotal=totals.subtotal,
             discount_kind=basket.discount.kind if basket.discount else None,
@@ -316,14 +356,6 @@ class Till:
             payments=[{"method_code": p.method, "method_name": p.name, "amount": p.amount}
                       for p in basket.payments],
             clear_basket_of=user.id)
-        self.basket = Basket()
-        self.pending_qty = None
-        self.last_sale = LastSale(number, totals.total, basket.change)
-        if any(p.gives_change for p in basket.payments):
-            self.open_drawer()
-        ticket = store.get_ticket(number)
-        assert ticket is not None
-        return ticket
 
     # ------------------------------------------------------------------ refunds
     def find_ticket(self, number: int) -> TicketRecord:
@@ -339,14 +371,18 @@ class Till:
 
     def start_refund(self, number: int, quantities: dict[int, int] | None = None) -> None:
         """Make the basket a refund of ticket ``number``: ``quantities`` maps line ids to
-        the quantity returned (default: everything still refundable)."""
+        the quantity returned (default: everything still refundable).
+
+        Each line gives back its final amount (after discounts) pro rata of the
+        quantity, rounded cumulatively: refunding a line piece by piece gives back
+        exactly what was paid for it.
+        """
         self._need_user()
         if self.basket.lines:
             raise TillError(_("Park or finish the current basket first"))
         ticket = self.find_ticket(number)
         if ticket.kind != "sale":
             raise TillError(_("Only a sale can be refunded"))
-        self.require("refund")
         left = self.refundable(ticket)
         quantities = quantities if quantities is not None else {k: v for k, v in left.items() if v > 0}
         basket = Basket(refund_of=ticket.number, customer_id=ticket.customer_id)
@@ -357,16 +393,16 @@ class Till:
             if qty > left[ln["id"]]:
                 raise TillError(_("Only {qty} of {name} can still be refunded").format(
                     qty=format_qty(left[ln["id"]]), name=ln["name"]))
-            # the refunded amount is the line's final amount, pro rata of the quantity
-            from .money import round_div
-            net = round_div(ln["total"] * qty, ln["qty"])
+            done = ln["qty"] - left[ln["id"]]
+            net = round_div(ln["total"] * (done + qty), ln["qty"]) - round_div(ln["total"] * done, ln["qty"])
             basket.lines.append(Line(
                 name=ln["name"], unit_price=ln["unit_price"], qty=-qty, vat_bp=ln["vat_bp"],
                 article_id=ln["article"], reference=ln["reference"], barcode=ln["barcode"],
                 department=ln["department"], list_price=ln["list_price"], refund_of_line=ln["id"],
-                preset_net=-net, by_weight=bool(ln["qty"] % QTY_ONE)))
+                preset_net=-net, by_weight=bool(ln["by_weight"])))
         if not basket.lines:
             raise TillError(_("Nothing left to refund on ticket {number}").format(number=number))
+        self.require("refund")
         self.basket = basket
 
     # ------------------------------------------------------------------ hooks

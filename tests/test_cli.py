@@ -188,13 +188,13 @@ def test_tickets_and_ticket(shop_db, capsys):
     code, out, err = run(capsys, shop_db, "tickets")
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[-1] == "2 ticket(s)"
+    assert lines[-1] == "2 tickets"
     assert [ln.split()[0] for ln in lines[:-1]] == ["1", "2"]  # oldest first
     assert "Marie" in lines[0] and lines[0].endswith("€2.40") and lines[1].endswith("€1.20")
     assert lines[0].split()[1] == today
 
-    assert run(capsys, shop_db, "tickets", "--date", today)[1].splitlines()[-1] == "2 ticket(s)"
-    assert run(capsys, shop_db, "tickets", "--date", "2000-01-01")[1] == "0 ticket(s)\n"
+    assert run(capsys, shop_db, "tickets", "--date", today)[1].splitlines()[-1] == "2 tickets"
+    assert run(capsys, shop_db, "tickets", "--date", "2000-01-01")[1] == "0 tickets\n"
     code, out, err = run(capsys, shop_db, "tickets", "--date", "15/03/2024")
     assert (code, out) == (1, "") and len(err.splitlines()) == 1
 

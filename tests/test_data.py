@@ -76,7 +76,7 @@ def test_pragmas_after_reopening(tmp_path):
 
 def test_fresh_database_has_the_french_defaults(db):
     assert current_version(db) == LATEST == MIGRATIONS[-1][0]
-    assert [r[0] for r in db.execute_sql("SELECT version FROM schema_migrations ORDER BY version")] == [1, 2]
+    assert [r[0] for r in db.execute_sql("SELECT version FROM schema_migrations ORDER BY version")] == [1, 2, 3]
     assert [v.rate_bp for v in store.vat_rates()] == [2000, 1000, 550, 210, 0]
     methods = store.payment_methods()
     assert [(m.code, m.gives_change) for m in methods] == [
@@ -120,8 +120,9 @@ def test_migrate_reports_progress(tmp_path):
     try:
         seen = []
         assert migrate(db, target=1, progress=lambda n, name: seen.append((n, name))) == [1]
-        assert migrate(db, progress=lambda n, name: seen.append((n, name))) == [2]
-        assert seen == [(1, "core schema and French defaults"), (2, "article search index")]
+        assert migrate(db, progress=lambda n, name: seen.append((n, name))) == [2, 3]
+        assert seen == [(1, "core schema and French defaults"), (2, "article search index"),
+                        (3, "weighed ticket lines")]
     finally:
         close_database()
 
@@ -417,3 +418,40 @@ def test_set_many_is_all_or_nothing(db):
     assert sorted(e["data"]["key"] for e in store.events("setting_changed")) == [
         "shop.name", "shop.siret", "ui.language"]
     assert settings.all_values()["shop.siret"] == "81234567600017"
+
+
+def test_migration_3_marks_old_weighed_lines_and_keeps_tickets_immutable(tmp_path):
+    """A v2 database with tickets upgrades in place: fractional lines become weighed lines."""
+    from pos.data import store
+    from pos.data.db import close_database, open_database
+    from pos.data.models import database
+    from pos.demo import load_demo_shop
+    from pos.till import Till
+
+    path = tmp_path / "v2.sqlite3"
+    open_database(path, target=2)
+    load_demo_shop()
+    database.execute_sql(
+        "INSERT INTO ticket (number, kind, status, channel, created_at, user_id, user_name, subtotal, "
+        "discount_amount, total, paid, change) VALUES (1, 'sale', 'paid', 'pos', '2026-01-01T10:00:00+01:00', "
+        "1, 'Claire', 158, 0, 158, 158, 0)")
+    for pos_, qty in ((1, 452), (2, 2000)):
+        database.execute_sql(
+            "INSERT INTO ticket_line (ticket_id, position, reference, barcode, name, department, qty, unit_price, "
+            "list_price, vat_bp, discount_amount, ticket_discount, total) "
+            "VALUES (1, ?, '', '', 'x', '', ?, 349, 349, 550, 0, 0, 79)", (pos_, qty))
+    close_database()
+
+    open_database(path)
+    lines = store.get_ticket(1).lines
+    assert [ln["by_weight"] for ln in lines] == [True, False]
+    with pytest.raises(Exception, match="immutable"):
+        database.execute_sql("UPDATE ticket_line SET qty = 1")
+    till = Till()
+    try:
+        till.login(store.find_user("Claire").id, "9999")
+        till.start_refund(1)
+        assert [line.by_weight for line in till.basket.lines] == [True, False]
+    finally:
+        till.close()
+        close_database()

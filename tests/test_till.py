@@ -593,8 +593,6 @@ def test_refund_cannot_be_over_paid(till, discounted_sale):
 
 
 # ---------------------------------------------------------------- known bugs in pos/till.py
-@pytest.mark.xfail(strict=True, reason="till.py bug: each partial refund rounds on its own, so refunding "
-                   "a line piece by piece can give back more (or less) than was paid; remove this marker once fixed")
 def test_piecewise_refunds_add_up_to_the_sale(till):
     sale = sell(till, (art("Croissant").reference, 3000), discount=Discount("amount", 160))
     assert sale.total == 200
@@ -604,8 +602,6 @@ def test_piecewise_refunds_add_up_to_the_sale(till):
     assert round_div(200 * 1000, 3000) == 67
 
 
-@pytest.mark.xfail(strict=True, reason="till.py bug: validate() does not re-check what is still refundable, "
-                   "so a parked (or concurrent) refund of the same ticket refunds it twice; remove once fixed")
 def test_a_ticket_cannot_be_refunded_twice_through_a_parked_refund(till):
     sale = sell(till, (art("Croissant").reference, 1000))
     till.authorize(MANAGER_PIN, "refund")
@@ -619,8 +615,6 @@ def test_a_ticket_cannot_be_refunded_twice_through_a_parked_refund(till):
     assert store.refunded_qty([sale.lines[0]["id"]]) == {sale.lines[0]["id"]: 1000}
 
 
-@pytest.mark.xfail(strict=True, reason="till.py bug: an authorisation given for one action is accepted by "
-                   "require() for any other action (the event log then names the wrong action)")
 def test_an_authorisation_is_for_its_action_only(till):
     till.scan(art("Croissant").reference)
     till.authorize(MANAGER_PIN, "price_override")
@@ -629,8 +623,6 @@ def test_an_authorisation_is_for_its_action_only(till):
     assert len(till.basket.lines) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="till.py bug: authorize() is not throttled, so a cashier can try "
-                   "manager PINs without limit")
 def test_wrong_manager_pins_lock_authorisation(shop):
     now = [0.0]
     t = Till(throttle=auth.Throttle(clock=lambda: now[0]))
@@ -645,8 +637,6 @@ def test_wrong_manager_pins_lock_authorisation(shop):
         t.close()
 
 
-@pytest.mark.xfail(strict=True, reason="till.py bug: add_misc() skips the checks of add_article(): it adds a "
-                   "positive line to a refund basket and changes a basket whose payments have started")
 def test_add_misc_refused_in_a_refund_or_after_payments(till):
     sale = sell(till, (art("Croissant").reference, 1000))
     till.authorize(MANAGER_PIN, "refund")

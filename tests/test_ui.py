@@ -40,7 +40,7 @@ def make_app(window, shop):
 
     yield make
     for app, root in apps:
-        app.till.close()
+        app.on_stop()
         window.remove_widget(root)
         from kivy.uix.modalview import ModalView
 
@@ -176,7 +176,7 @@ def test_quantity_keypad_weighed_article_and_line_edit(make_app, window):
     frames(2)
     rows = sale.ids.basket.children[0].children
     tap(next(r for r in rows if r.name == "Avocat"))
-    assert sale.selected == 0
+    assert sale.selected == 0, (basket_names(sale), [(r.name, r.index) for r in rows])
     keypad_type(sale.ids.keypad, "10")
     tap(sale.ids.discount)
     assert app.till.basket.lines[0].discount_amount == 36  # 10 % of 3,57

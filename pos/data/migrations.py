@@ -91,11 +91,22 @@ V2_SEARCH = [
     "INSERT INTO article_search(rowid, name, reference) VALUES (new.id, new.name, new.reference); END",
 ]
 
+V3_WEIGHED_LINES = [
+    # a weighed line of exactly 1.000 kg must still print and refund as weighed
+    'ALTER TABLE "ticket_line" ADD COLUMN "by_weight" INTEGER NOT NULL DEFAULT 0',
+    # lines written before this migration: a fractional quantity was weighed
+    "DROP TRIGGER ticket_line_no_update",
+    'UPDATE "ticket_line" SET "by_weight" = 1 WHERE "qty" % 1000 != 0',
+    "CREATE TRIGGER ticket_line_no_update BEFORE UPDATE ON ticket_line "
+    "BEGIN SELECT RAISE(ABORT, 'ticket_line rows are immutable once committed'); END",
+]
+
 Migration = tuple[int, str, list[str]]
 
 MIGRATIONS: list[Migration] = [
     (1, "core schema and French defaults", V1_CORE + V1_EXTRA),
     (2, "article search index", V2_SEARCH),
+    (3, "weighed ticket lines", V3_WEIGHED_LINES),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     AutoField,
     BooleanField,
     CharField,
@@ -159,6 +160,7 @@ class TicketLine(Base):
     ticket_discount = IntegerField(default=0)
     total = IntegerField()
     refund_of_line = ForeignKeyField("self", null=True, backref="refunded_by")
+    by_weight = BooleanField(default=False, constraints=[SQL("DEFAULT 0")])  # migration 3
 
 
 class TicketVat(Base):

@@ -225,7 +225,9 @@ def _mo_messages(data: bytes) -> dict | None:
     messages = {}
     for message in catalog:
         if message.id:
-            messages[(message.id, message.context)] = message.string
+            key = tuple(message.id) if isinstance(message.id, (list, tuple)) else message.id
+            value = tuple(message.string) if isinstance(message.string, (list, tuple)) else message.string
+            messages[(key, message.context)] = value
     headers = [(k, v) for k, v in catalog.mime_headers if k not in ("Generated-By",)]
     messages["", None] = tuple(headers)
     return messages

@@ -120,6 +120,10 @@ class PosApp(App):
 
     def on_stop(self) -> None:
         self._on_close()
+        if self.sm is not None:
+            for screen in self.sm.screens:
+                if hasattr(screen, "shutdown"):
+                    screen.shutdown()
         self.till.close()
 
     # ------------------------------------------------------------------ feedback

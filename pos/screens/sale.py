@@ -92,6 +92,14 @@ class SaleScreen(Screen):
         self.build_tabs()
         self.refresh()
 
+    def shutdown(self) -> None:
+        """The app stops: pending debounced work is dropped (the basket was just saved)."""
+        self._persist.cancel()
+        self._search.cancel()
+        if self._clock_ev is not None:
+            self._clock_ev.cancel()
+            self._clock_ev = None
+
     def build_tabs(self) -> None:
         tabs = self.ids.tabs
         tabs.clear_widgets()
