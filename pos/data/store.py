@@ -531,10 +531,10 @@ def record_ticket(*, kind: str, user: UserInfo, created_at: str, customer_id: in
             TicketPayment.insert_many([
                 dict(p, ticket=ticket.id, method=methods[p["method_code"]]) for p in payments
             ]).execute()
-        for line in lines:
-            if line.get("article"):
-                Article.update(stock=Article.stock - line["qty"]).where(
-                    Article.id == line["article"]).execute()
+        # one prepared statement for all the lines: a peewee UPDATE per line cost ~0.2 ms each
+        stock = [(line["qty"], line["article"]) for line in lines if line.get("article")]
+        if stock:
+            database.cursor().executemany('UPDATE "article" SET "stock" = "stock" - ? WHERE "id" = ?', stock)
         if clear_basket_of is not None:
             SavedBasket.delete().where(SavedBasket.kind == "current",
                                        SavedBasket.user == clear_basket_of).execute()

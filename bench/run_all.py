@@ -1,0 +1,117 @@
+"""Run every benchmark (``make bench``).
+
+    python bench/run_all.py [--quick] [--strict]
+
+Builds (once) and caches the 100- and 1,000,000-article databases under bench/cache/,
+runs each benchmark in a fresh process on throw-away copies, prints ``name: value unit``
+lines and a summary of the targets, and keeps the output in bench/results/latest.txt.
+``--strict`` exits with status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import BENCH, RESULTS, ROOT, Report, cached_db, kivy_env, working_copy  # noqa: E402
+
+FULL = {"scans": 1000, "ui_searches": 300, "queries": 400, "rounds": 3, "start_runs": 11,
+        "memory_runs": 3, "sales": 2000}
+QUICK = {"scans": 300, "ui_searches": 100, "queries": 200, "rounds": 2, "start_runs": 7,
+         "memory_runs": 1, "sales": 1000}
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return out + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def run(report: Report, title: str, script: str, *args: object) -> None:
+    """Run one benchmark in a fresh interpreter; its lines go to the report."""
+    print(f"# {title}", flush=True)
+    report.lines.append(f"# {title}")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(BENCH / script), *map(str, args)], stdout=subprocess.PIPE,
+                            env=kivy_env(), text=True, cwd=ROOT)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.rstrip("\n")
+        print(line, flush=True)
+        report.lines.append(line)
+        name, _, value = line.partition(": ")
+        if "_target_" in name:
+            report.targets.append((name, value.startswith("ok")))
+    if proc.wait() != 0:
+        raise SystemExit(f"{script} failed with status {proc.returncode}")
+    report.line(f"{Path(script).stem}_run_time", time.perf_counter() - t0, "s")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller counts (every target is still measured)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    n = QUICK if args.quick else FULL
+    started = time.perf_counter()
+    report = Report()
+    report.line("bench_date", time.strftime("%Y-%m-%d %H:%M:%S"))
+    report.line("bench_commit", git_commit())
+    report.line("bench_mode", "quick" if args.quick else "full")
+    report.line("bench_machine", f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    report.line("bench_load_average_start", load())
+
+    print("# databases (pos --db PATH demo --articles N, cached by schema version)", flush=True)
+    small = cached_db(100, report)
+    big = cached_db(1_000_000, report)
+    report.line("db_1000000_size", round(big.stat().st_size / 2**20), "MB")
+    t = time.perf_counter()
+    small_work = working_copy(small, "small.sqlite3")
+    big_work = working_copy(big, "big.sqlite3")
+    report.line("db_working_copies_time", time.perf_counter() - t, "s")
+
+    run(report, "2. search_articles, 1,000,000 articles", "bench_search.py", big_work,
+        "--queries", n["queries"], "--rounds", n["rounds"])
+    run(report, "1-2. scan and search on the sale screen (Kivy offscreen), 1,000,000 articles", "bench_ui.py",
+        big_work, "--scans", n["scans"], "--searches", n["ui_searches"])
+    run(report, "3-4. cold start to the sale screen and peak memory", "bench_start.py", small_work, big_work,
+        "--runs", n["start_runs"], "--memory-runs", n["memory_runs"])
+    run(report, "5. a paid 5-line sale, durable commit", "bench_sale.py", big_work, "--sales", n["sales"])
+
+    for suffix in ("", "-wal", "-shm"):
+        for path in (small_work, big_work):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    report.line("bench_load_average_end", load())
+    report.line("bench_total_time", time.perf_counter() - started, "s")
+    missed = [name for name, ok in report.targets if not ok]
+    print("# summary", flush=True)
+    report.lines.append("# summary")
+    report.line("targets_met", f"{len(report.targets) - len(missed)} of {len(report.targets)}")
+    for name in missed:
+        report.line("target_missed", name)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.txt").write_text("\n".join(report.lines) + "\n")
+    return 1 if args.strict and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
