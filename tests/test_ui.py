@@ -384,3 +384,20 @@ def test_a_database_error_is_shown_and_the_basket_kept(make_app, shop, tmp_path)
         other.close()
     tap(pay.ids.validate)  # the lock is gone: the same basket now goes through
     assert store.last_ticket_number() == before + 1
+
+
+def test_search_survives_garbage_collection(make_app):
+    """The result list is removed from the tree while the buttons show: it must not be collected."""
+    import gc
+
+    app = make_app()
+    sale = login(app)
+    gc.collect()
+    sale.ids.search.text = "baguette"
+    assert wait_for(lambda: sale.ids.results.data)
+    sale.clear_search()
+    gc.collect()
+    sale.ids.search.text = "croissant"
+    assert wait_for(lambda: sale.search_results and sale.search_results[0].name == "Croissant")
+    sale.clear_search()
+    assert sale.article_buttons[0].parent is not None

@@ -77,7 +77,9 @@ class SaleScreen(Screen):
             self.article_buttons.append(btn)
         self._persist = Clock.create_trigger(lambda _dt: self.app.guard(self.till.persist), 0.5)
         self._search = Clock.create_trigger(lambda _dt: self.run_search(), 0.12)
-        self._results = self.ids.results
+        # ids are weak proxies: keep real references to the two views swapped in and out
+        self._results = self.ids.results.__self__
+        self._pages = self.ids.pages.__self__
         self._results_parent = self._results.parent
         self._results_parent.remove_widget(self._results)
         self.ids.basket.on_select = None
@@ -209,7 +211,7 @@ class SaleScreen(Screen):
             "colour": hex_colour(a.colour or "#546E7A"), "on_select": self.result_selected,
         } for a in self.search_results]
         if self._results.parent is None:
-            self.ids.catalogue.remove_widget(self.ids.pages)
+            self.ids.catalogue.remove_widget(self._pages)
             self._results_parent.add_widget(self._results)
         self.ids.no_result.opacity = 0 if self.search_results else 1
 
@@ -223,7 +225,7 @@ class SaleScreen(Screen):
             self.ids.search.text = ""
         if self._results.parent is not None:
             self._results_parent.remove_widget(self._results)
-            self.ids.catalogue.add_widget(self.ids.pages)
+            self.ids.catalogue.add_widget(self._pages)
         self.ids.no_result.opacity = 0
 
     # ------------------------------------------------------------------ basket
