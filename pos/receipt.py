@@ -61,7 +61,7 @@ def render(ticket: TicketRecord, settings: dict[str, str], width: int = 42,
     if ticket.change:
         out.append(_fit(_("Change"), money(ticket.change), width))
     out.append("")
-    out.append(_fit(_("VAT"), f"{_('Excl.')}      {_('VAT')}      {_('Incl.')}", width))
+    out.append(_fit(_("VAT"), f"{_('Excl.'):>9} {_('VAT'):>8} {_('Incl.'):>9}", width))
     for v in ticket.vat:
         cols = f"{money(v['excl']):>9} {money(v['vat']):>8} {money(v['total']):>9}"
         out.append(_fit(format_rate(v["vat_bp"], lang), cols, width))

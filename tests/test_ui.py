@@ -401,3 +401,67 @@ def test_search_survives_garbage_collection(make_app):
     assert wait_for(lambda: sale.search_results and sale.search_results[0].name == "Croissant")
     sale.clear_search()
     assert sale.article_buttons[0].parent is not None
+
+
+def test_first_start_offers_the_demo_shop_or_a_new_shop(window, db):
+    """An empty database: the setup screen creates the shop and its manager, who can log in."""
+    from pos import settings
+    from pos.data import store
+    from pos.screens.app import PosApp
+
+    settings.set_value("ui.language", "en")
+    app = PosApp()
+    root = app.build()
+    window.add_widget(root)
+    try:
+        frames(3)
+        assert app.sm.current == "setup"
+        setup = app.screen("setup")
+        setup.ids.shop.text = "Fleurs de Lise"
+        setup.ids.manager.text = "Lise"
+        setup.ids.pin.text = "12"
+        tap(setup.ids.create)
+        assert "4 to 8 digits" in app.toast_text and store.is_empty_shop()
+        setup.ids.pin.text = "2468"
+        tap(setup.ids.create)
+        assert app.sm.current == "login"
+        assert settings.get("shop.name") == "Fleurs de Lise"
+        login(app, "Lise", "2468")
+    finally:
+        app.on_stop()
+        window.remove_widget(root)
+
+
+def test_demo_shop_from_the_setup_screen(window, db):
+    from pos import settings
+    from pos.data import store
+    from pos.screens.app import PosApp
+
+    settings.set_value("ui.language", "en")
+    app = PosApp()
+    root = app.build()
+    window.add_widget(root)
+    try:
+        frames(3)
+        tap(app.screen("setup").ids.demo)
+        assert app.sm.current == "login"
+        assert store.count_articles() > 150
+        assert set(app.screen("login").user_buttons) == {"Claire", "Marie"}
+    finally:
+        app.on_stop()
+        window.remove_widget(root)
+
+
+def test_manager_changes_a_cashier_pin(make_app, window):
+    app = make_app()
+    sale = login(app, "Claire", "9999")
+    app.show("config", section="users")
+    config = app.screen("config")
+    tap(config.pin_buttons["Marie"])
+    pin = popup(window, "PinPopup")
+    keypad_type(pin.ids.pad, "4321")
+    tap(pin.ids.ok)
+    assert "PIN changed" in app.toast_text
+    sale.menu_key()
+    tap(find_button(popup(window, "ChoicePopup"), "Log out"))
+    login(app, "Marie", "4321")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,11 @@ from .models import (
     VatRate,
     database,
 )
+
+
+def sort_key(text: str) -> str:
+    """Alphabetical order as people expect it: accents and case ignored ("Éclair" near "Eau")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
 def now_iso() -> str:
@@ -186,7 +192,7 @@ def search_articles(text: str, limit: int = 50, include_inactive: bool = False) 
     if not include_inactive:
         query = query.where(Article.active == True)  # noqa: E712 - peewee expression
     rows = [_article_info(r) for r in query.tuples()]
-    rows.sort(key=lambda a: (a.name.casefold(), a.reference))
+    rows.sort(key=lambda a: (sort_key(a.name), a.reference))
     return rows[:limit]
 
 

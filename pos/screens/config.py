@@ -194,12 +194,16 @@ class ConfigScreen(Screen):
 
     # ------------------------------------------------------------------ users
     def build_users(self, form) -> None:
+        self.pin_buttons = {}
         for u in store.users(include_inactive=True):
             role = _("manager") if u.role == "manager" else _("cashier")
             toggle = Factory.ToggleButton(text=_("active") if u.active else _("inactive"),
                                           state="down" if u.active else "normal", size_hint_x=0.3)
             toggle.bind(on_release=lambda b, uid=u.id: self.toggle_user(uid, b.state == "down"))
-            form.add_widget(_row(_label(u.name), _label(role, size_hint_x=0.4), toggle))
+            pin = Factory.TillButton(text=_("New PIN"), size_hint_x=0.3)
+            pin.bind(on_release=lambda _b, user=u: self.ask_new_pin(user))
+            self.pin_buttons[u.name] = pin
+            form.add_widget(_row(_label(u.name), _label(role, size_hint_x=0.4), pin, toggle))
         self.new_user = _field(hint=_("name"))
         self.new_pin = _field(hint=_("PIN (4 to 8 digits)"), password=True, input_filter="int")
         self.new_role = Factory.ToggleButton(text=_("manager"), size_hint_x=0.4)
@@ -216,6 +220,21 @@ class ConfigScreen(Screen):
         store.update_user(user_id, active=active)
         store.log_event("user_changed", self.user_name, name=user.name, active=active)
         self.open_section("users")
+
+    def ask_new_pin(self, user) -> None:
+        from .widgets import PinPopup
+
+        def done(pin: str) -> None:
+            try:
+                pin_hash = auth.hash_pin(pin)
+            except ValueError as exc:
+                self.app.toast(str(exc), error=True)
+                return
+            store.update_user(user.id, pin_hash=pin_hash)
+            store.log_event("user_pin_changed", self.user_name, name=user.name)
+            self.app.toast(_("PIN changed for {name}").format(name=user.name))
+
+        self.app.open_popup(PinPopup(_("New PIN for {name}").format(name=user.name), done))
 
     def add_user(self) -> None:
         name = self.new_user.text.strip()

@@ -20,7 +20,7 @@ from ..receipt import render
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
-PAGE = 200
+PAGE = 1000
 
 
 class TicketRow(Factory.SelectableRow):

@@ -255,7 +255,7 @@ class SaleScreen(Screen):
         for i, line in enumerate(basket.lines):
             detail = []
             if line.discount_amount:
-                detail.append(_("discount") + f" {format_amount(-line.discount_amount, lang)}")
+                detail.append(_("discount {amount}").format(amount=format_amount(-line.discount_amount, lang)))
             if line.price_overridden:
                 detail.append(_("price was {price}").format(price=format_amount(line.list_price, lang)))
             unit = format_amount(line.unit_price, lang) + (" /kg" if line.by_weight else "")
