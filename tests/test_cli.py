@@ -116,6 +116,8 @@ def test_sell_in_french_with_a_weight(shop_db, capsys):
     code, out, err = run(capsys, shop_db, "sell", "--user", "marie", "--pin", "1234", f"{tomatoes}*0,452",
                          "D010001", "--pay", "cash=10", "--receipt")
     assert (code, err) == (0, "")
+    # --receipt: no printer is configured yet, so the receipt is written on stdout
+    assert "Épicerie du Marché" in out and "0,452 kg x 3,49" in out and "DUPLICATA" not in out
     # 0.452 kg x 3.49 = 1.58, + 1.20 = 2.78; change 7.22
     assert format_amount(278, "fr") == f"2,78{NNBSP}€"
     assert f"total {format_amount(278, 'fr')}" in out

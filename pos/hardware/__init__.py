@@ -44,6 +44,17 @@ class VirtualPrinter:
 
 
 @dataclass
+class TextPrinter:
+    """Writes receipts as text to a stream (the CLI's stdout while no printer is configured)."""
+
+    stream: Any
+
+    def print_lines(self, lines: list[str]) -> None:
+        self.stream.write("\n".join(lines) + "\n\n")
+        self.stream.flush()
+
+
+@dataclass
 class VirtualDrawer:
     opened: int = 0
 
