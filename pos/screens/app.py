@@ -24,6 +24,8 @@ _size = os.environ.get("POS_WINDOW_SIZE", "1024x768").lower().split("x")
 Config.set("graphics", "width", _size[0])
 Config.set("graphics", "height", _size[1])
 Config.set("kivy", "exit_on_escape", "0")
+if os.environ.get("POS_FULLSCREEN") == "1":  # a dedicated till: take the whole screen
+    Config.set("graphics", "fullscreen", "auto")
 
 from kivy.core.window import Window  # noqa: E402
 from kivy.lang import Builder, global_idmap  # noqa: E402
