@@ -6,7 +6,9 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .i18n import _
 
@@ -34,28 +36,52 @@ def check_pin(pin: str, stored: str) -> bool:
     return hmac.compare_digest(test.hex(), digest)
 
 
+class ThrottleStore(Protocol):
+    """Where a throttle keeps its counters so that a restart does not reset them."""
+
+    def load(self, key: int) -> tuple[int, float]: ...
+    def save(self, key: int, failures: int, locked_until: float) -> None: ...
+
+
 @dataclass
 class Throttle:
-    """Three wrong PINs lock a user for 30 seconds."""
+    """Three wrong PINs lock a user for 30 seconds.
+
+    With a ``store`` the counters survive a restart of the till (and are shared by
+    the CLI); the clock is then wall time.
+    """
 
     failures: dict[int, int] = field(default_factory=dict)
     locked_until: dict[int, float] = field(default_factory=dict)
-    clock: object = time.monotonic
+    clock: Callable[[], float] = time.time
+    store: ThrottleStore | None = None
+
+    def _load(self, key: int) -> None:
+        if self.store is not None:
+            self.failures[key], self.locked_until[key] = self.store.load(key)
+
+    def _save(self, key: int) -> None:
+        if self.store is not None:
+            self.store.save(key, self.failures.get(key, 0), self.locked_until.get(key, 0.0))
 
     def remaining_lock(self, user_id: int) -> int:
-        left = self.locked_until.get(user_id, 0) - self.clock()  # type: ignore[operator]
+        self._load(user_id)
+        left = self.locked_until.get(user_id, 0) - self.clock()
         return max(0, int(left + 0.999))
 
     def failed(self, user_id: int) -> bool:
         """Record a failure; True when the user is now locked."""
+        self._load(user_id)
         n = self.failures.get(user_id, 0) + 1
         self.failures[user_id] = n
-        if n >= MAX_FAILURES:
+        locked = n >= MAX_FAILURES
+        if locked:
             self.failures[user_id] = 0
-            self.locked_until[user_id] = self.clock() + LOCK_SECONDS  # type: ignore[operator]
-            return True
-        return False
+            self.locked_until[user_id] = self.clock() + LOCK_SECONDS
+        self._save(user_id)
+        return locked
 
     def succeeded(self, user_id: int) -> None:
         self.failures.pop(user_id, None)
         self.locked_until.pop(user_id, None)
+        self._save(user_id)

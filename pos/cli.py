@@ -9,8 +9,12 @@ import argparse
 import getpass
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+from peewee import DatabaseError
 
 from . import auth, i18n, settings
 from .data import store
@@ -23,12 +27,16 @@ class CliError(Exception):
     pass
 
 
-def _open(args: argparse.Namespace) -> None:
+def _open(args: argparse.Namespace, create: bool = False) -> None:
+    """Open the database; only ``run`` and ``demo`` may create it."""
+    path = Path(args.db) if args.db else default_db_path()
+    if not create and not path.exists():
+        raise CliError(_("no database at {path}: start the till (`pos run`) or load the demo (`pos demo`)")
+                       .format(path=path))
     try:
-        open_database(args.db or default_db_path())
+        open_database(path)
     except Exception as exc:  # an unreadable file, a newer schema...
-        raise CliError(_("cannot open the database {path}: {error}").format(
-            path=args.db or default_db_path(), error=exc)) from exc
+        raise CliError(_("cannot open the database {path}: {error}").format(path=path, error=exc)) from exc
     i18n.set_language(settings.get("ui.language"))
 
 
@@ -38,7 +46,7 @@ def _money(cents: int) -> str:
 
 # ---------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace) -> int:
-    _open(args)
+    _open(args, create=True)
     if args.demo and store.is_empty_shop():
         from .demo import load_demo_shop
 
@@ -52,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import add_synthetic_articles, load_demo_shop
 
-    _open(args)
+    _open(args, create=True)
     if not args.no_shop:
         load_demo_shop()
     if args.articles:
@@ -92,6 +100,7 @@ def _pin(args: argparse.Namespace) -> str:
 
 
 def cmd_sell(args: argparse.Namespace) -> int:
+    from .basket import Basket
     from .hardware import TextPrinter
     from .till import Till, TillError
 
@@ -117,9 +126,8 @@ def cmd_sell(args: argparse.Namespace) -> int:
     # no printer driver yet (hardware issue): --receipt writes the receipt on stdout
     till = Till(printer=TextPrinter(sys.stdout))
     try:
-        till.login(user.id, _pin(args))
-        saved = till.basket
-        till.basket = type(saved)()  # the CLI never touches a basket left open on the screen
+        till.login(user.id, _pin(args), log=False)
+        till.basket = Basket()  # the CLI never touches a basket left open on the screen
         for code, qty in items:
             article = store.find_article_by_code(code.strip())
             if article is None:
@@ -131,9 +139,7 @@ def cmd_sell(args: argparse.Namespace) -> int:
             till.set_customer(args.customer)
         for method, amount in pays:
             till.add_payment(method, amount)
-        ticket = till.validate()
-        if saved.lines:  # validate() cleared the user's saved basket: put the screen's one back
-            store.save_current_basket(user.id, saved.to_dict())
+        ticket = till.validate(keep_saved_basket=True)
         if args.receipt:
             job = till.print_receipt(ticket)
             if job:
@@ -192,7 +198,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    _open(args)
+    _open(args, create=args.action == "add")  # a shop can be set up from the command line
     if args.action == "list":
         for u in store.users(include_inactive=True):
             print(f"{u.name:<20} {u.role:<8} {'' if u.active else _('inactive')}")
@@ -221,18 +227,20 @@ def cmd_vat(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pos", description="Point-of-sale till for small shops.")
     p.add_argument("--db", help="database file (default: $POS_DB or the user data folder)")
+    common = argparse.ArgumentParser(add_help=False)  # --db is accepted after the command too
+    common.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command")
 
-    r = sub.add_parser("run", help="start the till")
+    r = sub.add_parser("run", parents=[common], help="start the till")
     r.add_argument("--demo", action="store_true", help="load the demo shop into an empty database")
     r.set_defaults(func=cmd_run)
 
-    d = sub.add_parser("demo", help="load the demo shop and/or synthetic articles")
+    d = sub.add_parser("demo", parents=[common], help="load the demo shop and/or synthetic articles")
     d.add_argument("--articles", type=int, default=0, help="synthetic articles A0000001... up to N")
     d.add_argument("--no-shop", action="store_true", help="only the synthetic articles")
     d.set_defaults(func=cmd_demo)
 
-    s = sub.add_parser("sell", help="record one sale")
+    s = sub.add_parser("sell", parents=[common], help="record one sale")
     s.add_argument("--user", help="user name (default: the first user)")
     s.add_argument("--pin", help="the user's PIN (or $POS_PIN)")
     s.add_argument("items", nargs="+", metavar="CODE[*QTY]")
@@ -242,29 +250,29 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--receipt", action="store_true", help="print the receipt")
     s.set_defaults(func=cmd_sell)
 
-    c = sub.add_parser("config", help="read and write settings")
+    c = sub.add_parser("config", parents=[common], help="read and write settings")
     c.add_argument("action", choices=["get", "set", "list"])
     c.add_argument("key", nargs="?", default="")
     c.add_argument("value", nargs="?")
     c.set_defaults(func=cmd_config)
 
-    t = sub.add_parser("tickets", help="list tickets")
+    t = sub.add_parser("tickets", parents=[common], help="list tickets")
     t.add_argument("--date", help="YYYY-MM-DD")
     t.add_argument("--limit", type=int, default=1000)
     t.set_defaults(func=cmd_tickets)
 
-    n = sub.add_parser("ticket", help="show one ticket")
+    n = sub.add_parser("ticket", parents=[common], help="show one ticket")
     n.add_argument("number", type=int)
     n.set_defaults(func=cmd_ticket)
 
-    u = sub.add_parser("users", help="list or add users")
+    u = sub.add_parser("users", parents=[common], help="list or add users")
     u.add_argument("action", choices=["list", "add"])
     u.add_argument("name", nargs="?")
     u.add_argument("--role", choices=["cashier", "manager"], default="cashier")
     u.add_argument("--pin")
     u.set_defaults(func=cmd_users)
 
-    v = sub.add_parser("vat", help="list VAT rates")
+    v = sub.add_parser("vat", parents=[common], help="list VAT rates")
     v.set_defaults(func=cmd_vat)
     return p
 
@@ -288,6 +296,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ValueError as exc:
         print(f"pos: {exc}", file=sys.stderr)
+        return 1
+    except (DatabaseError, sqlite3.Error) as exc:  # locked, read-only, corrupt...: nothing was committed
+        print(f"pos: {_('database error')}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

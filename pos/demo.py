@@ -7,6 +7,7 @@ from collections.abc import Callable
 from . import auth, settings
 from .barcode import make_ean13
 from .data import store
+from .i18n import _
 
 DEMO_USERS = [("Claire", "9999", "manager"), ("Marie", "1234", "cashier")]
 
@@ -145,7 +146,7 @@ def load_demo_shop() -> None:
 
 
 def demo_article_count() -> int:
-    return sum(len(items) for _, _, items in DEMO_CATALOGUE.values())
+    return sum(len(items) for _colour, _vat, items in DEMO_CATALOGUE.values())
 
 
 def synthetic_reference(i: int) -> str:
@@ -167,7 +168,7 @@ def add_synthetic_articles(count: int, progress: Callable[[int], None] | None = 
                            chunk: int = 50_000) -> int:
     """Append synthetic articles ``A0000001``... up to ``count`` in all (already present ones are kept)."""
     if not 0 <= count <= 1_000_000:
-        raise ValueError("--articles must be between 0 and 1,000,000")
+        raise ValueError(_("--articles must be between 0 and 1,000,000"))
     vat_ids = {v.rate_bp: v.id for v in store.vat_rates(include_inactive=True)}
     deps = [d.id for d in store.departments()]
     if not deps:

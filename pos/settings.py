@@ -64,6 +64,13 @@ def check_text(limit: int, required: bool = False) -> Callable[[str], str]:
     return check
 
 
+def check_percent(value: str) -> str:
+    value = value.strip().rstrip("%").strip()
+    if not value.isdigit() or int(value) > 100:
+        raise SettingError(_("a whole percentage between 0 and 100"))
+    return str(int(value))
+
+
 def check_choice(*choices: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         value = value.strip()
@@ -92,6 +99,7 @@ SPECS: list[Spec] = [
     Spec("receipt.footer", N_("Receipt footer"), N_("Thank you for your visit!"), check_text(500),
          multiline=True),
     Spec("till.name", N_("Till name"), "Caisse 1", check_text(30, required=True)),
+    Spec("till.cashier_max_discount", N_("Largest discount a cashier may give (%)"), "20", check_percent),
     Spec("ui.language", N_("Language"), "auto", check_choice("auto", "fr", "en")),
 ]
 BY_KEY = {s.key: s for s in SPECS}

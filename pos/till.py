@@ -30,6 +30,7 @@ RESTRICTED = {
     "void": N_("cancel a sale"),
     "price_override": N_("override a price"),
     "config": N_("open the configuration"),
+    "discount": N_("give a discount above the cashiers' limit"),
 }
 AUTHORISATION_SLOT = -1  # throttle key shared by all manager-PIN authorisations
 
@@ -67,7 +68,7 @@ class Till:
         self.drawer: Drawer = drawer or VirtualDrawer()
         self._worker = worker
         self.clock = clock
-        self.throttle = throttle or auth.Throttle()
+        self.throttle = throttle or auth.Throttle(store=store.SettingsThrottleStore())
         self.user: UserInfo | None = None
         self.basket = Basket()
         self.pending_qty: int | None = None
@@ -76,14 +77,16 @@ class Till:
         self._methods = {m.code: m for m in store.payment_methods(include_inactive=True)}
 
     # ------------------------------------------------------------------ session
-    def login(self, user_id: int, pin: str) -> UserInfo:
+    def login(self, user_id: int, pin: str, log: bool = True) -> UserInfo:
+        """Open a session.  ``log=False`` (the CLI's one-shot sessions) writes no login event."""
         user = next((u for u in store.users() if u.id == user_id), None)
         if user is None:
             raise AuthError(_("Unknown user"))
         self._check_pin(user, pin)
         self.user = user
         self._authorized = None
-        store.log_event("login", user.name)
+        if log:
+            store.log_event("login", user.name)
         saved = store.load_current_basket(user.id)
         self.basket = Basket.from_dict(saved) if saved else Basket()
         self.pending_qty = None
@@ -180,6 +183,7 @@ class Till:
         if article.by_weight and self.pending_qty is None:
             raise TillError(_("Type the weight in kg, then touch {name}").format(name=article.name))
         if not article.by_weight and qty % QTY_ONE:
+            self.pending_qty = None  # a refused quantity must not stick to the next article
             raise TillError(_("{name} is sold by the unit: whole quantities only").format(name=article.name))
         unit = article.price if price is None else price
         self.pending_qty = None
@@ -202,6 +206,7 @@ class Till:
         if amount <= 0:
             raise TillError(_("Type the amount first"))
         if self.pending_qty and self.pending_qty % QTY_ONE:
+            self.pending_qty = None
             raise TillError(_("Misc. items are sold by the unit: whole quantities only"))
         dep = next((d for d in store.departments() if d.id == department_id), None)
         if dep is None or dep.vat_bp is None:
@@ -225,17 +230,39 @@ class Till:
         self.require("price_override")
         self.basket.set_price(index, unit_price)
 
+    def _check_discount_limit(self, base: int, discount: Discount | None) -> None:
+        """Above ``till.cashier_max_discount`` % a discount is a manager's decision
+        (a 100 % discount is a price override by another name)."""
+        if discount is None:
+            return
+        if discount.kind == "amount" and discount.value > abs(base):
+            raise TillError(_("the discount is larger than the amount"))
+        limit_bp = int(settings.get("till.cashier_max_discount")) * 100
+        if abs(discount.amount_on(base)) > abs(base) * limit_bp // 10_000:
+            self.require("discount")
+
     def set_line_discount(self, index: int, discount: Discount | None) -> None:
         self._no_payments()
+        line = self.basket.line(index)
+        if self.basket.is_refund:
+            raise TillError(_("a refund keeps the original discounts"))
+        self._check_discount_limit(line.gross, discount)
         self.basket.set_line_discount(index, discount)
 
     def set_ticket_discount(self, discount: Discount | None) -> None:
         self._no_payments()
+        if self.basket.is_refund and discount:
+            raise TillError(_("a refund keeps the original discounts"))
+        self._check_discount_limit(self.basket.totals().subtotal, discount)
         self.basket.set_discount(discount)
 
     def remove_line(self, index: int) -> Line:
+        """Remove a line (logged: deleting lines before a cancel must leave a trace)."""
         self._no_payments()
-        return self.basket.remove(index)
+        line = self.basket.remove(index)
+        store.log_event("line_deleted", self.user.name if self.user else "", name=line.name, qty=line.qty,
+                        net=line.net)
+        return line
 
     def _no_payments(self) -> None:
         if self.basket.payments:
@@ -281,15 +308,18 @@ class Till:
         user = self._need_user()
         if self.basket.lines:
             raise TillError(_("Park or finish the current basket first"))
-        data = store.take_parked_basket(basket_id)
-        if data is None:
-            raise TillError(_("This basket was already recalled"))
+        with store.atomic():  # taken from the parked ones and saved as current together
+            data = store.take_parked_basket(basket_id)
+            if data is None:
+                raise TillError(_("This basket was already recalled"))
+            store.save_current_basket(user.id, data)
         self.basket = Basket.from_dict(data)
-        store.save_current_basket(user.id, self.basket.to_dict())
 
     def cancel(self) -> None:
         """Cancel (void) the basket.  A non-empty basket needs a manager; it is logged."""
         user = self._need_user()
+        if self.basket.payments:
+            raise TillError(_("Payments were taken: remove them (give the money back) before cancelling"))
         if self.basket.lines:
             self.require("void")
             store.log_event("basket_cancelled", user.name, total=self.basket.total,
@@ -316,8 +346,11 @@ class Till:
         self._need_user()
         self.basket.remove_payment(index)
 
-    def validate(self) -> TicketRecord:
-        """Commit the ticket durably; then open the drawer for cash.  Returns the ticket."""
+    def validate(self, keep_saved_basket: bool = False) -> TicketRecord:
+        """Commit the ticket durably; then open the drawer for cash.  Returns the ticket.
+
+        The user's saved basket is cleared in the same transaction, unless
+        ``keep_saved_basket`` (the CLI sells beside a basket left open on the screen)."""
         user = self._need_user()
         basket = self.basket
         totals = basket.check_payable()
@@ -332,7 +365,7 @@ class Till:
                 "discount_amount": line.discount_amount, "ticket_discount": share, "total": total,
                 "refund_of_line": line.refund_of_line, "by_weight": line.by_weight})
         try:
-            number = self._record(basket, user, totals, lines)
+            number = self._record(basket, user, totals, lines, None if keep_saved_basket else user.id)
         except store.RefundError as exc:
             raise TillError(str(exc)) from exc
         self.basket = Basket()
@@ -344,7 +377,8 @@ class Till:
         assert ticket is not None
         return ticket
 
-    def _record(self, basket: Basket, user: UserInfo, totals: Totals, lines: list[dict[str, Any]]) -> int:
+    def _record(self, basket: Basket, user: UserInfo, totals: Totals, lines: list[dict[str, Any]],
+                clear_basket_of: int | None) -> int:
         return store.record_ticket(
             kind="refund" if basket.is_refund else "sale", user=user, created_at=self.clock(),
             customer_id=basket.customer_id, refund_of=basket.refund_of, subtotal=totals.subtotal,
@@ -355,7 +389,7 @@ class Till:
             vat=[{"vat_bp": v.vat_bp, "total": v.total, "excl": v.excl, "vat": v.vat} for v in totals.vat],
             payments=[{"method_code": p.method, "method_name": p.name, "amount": p.amount}
                       for p in basket.payments],
-            clear_basket_of=user.id)
+            clear_basket_of=clear_basket_of)
 
     # ------------------------------------------------------------------ refunds
     def find_ticket(self, number: int) -> TicketRecord:

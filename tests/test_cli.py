@@ -150,11 +150,14 @@ def test_sell_with_pos_pin_and_default_payment(shop_db):
     (["D010001", "--pay", "cash"], "a PIN is required"),
 ])
 def test_sell_refusals_write_nothing(shop_db, args, message):
+    with Db(shop_db) as s:
+        events_before = s.events()
     line = one_error_line(pos(shop_db, "sell", "--user", "Marie", *args))
     assert message in line
     with Db(shop_db) as s:
         assert s.last_ticket_number() == 0
         assert s.list_tickets() == []
+        assert s.events() == events_before  # not even a login event
 
 
 def test_sell_unknown_user(shop_db, capsys):

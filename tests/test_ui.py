@@ -253,8 +253,10 @@ def test_refund_from_history_needs_a_manager(make_app, window):
     assert f"Ticket {ticket.number}" in history.detail
     tap(history.ids.refund)
     refund_popup = popup(window, "RefundPopup")
-    first = refund_popup.toggles[ticket.lines[0]["id"]][0]
-    tap(first)  # keep only the second line
+    first = refund_popup.rows[ticket.lines[0]["id"]]
+    assert first.qty == "1" and first.ids.plus.disabled  # all that is left, by default
+    tap(first.ids.minus)  # keep only the second line
+    assert first.qty == "0" and first.ids.minus.disabled
     tap(refund_popup.ids.ok)
     assert "manager" in app.toast_text.lower()
     pin = popup(window, "PinPopup")
@@ -296,9 +298,13 @@ def test_config_pages_validate_and_save(make_app):
     # payment methods: deactivate the cheque
     tap(config.section_buttons["methods"])
     assert any(m.code == "cheque" for m in app.till.payment_methods())
-    cheque_toggle = [w for w in config.ids.form.walk(restrict=True)
-                     if getattr(w, "group", None) is None and getattr(w, "state", None) == "down"]
-    assert cheque_toggle
+    tap(config.method_toggles["cheque"])
+    assert not any(m.code == "cheque" for m in app.till.payment_methods())
+    assert config.method_toggles["cheque"].state == "normal"  # the page was rebuilt from the database
+    app.show("sale")
+    app.till.scan("D010003")
+    pay = app.show("payment")
+    assert "cheque" not in pay.method_buttons and "card" in pay.method_buttons
 
 
 def test_cashier_cannot_open_config_without_a_manager(make_app, window):
@@ -465,3 +471,67 @@ def test_manager_changes_a_cashier_pin(make_app, window):
     sale.menu_key()
     tap(find_button(popup(window, "ChoicePopup"), "Log out"))
     login(app, "Marie", "4321")
+
+
+def type_on_keyboard(window, text: str) -> None:
+    """What a keyboard-wedge scanner sends: one key event per character, then Enter."""
+    for ch in text:
+        window.dispatch("on_key_down", ord(ch), 0, ch, [])
+        window.dispatch("on_textinput", ch)
+        window.dispatch("on_key_up", ord(ch), 0)
+    window.dispatch("on_key_down", 13, 0, None, [])
+    window.dispatch("on_key_up", 13, 0)
+    frames(1)
+
+
+def test_keyboard_wedge_scans_reach_the_basket_whatever_has_focus(make_app, window):
+    from pos.demo import demo_ean
+
+    app = make_app()
+    sale = login(app)
+    type_on_keyboard(window, demo_ean(1))
+    type_on_keyboard(window, demo_ean(1))
+    tap(sale.tab_buttons["Boulangerie"])  # a touch elsewhere does not stop the next scans
+    type_on_keyboard(window, demo_ean(3))
+    assert basket_names(sale) == ["Baguette tradition", "Croissant"]
+    assert sale.ids.basket.data[0]["qty"] == "2 ×"
+    # typing in the search field: the field gets the keys, Enter scans it and keeps the focus
+    sale.ids.search.focus = True
+    sale.ids.search.text = demo_ean(2)
+    sale.ids.search.dispatch("on_text_validate")
+    frames(1)
+    assert basket_names(sale)[-1] == "Baguette" and sale.ids.search.focus
+    sale.ids.search.focus = False
+    type_on_keyboard(window, "9999999999999")
+    assert "Unknown code" in app.toast_text
+    assert len(basket_names(sale)) == 3
+
+
+def test_a_refused_quantity_is_visible_and_forgotten(make_app):
+    app = make_app()
+    sale = login(app)
+    keypad_type(sale.ids.keypad, "0,5")
+    tap(sale.ids.qty)
+    assert "0.5" in sale.info_text  # "next article: 0.5 ×" is on screen
+    tap(sale.tab_buttons["Boulangerie"])
+    croissant = next(b for b in sale.article_buttons if b.article and b.article.name == "Croissant")
+    tap(croissant)
+    assert "whole quantities" in app.toast_text
+    assert "next article" not in sale.info_text and app.till.pending_qty is None
+    tap(croissant)
+    assert basket_names(sale) == ["Croissant"]
+
+
+def test_payments_taken_survive_a_restart(make_app):
+    from pos.demo import demo_ean
+
+    app = make_app()
+    sale = login(app)
+    sale.scan(demo_ean(1))
+    tap(sale.ids.pay)
+    pay = app.screen("payment")
+    keypad_type(pay.ids.keypad, "1")
+    tap(pay.method_buttons["card"])  # the card terminal has taken 1 €
+    app2 = make_app()  # the till restarts (the first app never saved on close)
+    login(app2)
+    assert [(p.method, p.amount) for p in app2.till.basket.payments] == [("card", 100)]

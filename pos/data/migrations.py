@@ -101,12 +101,22 @@ V3_WEIGHED_LINES = [
     "BEGIN SELECT RAISE(ABORT, 'ticket_line rows are immutable once committed'); END",
 ]
 
+V4_SEALED_TICKETS = [
+    # lines, VAT and payments are only ever inserted with their ticket, which is the newest one:
+    # nothing can be added to an older, committed ticket
+    f"CREATE TRIGGER {table}_no_late_insert BEFORE INSERT ON {table} "
+    f"WHEN NEW.ticket_id != (SELECT MAX(id) FROM ticket) "
+    f"BEGIN SELECT RAISE(ABORT, 'a committed ticket cannot be added to'); END"
+    for table in ("ticket_line", "ticket_vat", "ticket_payment")
+]
+
 Migration = tuple[int, str, list[str]]
 
 MIGRATIONS: list[Migration] = [
     (1, "core schema and French defaults", V1_CORE + V1_EXTRA),
     (2, "article search index", V2_SEARCH),
     (3, "weighed ticket lines", V3_WEIGHED_LINES),
+    (4, "sealed tickets", V4_SEALED_TICKETS),
 ]
 
 LATEST = MIGRATIONS[-1][0]

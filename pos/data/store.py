@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import peewee
 from peewee import JOIN, fn
 
 from .models import (
@@ -418,6 +419,23 @@ def set_setting(key: str, value: str) -> None:
     Setting.insert(key=key, value=value).on_conflict_replace().execute()
 
 
+class SettingsThrottleStore:
+    """PIN-failure counters kept in the settings table (hidden keys ``auth.throttle.N``)."""
+
+    def load(self, key: int) -> tuple[int, float]:
+        value = get_setting(f"auth.throttle.{key}")
+        if not value:
+            return 0, 0.0
+        failures, locked_until = value.split(";")
+        return int(failures), float(locked_until)
+
+    def save(self, key: int, failures: int, locked_until: float) -> None:
+        if failures == 0 and locked_until == 0:
+            Setting.delete().where(Setting.key == f"auth.throttle.{key}").execute()
+        else:
+            set_setting(f"auth.throttle.{key}", f"{failures};{locked_until}")
+
+
 def log_event(kind: str, user_name: str = "", **data: Any) -> None:
     Event.create(at=now_iso(), kind=kind, user_name=user_name,
                  data=json.dumps(data, ensure_ascii=False, sort_keys=True))
@@ -491,7 +509,9 @@ def _check_refunds(lines: list[dict[str, Any]]) -> None:
     for line in refunds:
         original = line["refund_of_line"]
         if original not in sold:
-            raise RefundError(f"line {original} does not exist")
+            from ..i18n import _
+
+            raise RefundError(_("line {line} of the original ticket does not exist").format(line=original))
         if -line["qty"] + done.get(original, 0) > sold[original]:
             from ..i18n import _
 
@@ -522,6 +542,10 @@ _SQL_VAT = _insert_sql("ticket_vat", ("ticket_id", "vat_bp", "total", "excl", "v
 _SQL_PAYMENT = _insert_sql("ticket_payment", ("ticket_id", "method_id", "method_code", "method_name", "amount"))
 
 
+# peewee's own translation of sqlite3 errors into peewee.DatabaseError subclasses
+_SQLITE_TO_PEEWEE_ERRORS = peewee.ExceptionWrapper(peewee.EXCEPTIONS)
+
+
 def _method_ids() -> dict[str, int]:
     return dict(database.execute_sql('SELECT "code", "id" FROM "payment_method"').fetchall())
 
@@ -539,7 +563,8 @@ def record_ticket(*, kind: str, user: UserInfo, created_at: str, customer_id: in
     for p in payments:
         if not isinstance(p.get("amount"), int):
             raise ValueError("a payment amount is an integer number of cents")
-    with database.atomic("IMMEDIATE"):
+    # the raw cursor below raises sqlite3 errors: translate them into peewee's, like every other query
+    with _SQLITE_TO_PEEWEE_ERRORS, database.atomic("IMMEDIATE"):
         methods = _method_ids()
         for p in payments:
             if p["method_code"] not in methods:

@@ -10,6 +10,7 @@ import datetime as dt
 import importlib
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,8 @@ _size = os.environ.get("POS_WINDOW_SIZE", "1024x768").lower().split("x")
 Config.set("graphics", "width", _size[0])
 Config.set("graphics", "height", _size[1])
 Config.set("kivy", "exit_on_escape", "0")
+# touch screens: an on-screen keyboard docked at the bottom when a text field is touched
+Config.set("kivy", "keyboard_mode", os.environ.get("POS_KEYBOARD", "systemanddock"))
 if os.environ.get("POS_FULLSCREEN") == "1":  # a dedicated till: take the whole screen
     Config.set("graphics", "fullscreen", "auto")
 
@@ -188,6 +191,10 @@ class PosApp(App):
             return None
         except ValueError as exc:
             self.toast(str(exc), error=True)
+            return None
+        except sqlite3.Error as exc:  # defensive: every store call should raise peewee's errors
+            log.exception("database error")
+            self.toast(_("Database error: {error}. The basket is kept.").format(error=exc), error=True)
             return None
         if on_done:
             on_done(result)

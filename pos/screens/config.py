@@ -6,6 +6,7 @@ users, language.  Later issues add theirs to ``SECTIONS``.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from kivy.app import App
@@ -31,6 +32,16 @@ SECTIONS = [
     ("users", N_("Users")),
     ("language", N_("Language")),
 ]
+
+
+def guarded(method):
+    """Run a config action through ``PosApp.guard``: a database error is a message, not a crash."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        return self.app.guard(lambda: method(self, *args, **kwargs))
+
+    return wrapper
 
 
 def _row(*widgets, height: str = "52dp") -> BoxLayout:
@@ -114,6 +125,7 @@ class ConfigScreen(Screen):
             widget.background_color = (1, 0.8, 0.8, 1)
             self.shop_error.text = f"{_(settings.BY_KEY[key].label)}: {exc}"
 
+    @guarded
     def save_shop(self) -> None:
         values = {k: f.text for k, f in self.fields.items()}
         try:
@@ -138,11 +150,13 @@ class ConfigScreen(Screen):
         add.bind(on_release=lambda _b: self.add_vat())
         form.add_widget(_row(self.new_rate, self.new_rate_label, add))
 
+    @guarded
     def toggle_vat(self, vat_id: int, active: bool) -> None:
         store.update_vat_rate(vat_id, active=active)
         store.log_event("vat_rate_changed", self.user_name, id=vat_id, active=active)
         self.open_section("vat")
 
+    @guarded
     def add_vat(self) -> None:
         try:
             rate = parse_rate(self.new_rate.text)
@@ -159,10 +173,12 @@ class ConfigScreen(Screen):
 
     # ------------------------------------------------------------------ payment methods
     def build_methods(self, form) -> None:
+        self.method_toggles = {}
         for m in store.payment_methods(include_inactive=True):
             toggle = Factory.ToggleButton(text=_("active") if m.active else _("inactive"),
                                           state="down" if m.active else "normal", size_hint_x=0.3)
             toggle.bind(on_release=lambda b, mid=m.id: self.toggle_method(mid, b.state == "down"))
+            self.method_toggles[m.code] = toggle
             change = _("gives change") if m.gives_change else ""
             form.add_widget(_row(_label(m.name), _label(change, size_hint_x=0.4), toggle))
         self.new_code = _field(hint=_("code, e.g. meal_voucher"))
@@ -171,12 +187,14 @@ class ConfigScreen(Screen):
         add.bind(on_release=lambda _b: self.add_method())
         form.add_widget(_row(self.new_code, self.new_name, add))
 
+    @guarded
     def toggle_method(self, method_id: int, active: bool) -> None:
         store.update_payment_method(method_id, active=active)
         store.log_event("payment_method_changed", self.user_name, id=method_id, active=active)
         self.app.till.reload_methods()
         self.open_section("methods")
 
+    @guarded
     def add_method(self) -> None:
         code, name = self.new_code.text.strip().lower(), self.new_name.text.strip()
         import re
@@ -211,6 +229,7 @@ class ConfigScreen(Screen):
         add.bind(on_release=lambda _b: self.add_user())
         form.add_widget(_row(self.new_user, self.new_pin, self.new_role, add))
 
+    @guarded
     def toggle_user(self, user_id: int, active: bool) -> None:
         user = next(u for u in store.users(include_inactive=True) if u.id == user_id)
         if not active and user.role == "manager" and store.count_active_managers() <= 1:
@@ -224,7 +243,8 @@ class ConfigScreen(Screen):
     def ask_new_pin(self, user) -> None:
         from .widgets import PinPopup
 
-        def done(pin: str) -> None:
+        @guarded
+        def done(self, pin: str) -> None:
             try:
                 pin_hash = auth.hash_pin(pin)
             except ValueError as exc:
@@ -234,8 +254,10 @@ class ConfigScreen(Screen):
             store.log_event("user_pin_changed", self.user_name, name=user.name)
             self.app.toast(_("PIN changed for {name}").format(name=user.name))
 
-        self.app.open_popup(PinPopup(_("New PIN for {name}").format(name=user.name), done))
+        self.app.open_popup(PinPopup(_("New PIN for {name}").format(name=user.name),
+                                     functools.partial(done, self)))
 
+    @guarded
     def add_user(self) -> None:
         name = self.new_user.text.strip()
         try:
@@ -261,6 +283,7 @@ class ConfigScreen(Screen):
             btn.bind(on_release=lambda _b, c=code: self.set_language(c))
             form.add_widget(btn)
 
+    @guarded
     def set_language(self, code: str) -> None:
         settings.set_value("ui.language", code, self.user_name)
         self.app.reload_screens()

@@ -38,22 +38,40 @@ class RefundPopup(ModalView):
 
     def __init__(self, ticket, left: dict[int, int], done, **kw) -> None:
         super().__init__(**kw)
-        self.title = _("Refund of ticket {number}: choose the lines").format(number=ticket.number)
+        self.title = _("Refund of ticket {number}: quantities to give back").format(number=ticket.number)
         self._done = done
-        self.toggles = {}
-        lang = language()
+        self.chosen: dict[int, int] = {}  # line id -> quantity returned (thousandths)
+        self.rows = {}
         for line in ticket.lines:
             qty = left.get(line["id"], 0)
-            text = f"{format_qty(qty, lang)} × {line['name']}   {format_amount(line['total'], lang)}"
-            btn = Factory.ToggleButton(text=text, state="down" if qty > 0 else "normal", disabled=qty <= 0,
-                                       size_hint_y=None, height="56dp", font_size="18sp")
-            self.ids.lines.add_widget(btn)
-            self.toggles[line["id"]] = (btn, qty)
+            row = Factory.RefundLine(name=line["name"])
+            row.line_id, row.left, row.step = line["id"], qty, qty if line["by_weight"] else 1000
+            row.ids.minus.bind(on_release=lambda _b, r=row: self.change(r, -1))
+            row.ids.plus.bind(on_release=lambda _b, r=row: self.change(r, +1))
+            self.ids.lines.add_widget(row)
+            self.rows[line["id"]] = row
+            self.set_qty(row, qty)  # everything still refundable, by default
+
+    def change(self, row, direction: int) -> None:
+        """− / +: one unit at a time (a weighed line goes back whole)."""
+        self.set_qty(row, self.chosen.get(row.line_id, 0) + direction * row.step)
+
+    def set_qty(self, row, qty: int) -> None:
+        new = max(0, min(row.left, qty))
+        self.chosen[row.line_id] = new
+        row.qty = format_qty(new, language())
+        row.ids.minus.disabled = new == 0
+        row.ids.plus.disabled = new >= row.left
 
     def ok(self) -> None:
-        chosen = {lid: qty for lid, (btn, qty) in self.toggles.items() if btn.state == "down" and qty > 0}
+        chosen = {lid: qty for lid, qty in self.chosen.items() if qty > 0}
         self.dismiss(animation=False)
         self._done(chosen)
+
+
+class RefundLine(Factory.BoxLayout):
+    name = StringProperty("")
+    qty = StringProperty("")
 
 
 class HistoryScreen(Screen):
@@ -106,9 +124,14 @@ class HistoryScreen(Screen):
         if self.current is None:
             self.app.toast(_("Open a ticket first"))
             return
-        store.log_event("reprint", self.app.till.user.name if self.app.till.user else "", number=self.current.number)
-        self.app.till.print_receipt(self.current, duplicate=True)
-        self.app.toast(_("Duplicate sent to the printer"))
+        ticket, till = self.current, self.app.till
+
+        def reprint():
+            store.log_event("reprint", till.user.name if till.user else "", number=ticket.number)
+            return till.print_receipt(ticket, duplicate=True)
+
+        if self.app.guard(reprint):
+            self.app.toast(_("Duplicate sent to the printer"))
 
     def refund(self) -> None:
         ticket = self.current

@@ -90,6 +90,7 @@ class PaymentScreen(Screen):
 
         if self.app.guard(run):
             self.buffer.take()
+            self.app.guard(self.till.persist)  # payments taken survive a crash
             self.refresh()
 
     def exact(self) -> None:
@@ -97,6 +98,7 @@ class PaymentScreen(Screen):
 
     def remove_payment(self, index: int) -> None:
         if self.app.guard(lambda: self.till.remove_payment(index) or True):
+            self.app.guard(self.till.persist)
             self.refresh()
 
     def back(self) -> None:

@@ -6,17 +6,19 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 
 from ..basket import Discount
 from ..data import store
 from ..data.store import FAVOURITES, ArticleInfo
 from ..i18n import _, language
-from ..money import format_amount, format_qty, parse_amount, parse_qty, parse_rate
+from ..money import format_amount, format_qty, format_rate, parse_amount, parse_qty, parse_rate
 from .widgets import ChoicePopup, KeypadBuffer, ReceiptBanner, TextPopup, TillButton, hex_colour
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -68,6 +70,7 @@ class SaleScreen(Screen):
         self.fresh_index = -1
         self._follow_new_line = False
         self.search_results: list[ArticleInfo] = []
+        self._typed = ""  # keys typed (or scanned by a keyboard-wedge scanner) outside any text field
         self.article_buttons: list[ArticleButton] = []
         grid = self.ids.grid
         for _i in range(PAGE_SIZE):
@@ -96,6 +99,7 @@ class SaleScreen(Screen):
 
     def shutdown(self) -> None:
         """The app stops: pending debounced work is dropped (the basket was just saved)."""
+        self.on_leave()
         self._persist.cancel()
         self._search.cancel()
         if self._clock_ev is not None:
@@ -177,6 +181,34 @@ class SaleScreen(Screen):
         if index is not None:
             self.buffer.take()
             self.line_added(index)
+        else:
+            self.refresh(persist=False)  # a refusal may have changed the pending quantity
+
+    # ------------------------------------------------------------------ keyboard and scanners
+    def on_enter(self, *_a) -> None:
+        Window.bind(on_textinput=self._window_text, on_key_down=self._window_key)
+
+    def on_leave(self, *_a) -> None:
+        Window.unbind(on_textinput=self._window_text, on_key_down=self._window_key)
+        self._typed = ""
+
+    def _keyboard_is_ours(self) -> bool:
+        """Keys go to the scan buffer unless a text field or a popup has them."""
+        if self.ids.search.focus or self.app.sm.current != self.name:
+            return False
+        return not any(isinstance(w, ModalView) for w in Window.children)
+
+    def _window_text(self, _window, text: str) -> None:
+        if self._keyboard_is_ours() and text.isprintable():
+            self._typed += text
+
+    def _window_key(self, _window, key: int, *_a) -> bool | None:
+        if key in (13, 271) and self._keyboard_is_ours():  # Enter / keypad Enter ends a scan
+            code, self._typed = self._typed.strip(), ""
+            if code:
+                self.scan(code)
+                return True
+        return None
 
     # ------------------------------------------------------------------ scan and search
     def scan(self, code: str) -> None:
@@ -192,7 +224,10 @@ class SaleScreen(Screen):
         if store.find_article_by_code(text) is not None or text.isdigit():
             self.ids.search.text = ""
             self.scan(text)
-        elif self.search_results:
+            return
+        self._search.cancel()
+        self.run_search()  # now, not the debounced (maybe stale) results
+        if len(self.search_results) == 1:
             self.add_article(self.search_results[0])
 
     def search_changed(self, text: str) -> None:
@@ -271,11 +306,12 @@ class SaleScreen(Screen):
         self.ids.basket.data = rows
         if self._follow_new_line:
             Clock.schedule_once(self._place_basket)
+        per_rate = "  ".join(f"{format_rate(v.vat_bp, lang)} {format_amount(v.vat, lang)}"
+                             for v in totals.vat if v.vat)
+        vat = _("incl. VAT {vat}").format(vat=per_rate or format_amount(0, lang))
         if totals.discount:
-            self.vat_text = _("ticket discount {amount} · incl. VAT {vat}").format(
-                amount=format_amount(-totals.discount, lang), vat=format_amount(totals.vat_amount, lang))
-        else:
-            self.vat_text = _("incl. VAT {vat}").format(vat=format_amount(totals.vat_amount, lang))
+            vat = _("ticket discount {amount}").format(amount=format_amount(-totals.discount, lang)) + " · " + vat
+        self.vat_text = vat
         self.total_text = format_amount(totals.total, lang)
         info = []
         if basket.is_refund:
@@ -298,6 +334,9 @@ class SaleScreen(Screen):
         self.buffer_text = text
 
     def key(self, key: str) -> None:
+        if key == "C" and not self.buffer.text and self.till.pending_qty:
+            self.till.set_pending_qty(None)  # C on an empty keypad forgets the "3 ×" too
+            self.refresh(persist=False)
         self.buffer.key(key)
 
     def qty_key(self) -> None:
@@ -428,9 +467,12 @@ class SaleScreen(Screen):
         """Find (or create) the customer of this ticket."""
 
         def chosen(value) -> None:
-            if isinstance(value, str):
-                value = store.create_customer(value)
-            if self.app.guard(lambda: self.till.set_customer(value) or True):
+            def attach():
+                customer_id = store.create_customer(value) if isinstance(value, str) else value
+                self.till.set_customer(customer_id)
+                return True
+
+            if self.app.guard(attach):
                 self.refresh()
 
         def search(text: str) -> None:
