@@ -85,7 +85,8 @@ class PosApp(App):
 
     # ------------------------------------------------------------------ shell
     def build(self):
-        i18n.set_language(settings.get("ui.language"))
+        lang = i18n.set_language(settings.get("ui.language"))
+        Config.set("kivy", "keyboard_layout", "azerty" if lang == "fr" else "qwerty")  # on-screen keyboard
         self.root_widget = Root()
         self.sm = ScreenManager(transition=NoTransition())
         self.root_widget.add_widget(self.sm)
