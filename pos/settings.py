@@ -71,6 +71,26 @@ def check_percent(value: str) -> str:
     return str(int(value))
 
 
+def check_int(low: int, high: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        value = value.strip()
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise SettingError(_("a whole number from {low} to {high}").format(low=low, high=high))
+        return str(int(value))
+    return check
+
+
+def check_device(kind: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        from .hardware.urls import parse
+
+        try:
+            return str(parse(value, kind))
+        except ValueError as exc:
+            raise SettingError(str(exc)) from exc
+    return check
+
+
 def check_choice(*choices: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         value = value.strip()
@@ -101,6 +121,18 @@ SPECS: list[Spec] = [
     Spec("till.name", N_("Till name"), "Caisse 1", check_text(30, required=True)),
     Spec("till.cashier_max_discount", N_("Largest discount a cashier may give (%)"), "20", check_percent),
     Spec("ui.language", N_("Language"), "auto", check_choice("auto", "fr", "en")),
+    # hardware (see pos/hardware/urls.py and the README's Hardware section)
+    Spec("printer.url", N_("Receipt printer"), "none", check_device("printer")),
+    Spec("printer.profile", N_("Printer model (python-escpos profile)"), "TM-T20II", check_text(40, required=True)),
+    Spec("printer.paper", N_("Paper width (mm)"), "80", check_choice("58", "80")),
+    Spec("printer.columns", N_("Characters per line"), "48", check_int(24, 64)),
+    Spec("printer.logo", N_("Logo image file (optional)"), "", check_text(300)),
+    Spec("printer.timeout", N_("Printer timeout (s)"), "10", check_int(1, 120)),
+    Spec("receipt.print", N_("Print the receipt"), "ask", check_choice("ask", "always")),
+    Spec("drawer.url", N_("Cash drawer"), "printer?pin=2&pulse=100", check_device("drawer")),
+    Spec("scanner.url", N_("Barcode scanner"), "keyboard", check_device("scanner")),
+    Spec("scanner.gap_ms", N_("Largest gap between a scanner's keys (ms)"), "50", check_int(5, 500)),
+    Spec("display.url", N_("Customer display"), "none", check_device("display")),
 ]
 BY_KEY = {s.key: s for s in SPECS}
 

@@ -110,6 +110,25 @@ V4_SEALED_TICKETS = [
     for table in ("ticket_line", "ticket_vat", "ticket_payment")
 ]
 
+V5_HARDWARE = [
+    # in-store variable-measure barcodes (scales): prefix, then the article digits, then the
+    # embedded value; kind is "price" (value in cents) or "weight" (value in grams)
+    'CREATE TABLE "barcode_rule" ("id" INTEGER NOT NULL PRIMARY KEY, "prefix" VARCHAR(255) NOT NULL, '
+    '"kind" VARCHAR(255) NOT NULL, "article_digits" INTEGER NOT NULL, "value_digits" INTEGER NOT NULL, '
+    '"position" INTEGER NOT NULL, "active" INTEGER NOT NULL)',
+    'CREATE UNIQUE INDEX "barcode_rule_prefix" ON "barcode_rule" ("prefix")',
+    # French defaults (GS1 France restricted-circulation numbers, prefix 2): 2P AAAAA VVVVV C
+    "INSERT INTO barcode_rule (prefix, kind, article_digits, value_digits, position, active) VALUES "
+    "('21', 'price', 5, 5, 1, 1), ('22', 'price', 5, 5, 2, 1), ('23', 'weight', 5, 5, 3, 1), "
+    "('24', 'weight', 5, 5, 4, 1), ('25', 'price', 5, 5, 5, 1), ('26', 'weight', 5, 5, 6, 1), "
+    "('27', 'weight', 5, 5, 7, 1), ('28', 'price', 5, 5, 8, 1)",
+    # every print of a ticket (the first, then the numbered DUPLICATA reprints)
+    'CREATE TABLE "ticket_print" ("id" INTEGER NOT NULL PRIMARY KEY, "ticket_id" INTEGER NOT NULL, '
+    '"at" VARCHAR(255) NOT NULL, "user_name" VARCHAR(255) NOT NULL, "copy" INTEGER NOT NULL, '
+    'FOREIGN KEY ("ticket_id") REFERENCES "ticket" ("id"))',
+    'CREATE INDEX "ticket_print_ticket_id" ON "ticket_print" ("ticket_id")',
+]
+
 Migration = tuple[int, str, list[str]]
 
 MIGRATIONS: list[Migration] = [
@@ -117,6 +136,7 @@ MIGRATIONS: list[Migration] = [
     (2, "article search index", V2_SEARCH),
     (3, "weighed ticket lines", V3_WEIGHED_LINES),
     (4, "sealed tickets", V4_SEALED_TICKETS),
+    (5, "barcode rules and ticket prints", V5_HARDWARE),
 ]
 
 LATEST = MIGRATIONS[-1][0]

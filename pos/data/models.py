@@ -181,6 +181,28 @@ class TicketPayment(Base):
     amount = IntegerField()
 
 
+class BarcodeRule(Base):
+    """A variable-measure barcode format (migration 5)."""
+
+    id = AutoField()
+    prefix = CharField(unique=True)
+    kind = CharField()  # price | weight
+    article_digits = IntegerField()
+    value_digits = IntegerField()
+    position = IntegerField()
+    active = BooleanField()
+
+
+class TicketPrint(Base):
+    """One print of a ticket: copy 0 is the original, 1, 2... are DUPLICATA (migration 5)."""
+
+    id = AutoField()
+    ticket = ForeignKeyField(Ticket, backref="prints")
+    at = CharField()
+    user_name = CharField()
+    copy = IntegerField()
+
+
 class SavedBasket(Base):
     """The basket in progress (kind='current') and parked ones (kind='parked')."""
 
@@ -205,5 +227,5 @@ class Event(Base):
 
 ALL_MODELS = [
     VatRate, Department, Article, Barcode, CustomField, PaymentMethod, User, Customer,
-    Setting, Ticket, TicketLine, TicketVat, TicketPayment, SavedBasket, Event,
+    Setting, Ticket, TicketLine, TicketVat, TicketPayment, SavedBasket, Event, BarcodeRule, TicketPrint,
 ]

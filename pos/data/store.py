@@ -17,6 +17,7 @@ from peewee import JOIN, fn
 from .models import (
     Article,
     Barcode,
+    BarcodeRule,
     Customer,
     CustomField,
     Department,
@@ -26,6 +27,7 @@ from .models import (
     Setting,
     Ticket,
     TicketLine,
+    TicketPrint,
     User,
     VatRate,
     database,
@@ -670,3 +672,49 @@ def iter_ticket_numbers() -> Iterator[int]:
 
 def article_stock(article_id: int) -> int:
     return Article.select(Article.stock).where(Article.id == article_id).scalar()
+
+
+# ---------------------------------------------------------------- hardware: barcode rules, prints
+@dataclass(frozen=True)
+class BarcodeRuleInfo:
+    id: int
+    prefix: str
+    kind: str  # price | weight
+    article_digits: int
+    value_digits: int
+    position: int
+    active: bool
+
+
+def barcode_rules(include_inactive: bool = False) -> list[BarcodeRuleInfo]:
+    query = BarcodeRule.select().order_by(BarcodeRule.position, BarcodeRule.prefix)
+    if not include_inactive:
+        query = query.where(BarcodeRule.active == True)  # noqa: E712
+    return [BarcodeRuleInfo(r.id, r.prefix, r.kind, r.article_digits, r.value_digits, r.position, r.active)
+            for r in query]
+
+
+def save_barcode_rule(prefix: str, kind: str, article_digits: int, value_digits: int,
+                      active: bool = True, rule_id: int | None = None) -> int:
+    values = dict(prefix=prefix, kind=kind, article_digits=article_digits, value_digits=value_digits,
+                  active=active)
+    if rule_id is None:
+        return BarcodeRule.create(position=BarcodeRule.select().count() + 1, **values).id
+    BarcodeRule.update(**values).where(BarcodeRule.id == rule_id).execute()
+    return rule_id
+
+
+def delete_barcode_rule(rule_id: int) -> None:
+    BarcodeRule.delete().where(BarcodeRule.id == rule_id).execute()
+
+
+def record_print(ticket_id: int, user_name: str) -> int:
+    """Record one print of a ticket; returns its copy number (0 = original, n = n-th DUPLICATA)."""
+    with database.atomic("IMMEDIATE"):
+        copy = TicketPrint.select().where(TicketPrint.ticket == ticket_id).count()
+        TicketPrint.create(ticket=ticket_id, at=now_iso(), user_name=user_name, copy=copy)
+    return copy
+
+
+def print_count(ticket_id: int) -> int:
+    return TicketPrint.select().where(TicketPrint.ticket == ticket_id).count()

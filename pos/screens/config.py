@@ -107,8 +107,8 @@ class ConfigScreen(Screen):
         self.shop_error = _label("", color=(1, 0.5, 0.5, 1))
         form.add_widget(_row(self.shop_error, save, height="60dp"))
         for spec in settings.SPECS:
-            if spec.key == "ui.language":
-                continue
+            if not spec.key.startswith(("shop.", "receipt.header", "receipt.footer", "till.")):
+                continue  # the language and the hardware have their own pages
             field = _field(values[spec.key], multiline=spec.multiline)
             self.fields[spec.key] = field
             field.bind(text=lambda w, t, k=spec.key: self.check_field(k, w))
