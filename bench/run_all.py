@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BENCH, RESULTS, ROOT, Report, cached_db, kivy_env, working_copy  # noqa: E402
 
 FULL = {"scans": 1000, "ui_searches": 300, "queries": 400, "rounds": 3, "start_runs": 11,
-        "memory_runs": 3, "sales": 2000}
+        "memory_runs": 3, "sales": 2000, "serial_scans": 500}
 QUICK = {"scans": 300, "ui_searches": 100, "queries": 200, "rounds": 2, "start_runs": 7,
-         "memory_runs": 1, "sales": 1000}
+         "memory_runs": 1, "sales": 1000, "serial_scans": 300}
 
 
 def git_commit() -> str:
@@ -96,6 +96,9 @@ def main(argv: list[str]) -> int:
     run(report, "3-4. cold start to the sale screen and peak memory", "bench_start.py", small_work, big_work,
         "--runs", n["start_runs"], "--memory-runs", n["memory_runs"])
     run(report, "5. a paid 5-line sale, durable commit", "bench_sale.py", big_work, "--sales", n["sales"])
+    run(report, "6. serial scan (pty) to the line on the sale screen, 1,000,000 articles", "bench_serial_scan.py",
+        big_work, "--scans", n["serial_scans"])
+    run(report, "7. ESC/POS bytes of a 40-line receipt", "bench_receipt.py")
 
     for suffix in ("", "-wal", "-shm"):
         for path in (small_work, big_work):

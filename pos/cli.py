@@ -197,6 +197,116 @@ def cmd_ticket(args: argparse.Namespace) -> int:
     return 0
 
 
+def _devices():
+    """The till's devices from the settings; --receipt without a printer writes on stdout."""
+    from .hardware import NoPrinter, TextPrinter, devices
+
+    built = devices.build(settings.all_values())
+    for kind, message in built.problems.items():
+        raise CliError(f"{kind}: {message}")
+    if isinstance(built.printer, NoPrinter):
+        built.printer = TextPrinter(sys.stdout)
+    return built
+
+
+def _wait(job, what: str) -> None:
+    """Wait for a device job; a failure is one line and exit 1."""
+    if job is None:
+        return
+    if not job.finished.wait(float(settings.get("printer.timeout")) + 5):
+        raise CliError(_("{what}: no answer from the device").format(what=what))
+    if job.error:
+        raise CliError(f"{what}: {job.error}")
+
+
+def cmd_printer(args: argparse.Namespace) -> int:
+    from .till import Till
+
+    _open(args)
+    built = _devices()
+    till = Till(printer=built.printer, drawer=built.drawer)
+    try:
+        _wait(till.print_test_page(), _("test page"))
+    finally:
+        till.close()
+    print(_("test page sent to {url}").format(url=settings.get("printer.url")))
+    return 0
+
+
+def _session(args: argparse.Namespace, built):
+    """A one-shot session of the user given by --user/--pin (no login event)."""
+    from .till import Till
+
+    till = Till(printer=built.printer, drawer=built.drawer)
+    user = _pick_user(args.user)
+    try:
+        till.login(user.id, _pin(args), log=False)
+    except Exception:
+        till.close()
+        raise
+    return till
+
+
+def cmd_receipt(args: argparse.Namespace) -> int:
+    """Reprint a ticket: always a numbered DUPLICATA."""
+    from .till import TillError
+
+    _open(args)
+    ticket = store.get_ticket(args.number)
+    if ticket is None:
+        raise CliError(_("ticket {number} does not exist").format(number=args.number))
+    built = _devices()
+    try:
+        till = _session(args, built)
+    except TillError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        job = till.print_receipt(ticket, duplicate=True)
+        _wait(job, _("receipt"))
+    finally:
+        till.close()
+    print(_("ticket {number} reprinted (DUPLICATA n° {copy})").format(number=ticket.number, copy=job.copy))
+    return 0
+
+
+def cmd_drawer(args: argparse.Namespace) -> int:
+    """Open the drawer by hand: a manager's PIN, and the opening is logged."""
+    from .till import TillError
+
+    _open(args)
+    built = _devices()
+    try:
+        till = _session(args, built)
+        try:
+            if not till.user.is_manager:
+                raise CliError(_("only a manager can open the drawer by hand"))
+            _wait(till.open_drawer_manually(), _("drawer"))
+        finally:
+            till.close()
+    except TillError as exc:
+        raise CliError(str(exc)) from exc
+    print(_("drawer opened"))
+    return 0
+
+
+def cmd_scanner(args: argparse.Namespace) -> int:
+    from .hardware.diagnostics import scanner_test
+    from .hardware.urls import parse
+
+    _open(args)
+    url = args.device or settings.get("scanner.url")
+    try:
+        parsed = parse(url, "scanner")
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if parsed.scheme != "serial":
+        raise CliError(_("pos scanner test reads a serial scanner: give --device serial:///dev/ttyACM0"))
+    from .till import describe_code
+
+    scanner_test(str(parsed), args.count, sys.stdout, describe_code, timeout=args.timeout)
+    return 0
+
+
 def cmd_users(args: argparse.Namespace) -> int:
     _open(args, create=args.action == "add")  # a shop can be set up from the command line
     if args.action == "list":
@@ -274,6 +384,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("vat", parents=[common], help="list VAT rates")
     v.set_defaults(func=cmd_vat)
+
+    pr = sub.add_parser("printer", parents=[common], help="receipt printer")
+    pr.add_argument("action", choices=["test"])
+    pr.set_defaults(func=cmd_printer)
+
+    rc = sub.add_parser("receipt", parents=[common], help="reprint a ticket (DUPLICATA)")
+    rc.add_argument("number", type=int)
+    rc.add_argument("--user", help="user name (default: the first user)")
+    rc.add_argument("--pin", help="the user's PIN (or $POS_PIN)")
+    rc.set_defaults(func=cmd_receipt)
+
+    dr = sub.add_parser("drawer", parents=[common], help="open the cash drawer (manager)")
+    dr.add_argument("action", choices=["open"])
+    dr.add_argument("--user", help="a manager's name (default: the first user)")
+    dr.add_argument("--pin", help="the manager's PIN (or $POS_PIN)")
+    dr.set_defaults(func=cmd_drawer)
+
+    sc = sub.add_parser("scanner", parents=[common], help="scanner diagnostics")
+    sc.add_argument("action", choices=["test"])
+    sc.add_argument("--device", help="serial:///dev/ttyACM0?baudrate=9600 (default: scanner.url)")
+    sc.add_argument("--count", type=int, default=10, help="stop after K scans")
+    sc.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
+    sc.set_defaults(func=cmd_scanner)
     return p
 
 

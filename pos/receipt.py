@@ -15,7 +15,8 @@ def _fit(left: str, right: str, width: int) -> str:
 
 
 def render(ticket: TicketRecord, settings: dict[str, str], width: int = 42,
-           duplicate: bool = False) -> list[str]:
+           copy: int = 0) -> list[str]:
+    """The receipt as text lines; ``copy`` 0 is the original, n > 0 the n-th DUPLICATA."""
     lang = language()
 
     def money(c: int) -> str:
@@ -32,8 +33,8 @@ def render(ticket: TicketRecord, settings: dict[str, str], width: int = 42,
     for text in (settings.get("receipt.header") or "").splitlines():
         out.append(text.center(width).rstrip())
     out.append("-" * width)
-    if duplicate:
-        out.append("DUPLICATA".center(width))
+    if copy:
+        out.append(f"DUPLICATA n° {copy}".center(width))
     title = _("Refund") if ticket.kind == "refund" else _("Ticket")
     out.append(_fit(f"{title} {ticket.number}", ticket.created_at[:16].replace("T", " "), width))
     out.append(_fit(_("Cashier: {name}").format(name=ticket.user_name), "", width).rstrip())

@@ -19,8 +19,8 @@ from . import auth, settings
 from .basket import Basket, BasketError, Discount, Line, Totals
 from .data import store
 from .data.store import ArticleInfo, TicketRecord, UserInfo
-from .hardware import DeviceWorker, Drawer, Job, Printer, VirtualDrawer, VirtualPrinter
-from .i18n import N_, _
+from .hardware import DeviceWorker, Drawer, Job, NoDrawer, NoPrinter, Printer
+from .i18n import N_, _, language
 from .money import QTY_ONE, format_amount, format_qty, round_div
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ RESTRICTED = {
     "price_override": N_("override a price"),
     "config": N_("open the configuration"),
     "discount": N_("give a discount above the cashiers' limit"),
+    "drawer": N_("open the cash drawer"),
 }
 AUTHORISATION_SLOT = -1  # throttle key shared by all manager-PIN authorisations
 
@@ -62,10 +63,14 @@ class LastSale:
 
 class Till:
     def __init__(self, *, printer: Printer | None = None, drawer: Drawer | None = None,
-                 worker: DeviceWorker | None = None, clock: Callable[[], str] = store.now_iso,
-                 throttle: auth.Throttle | None = None) -> None:
-        self.printer: Printer = printer or VirtualPrinter()
-        self.drawer: Drawer = drawer or VirtualDrawer()
+                 display: Any = None, worker: DeviceWorker | None = None,
+                 clock: Callable[[], str] = store.now_iso, throttle: auth.Throttle | None = None) -> None:
+        self.printer: Printer = printer or NoPrinter()
+        self.drawer: Drawer = drawer or NoDrawer()
+        self.display = display
+        # (status, message) per device: ok, none, offline, paper_out, cover_open, error, unknown
+        self.device_status: dict[str, tuple[str, str]] = {}
+        self.on_status: Callable[[str, str, str], None] | None = None  # called on the worker thread
         self._worker = worker
         self.clock = clock
         self.throttle = throttle or auth.Throttle(store=store.SettingsThrottleStore())
@@ -75,6 +80,7 @@ class Till:
         self.last_sale: LastSale | None = None
         self._authorized: tuple[UserInfo, str] | None = None  # (manager, action), one shot
         self._methods = {m.code: m for m in store.payment_methods(include_inactive=True)}
+        self._rules: list[store.BarcodeRuleInfo] | None = None
 
     # ------------------------------------------------------------------ session
     def login(self, user_id: int, pin: str, log: bool = True) -> UserInfo:
@@ -159,14 +165,52 @@ class Till:
         self.pending_qty = qty
 
     def scan(self, code: str) -> int:
-        """The one entry point for barcodes (keyboard today, scanners later)."""
+        """The one entry point for barcodes: keyboard, keyboard-wedge and serial scanners.
+
+        A code that is an article's barcode or reference is used as is.  Otherwise a
+        GTIN's check digit is verified (a misread is refused), and an in-store
+        variable-measure code (scales, prefix 2x) gives the article plus its weight or price.
+        """
+        from .scancodes import ScanError, decode
+
         code = code.strip()
         if not code:
             raise UnknownCode(_("Empty code"))
+        self._need_user()
         article = store.find_article_by_code(code)
-        if article is None:
+        if article is not None:
+            return self.add_article(article)
+        try:
+            decoded = decode(code, self._barcode_rules())
+        except ScanError as exc:
+            raise UnknownCode(str(exc)) from exc
+        for candidate in decoded.candidates:
+            article = store.find_article_by_code(candidate)
+            if article is not None:
+                break
+        else:
             raise UnknownCode(_("Unknown code: {code}").format(code=code))
+        if decoded.qty is not None:  # weight printed by the scale
+            if not article.by_weight:
+                raise UnknownCode(_("{code} carries a weight but {name} is sold by the unit").format(
+                    code=code, name=article.name))
+            self.pending_qty = decoded.qty
+            return self.add_article(article)
+        if decoded.price is not None:  # price printed by the scale: one line at that price
+            self.pending_qty = None
+            unit = ArticleInfo(**{**article.__dict__, "price": decoded.price, "by_weight": False,
+                                  "free_price": False, "barcode": code})
+            return self.add_article(unit)
         return self.add_article(article)
+
+    def _barcode_rules(self) -> list[store.BarcodeRuleInfo]:
+        if self._rules is None:
+            self._rules = store.barcode_rules()
+        return self._rules
+
+    def reload_rules(self) -> None:
+        """After the barcode rules were edited."""
+        self._rules = None
 
     def add_article(self, article: ArticleInfo, price: int | None = None) -> int:
         """Add an article (with the pending quantity); returns its line index."""
@@ -189,13 +233,22 @@ class Till:
         self.pending_qty = None
         last = self.basket.lines[-1] if self.basket.lines else None
         if (last and last.article_id == article.id and not article.by_weight and not article.free_price
-                and last.discount is None and not last.price_overridden):
+                and last.discount is None and not last.price_overridden and last.unit_price == unit):
             last.qty += qty
+            self._display_line(len(self.basket.lines) - 1)
             return len(self.basket.lines) - 1
-        return self.basket.add(Line(
+        index = self.basket.add(Line(
             name=article.name, unit_price=unit, qty=qty, vat_bp=article.vat_bp, article_id=article.id,
             reference=article.reference, barcode=article.barcode, department=article.department,
             list_price=article.price if not article.free_price else unit, by_weight=article.by_weight))
+        self._display_line(index)
+        return index
+
+    def _display_line(self, index: int) -> None:
+        if self.display is not None:
+            line = self.basket.lines[index]
+            lang = language()
+            self.show_on_display(line.name, f"{format_qty(line.qty, lang)} x {format_amount(line.net, lang)}")
 
     def add_misc(self, amount: int, department_id: int) -> int:
         """A free-price line (Divers): the department gives the VAT rate."""
@@ -372,7 +425,11 @@ class Till:
         self.pending_qty = None
         self.last_sale = LastSale(number, totals.total, basket.change)
         if any(p.gives_change for p in basket.payments):
-            self.open_drawer()
+            self.open_drawer(reason="cash")
+        if self.display is not None:
+            lang = language()
+            self.show_on_display(_("Total") + " " + format_amount(totals.total, lang),
+                                 _("Change") + " " + format_amount(basket.change, lang) if basket.change else "")
         ticket = store.get_ticket(number)
         assert ticket is not None
         return ticket
@@ -446,16 +503,65 @@ class Till:
             self._worker = DeviceWorker()
         return self._worker.submit(name, run, done)
 
+    def _device_job(self, kind: str, name: str, run: Callable[[], Any],
+                    done: Callable[[Job], None] | None) -> Job | None:
+        """Run a device call on the worker thread and keep ``device_status[kind]`` up to date."""
+
+        def job() -> Any:
+            try:
+                result = run()
+            except Exception as exc:
+                status = getattr(exc, "status", "error")
+                self._set_status(kind, status, str(exc))
+                raise
+            self._set_status(kind, "ok", "")
+            return result
+
+        return self._run_device(name, job, done)
+
+    def _set_status(self, kind: str, status: str, message: str) -> None:
+        self.device_status[kind] = (status, message)
+        if self.on_status is not None:
+            self.on_status(kind, status, message)
+
     def print_receipt(self, ticket: TicketRecord, done: Callable[[Job], None] | None = None,
-                      duplicate: bool = False) -> Job | None:
-        """Print a ticket in the background (the sale is already committed)."""
-        from .receipt import render
+                      duplicate: bool = False, copy: int | None = None) -> Job | None:
+        """Print a ticket in the background (the sale is already committed).
 
-        lines = render(ticket, settings.all_values(), duplicate=duplicate)
-        return self._run_device("print_receipt", lambda: self.printer.print_lines(lines), done)
+        Each request is recorded: the first print is the original (copy 0), later ones
+        are numbered DUPLICATA.  A retry after a failure passes the failed job's ``copy``.
+        """
+        if copy is None:
+            copy = store.record_print(ticket.id, self.user.name if self.user else "", duplicate)
+            if copy:
+                store.log_event("reprint", self.user.name if self.user else "", number=ticket.number, copy=copy)
+        values = settings.all_values()
+        job = self._device_job("printer", "print_receipt",
+                               lambda: self.printer.print_ticket(ticket, values, copy), done)
+        if job is not None:
+            job.copy = copy  # type: ignore[attr-defined]
+        return job
 
-    def open_drawer(self, done: Callable[[Job], None] | None = None) -> Job | None:
-        return self._run_device("open_drawer", self.drawer.open, done)
+    def print_test_page(self, done: Callable[[Job], None] | None = None) -> Job | None:
+        values = settings.all_values()
+        return self._device_job("printer", "print_test_page", lambda: self.printer.print_test_page(values), done)
+
+    def open_drawer(self, done: Callable[[Job], None] | None = None, reason: str = "cash") -> Job | None:
+        """Open the cash drawer (every opening is logged with its reason)."""
+        store.log_event("drawer_opened", self.user.name if self.user else "", reason=reason)
+        return self._device_job("drawer", "open_drawer", self.drawer.open, done)
+
+    def open_drawer_manually(self, done: Callable[[Job], None] | None = None) -> Job | None:
+        """The "Open drawer" button: managers only (or a manager's PIN), logged."""
+        self._need_user()
+        self.require("drawer")
+        return self.open_drawer(done, reason="manual")
+
+    def show_on_display(self, *lines: str) -> None:
+        """The customer display, if any (two lines of 20 characters)."""
+        if self.display is not None:
+            first, second = (list(lines) + ["", ""])[:2]
+            self._device_job("display", "display", lambda: self.display.show(first, second), None)
 
     def close(self) -> None:
         if self._worker is not None:
@@ -463,5 +569,29 @@ class Till:
             self._worker = None
 
 
-def describe_line(line: Line, lang: str = "fr") -> str:
-    return f"{format_qty(line.qty, lang)} × {line.name}  {format_amount(line.net, lang)}"
+def describe_code(code: str) -> str:
+    """What the till makes of a scanned code, in words (scanner tests, the barcode rules page)."""
+    from .scancodes import ScanError, decode, ticket_number
+
+    lang = language()
+    code = code.strip()
+    if not code:
+        return ""
+    number = ticket_number(code)
+    if number is not None:
+        return _("receipt of ticket {number}").format(number=number)
+    article = store.find_article_by_code(code)
+    if article is not None:
+        return f"{article.name} ({article.reference}) {format_amount(article.price, lang)}"
+    try:
+        decoded = decode(code, store.barcode_rules())
+    except ScanError as exc:
+        return str(exc)
+    article = next((a for a in map(store.find_article_by_code, decoded.candidates) if a is not None), None)
+    name = f"{article.name} ({article.reference})" if article else _("no article for {codes}").format(
+        codes=", ".join(decoded.candidates))
+    if decoded.qty is not None:
+        return _("weight {qty} kg: {article}").format(qty=format_qty(decoded.qty, lang), article=name)
+    if decoded.price is not None:
+        return _("price {price}: {article}").format(price=format_amount(decoded.price, lang), article=name)
+    return name

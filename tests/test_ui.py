@@ -145,10 +145,14 @@ def test_unknown_barcode_shows_an_error_and_keeps_the_basket(make_app):
     app = make_app()
     sale = login(app)
     sale.scan(demo_ean(2))
-    sale.ids.search.text = "3760123999999"
+    sale.ids.search.text = "3760123999991"  # a valid EAN-13 that is no article
     sale.ids.search.dispatch("on_text_validate")
     frames(1)
-    assert "Unknown code: 3760123999999" in app.toast_text
+    assert "Unknown code: 3760123999991" in app.toast_text
+    sale.ids.search.text = "3760123999999"  # a misread: the check digit is wrong
+    sale.ids.search.dispatch("on_text_validate")
+    frames(1)
+    assert "Bad check digit in 3760123999999" in app.toast_text
     assert basket_names(sale) == ["Baguette"]
 
 
@@ -502,7 +506,7 @@ def test_keyboard_wedge_scans_reach_the_basket_whatever_has_focus(make_app, wind
     frames(1)
     assert basket_names(sale)[-1] == "Baguette" and sale.ids.search.focus
     sale.ids.search.focus = False
-    type_on_keyboard(window, "9999999999999")
+    type_on_keyboard(window, "9999999999994")
     assert "Unknown code" in app.toast_text
     assert len(basket_names(sale)) == 3
 

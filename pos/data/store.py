@@ -708,10 +708,14 @@ def delete_barcode_rule(rule_id: int) -> None:
     BarcodeRule.delete().where(BarcodeRule.id == rule_id).execute()
 
 
-def record_print(ticket_id: int, user_name: str) -> int:
-    """Record one print of a ticket; returns its copy number (0 = original, n = n-th DUPLICATA)."""
+def record_print(ticket_id: int, user_name: str, duplicate: bool = False) -> int:
+    """Record one print request of a ticket; returns its copy number: 0 for the original,
+    n for the n-th DUPLICATA (a reprint is always a duplicate, even of a never-printed ticket)."""
     with database.atomic("IMMEDIATE"):
-        copy = TicketPrint.select().where(TicketPrint.ticket == ticket_id).count()
+        last = TicketPrint.select(fn.MAX(TicketPrint.copy)).where(TicketPrint.ticket == ticket_id).scalar()
+        copy = 0 if last is None else last + 1
+        if duplicate:
+            copy = max(copy, 1)
         TicketPrint.create(ticket=ticket_id, at=now_iso(), user_name=user_name, copy=copy)
     return copy
 

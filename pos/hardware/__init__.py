@@ -19,39 +19,78 @@ log = logging.getLogger(__name__)
 
 
 class DeviceError(Exception):
-    """A device failed; the sale it belongs to is already committed."""
+    """A device failed; the sale it belongs to is already committed.
+
+    ``status`` is what the till's status bar shows: offline, paper_out, cover_open,
+    none (not configured) or error.
+    """
+
+    def __init__(self, message: str, status: str = "error") -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Printer(Protocol):
-    def print_lines(self, lines: list[str]) -> None: ...
+    def print_ticket(self, ticket: Any, settings: dict[str, str], copy: int = 0) -> None: ...
+    def print_test_page(self, settings: dict[str, str]) -> None: ...
 
 
 class Drawer(Protocol):
     def open(self) -> None: ...
 
 
+class NoPrinter:
+    """``printer.url = none``: asking for a receipt says so."""
+
+    def print_ticket(self, ticket: Any, settings: dict[str, str], copy: int = 0) -> None:
+        from ..i18n import _
+
+        raise DeviceError(_("No receipt printer is configured (Configuration, Hardware)"), "none")
+
+    print_test_page = print_ticket  # type: ignore[assignment]
+
+
+class NoDrawer:
+    def open(self) -> None:
+        pass
+
+
+def _text_receipt(ticket: Any, settings: dict[str, str], copy: int) -> list[str]:
+    from ..receipt import render
+
+    return render(ticket, settings, width=int(settings.get("printer.columns") or 42), copy=copy)
+
+
 @dataclass
 class VirtualPrinter:
-    """Keeps what it printed in memory (tests, demo, a till without a printer)."""
+    """Keeps the text of what it printed in memory (tests, demos)."""
 
     printed: list[list[str]] = field(default_factory=list)
     fail: Exception | None = None
 
-    def print_lines(self, lines: list[str]) -> None:
+    def print_ticket(self, ticket: Any, settings: dict[str, str], copy: int = 0) -> None:
         if self.fail:
             raise self.fail
-        self.printed.append(list(lines))
+        self.printed.append(_text_receipt(ticket, settings, copy))
+
+    def print_test_page(self, settings: dict[str, str]) -> None:
+        if self.fail:
+            raise self.fail
+        self.printed.append([settings.get("shop.name", ""), "TEST"])
 
 
 @dataclass
 class TextPrinter:
-    """Writes receipts as text to a stream (the CLI's stdout while no printer is configured)."""
+    """Writes receipts as text to a stream (``pos sell --receipt`` without a printer)."""
 
     stream: Any
 
-    def print_lines(self, lines: list[str]) -> None:
-        self.stream.write("\n".join(lines) + "\n\n")
+    def print_ticket(self, ticket: Any, settings: dict[str, str], copy: int = 0) -> None:
+        self.stream.write("\n".join(_text_receipt(ticket, settings, copy)) + "\n\n")
         self.stream.flush()
+
+    def print_test_page(self, settings: dict[str, str]) -> None:
+        self.stream.write(f"{settings.get('shop.name', '')}\nTEST\n")
 
 
 @dataclass

@@ -32,13 +32,14 @@ if os.environ.get("POS_FULLSCREEN") == "1":  # a dedicated till: take the whole 
 
 from kivy.core.window import Window  # noqa: E402
 from kivy.lang import Builder, global_idmap  # noqa: E402
+from kivy.properties import ListProperty, StringProperty  # noqa: E402
 from kivy.uix.floatlayout import FloatLayout  # noqa: E402
 from kivy.uix.screenmanager import NoTransition, ScreenManager  # noqa: E402
 from peewee import DatabaseError  # noqa: E402
 
 from .. import i18n, settings  # noqa: E402
 from ..data import store  # noqa: E402
-from ..i18n import _  # noqa: E402
+from ..i18n import N_, _  # noqa: E402
 from ..till import NeedsManager, Till, TillError  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,30 @@ Builder.load_string("""
 """)
 
 
+STATUS_COLOURS = {
+    "ok": [0.3, 0.75, 0.35, 1],
+    "none": [0.5, 0.5, 0.5, 1],
+    "unknown": [0.85, 0.65, 0.2, 1],
+    "connecting": [0.85, 0.65, 0.2, 1],
+}
+RED = [0.9, 0.25, 0.25, 1]
+SCANNER_STATES = {"connected": N_("connected"), "disconnected": N_("unplugged or unreachable"),
+                  "stopped": N_("stopped")}
+
+
 class PosApp(App):
     title = "pos"
+    # the status bar's dots: one colour and one explanation per device
+    printer_colour = ListProperty(STATUS_COLOURS["none"])
+    printer_message = StringProperty("")
+    scanner_colour = ListProperty(STATUS_COLOURS["ok"])
+    scanner_message = StringProperty("")
 
     def __init__(self, till: Till | None = None, **kw: Any) -> None:
         super().__init__(**kw)
+        self._own_devices = till is None
         self.till = till or Till()
+        self.serial_scanner = None
         self.sm: ScreenManager | None = None
         self.started_at = time.perf_counter()
         self._toast = None
@@ -91,8 +110,83 @@ class PosApp(App):
         self.sm = ScreenManager(transition=NoTransition())
         self.root_widget.add_widget(self.sm)
         Window.bind(on_request_close=self._on_close)
+        self.till.on_status = lambda kind, status, message: Clock.schedule_once(
+            lambda _dt: self.device_status(kind, status, message))
+        self.start_devices()
         self.show("setup" if store.is_empty_shop() else "login")
         return self.root_widget
+
+    # ------------------------------------------------------------------ devices
+    def start_devices(self) -> None:
+        """(Re)build the printer, drawer, display and serial scanner from the settings."""
+        from ..hardware import NoPrinter, devices
+
+        values = settings.all_values()
+        if self._own_devices:
+            built = devices.build(values)
+            self.till.printer, self.till.drawer, self.till.display = built.printer, built.drawer, built.display
+            for kind, message in built.problems.items():
+                self.device_status(kind, "error", message)
+        if isinstance(self.till.printer, NoPrinter):
+            self.device_status("printer", "none", _("No receipt printer configured"))
+        else:
+            self.device_status("printer", "unknown", _("Printer: {url}").format(url=values["printer.url"]))
+            check = getattr(self.till.printer, "status", None)
+            if check is not None:  # ask the printer in the background (offline, paper, cover)
+                self.till._device_job("printer", "printer_status", self._check_printer, None)
+        self.start_scanner(values)
+
+    def _check_printer(self) -> None:
+        from ..hardware import DeviceError
+        from ..hardware.printer import status_message
+
+        status = self.till.printer.status()
+        if status not in ("ok", "unknown"):
+            raise DeviceError(status_message(status), status)
+
+    def start_scanner(self, values: dict[str, str]) -> None:
+        from ..hardware.urls import parse
+
+        if self.serial_scanner is not None:
+            self.serial_scanner.stop()
+            self.serial_scanner = None
+        try:
+            url = parse(values["scanner.url"], "scanner")
+        except ValueError as exc:
+            self.device_status("scanner", "error", str(exc))
+            return
+        if url.scheme == "serial":
+            from ..hardware.scanner import SerialScanner
+
+            self.serial_scanner = SerialScanner(
+                url, on_scan=lambda code: Clock.schedule_once(lambda _dt: self.scanned(code)),
+                on_status=lambda status: Clock.schedule_once(
+                    lambda _dt: self.device_status("scanner", "ok" if status == "connected" else "offline",
+                                                   _("Scanner {url}: {status}").format(
+                                                       url=url, status=_(SCANNER_STATES.get(status, status))))))
+            self.device_status("scanner", "connecting", _("Scanner {url}: connecting").format(url=url))
+            self.serial_scanner.start()
+        elif url.scheme == "keyboard":
+            self.device_status("scanner", "ok", _("Scanner: keyboard (USB HID) scanner or keyboard"))
+        else:
+            self.device_status("scanner", "none", _("No scanner configured"))
+
+    def scanned(self, code: str) -> None:
+        """A scan from a serial scanner, on the UI thread: to the screen that takes scans."""
+        screen = self.sm.current_screen if self.sm else None
+        if screen is not None and hasattr(screen, "scan"):
+            screen.scan(code)
+        else:
+            self.toast(_("Scan ignored here: {code}").format(code=code))
+
+    def device_status(self, kind: str, status: str, message: str) -> None:
+        colour = STATUS_COLOURS.get(status, RED)
+        if kind == "printer":
+            self.printer_colour, self.printer_message = colour, message or _("Printer: ready")
+        elif kind == "scanner":
+            self.scanner_colour, self.scanner_message = colour, message
+        if status not in STATUS_COLOURS and message:
+            self.toast(message, error=True)
 
     def screen(self, name: str):
         """The screen ``name``, built on first use."""
@@ -126,6 +220,8 @@ class PosApp(App):
 
     def on_stop(self) -> None:
         self._on_close()
+        if self.serial_scanner is not None:
+            self.serial_scanner.stop()
         if self.sm is not None:
             for screen in self.sm.screens:
                 if hasattr(screen, "shutdown"):

@@ -10,6 +10,7 @@ import functools
 from pathlib import Path
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import StringProperty
@@ -22,6 +23,8 @@ from .. import auth, settings
 from ..data import store
 from ..i18n import N_, _, language
 from ..money import format_rate, parse_rate
+from ..till import describe_code as describe_scan
+from .widgets import WindowScanCapture
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -30,8 +33,13 @@ SECTIONS = [
     ("vat", N_("VAT")),
     ("methods", N_("Payment methods")),
     ("users", N_("Users")),
+    ("hardware", N_("Hardware")),
+    ("barcodes", N_("Barcodes")),
+    ("scanner", N_("Scanner test")),
     ("language", N_("Language")),
 ]
+HARDWARE_KEYS = ["printer.url", "printer.profile", "printer.paper", "printer.columns", "printer.logo",
+                 "printer.timeout", "receipt.print", "drawer.url", "scanner.url", "scanner.gap_ms", "display.url"]
 
 
 def guarded(method):
@@ -76,6 +84,11 @@ class ConfigScreen(Screen):
             btn.bind(on_release=lambda _b, k=key: self.open_section(k))
             self.ids.sections.add_widget(btn)
             self.section_buttons[key] = btn
+        self.app.bind(printer_message=self._printer_changed)
+
+    def _printer_changed(self, _app, text: str) -> None:
+        if self.section == "hardware" and hasattr(self, "printer_state"):
+            self.printer_state.text = text
 
     @property
     def user_name(self) -> str:
@@ -99,16 +112,21 @@ class ConfigScreen(Screen):
 
     # ------------------------------------------------------------------ shop
     def build_shop(self, form) -> None:
+        self._settings_form(form, [s.key for s in settings.SPECS
+                                   if s.key.startswith(("shop.", "receipt.header", "receipt.footer", "till."))])
+
+    def _settings_form(self, form, keys: list[str], after_save=None) -> None:
+        """A form over some settings: validated as you type, saved all or nothing."""
         values = settings.all_values()
         self.fields = {}
+        self._after_save = after_save
         save = Factory.TillButton(text=_("Save"), bg=(0.13, 0.55, 0.33, 1), size_hint_x=0.35)
         save.bind(on_release=lambda _b: self.save_shop())
         self.save_button = save
         self.shop_error = _label("", color=(1, 0.5, 0.5, 1))
         form.add_widget(_row(self.shop_error, save, height="60dp"))
-        for spec in settings.SPECS:
-            if not spec.key.startswith(("shop.", "receipt.header", "receipt.footer", "till.")):
-                continue  # the language and the hardware have their own pages
+        for key in keys:
+            spec = settings.BY_KEY[key]
             field = _field(values[spec.key], multiline=spec.multiline)
             self.fields[spec.key] = field
             field.bind(text=lambda w, t, k=spec.key: self.check_field(k, w))
@@ -134,6 +152,8 @@ class ConfigScreen(Screen):
             self.app.toast(str(exc), error=True)
             return
         self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
+        if self._after_save:
+            self._after_save()
         self.app.toast(_("Saved"))
 
     # ------------------------------------------------------------------ VAT
@@ -288,3 +308,118 @@ class ConfigScreen(Screen):
         settings.set_value("ui.language", code, self.user_name)
         self.app.reload_screens()
         self.app.show("config", section="language")
+
+    # ------------------------------------------------------------------ hardware
+    def build_hardware(self, form) -> None:
+        self._settings_form(form, HARDWARE_KEYS, after_save=self.app.start_devices)
+        form.add_widget(_label(_("Printer: tcp://HOST:9100, serial:///dev/ttyS0?baudrate=19200, usb://04b8:0e15, "
+                                 "file:///dev/usb/lp0 or none. Drawer: printer?pin=2&pulse=100 or a serial URL. "
+                                 "Scanner: keyboard or serial:///dev/ttyACM0?baudrate=9600. Receipt: ask or always."),
+                               font_size="14sp", size_hint_y=None, height="64dp", color=(0.75, 0.8, 0.85, 1)))
+        self.printer_state = _label(self.app.printer_message, size_hint_y=None, height="40dp")
+        test = Factory.TillButton(text=_("Print test page"))
+        test.bind(on_release=lambda _b: self.test_page())
+        drawer = Factory.TillButton(text=_("Open drawer"))
+        drawer.bind(on_release=lambda _b: self.app.guard(
+            self.app.till.open_drawer_manually, on_done=lambda _job: self.app.toast(_("Drawer opened (logged)"))))
+        self.test_button, self.drawer_button = test, drawer
+        form.add_widget(self.printer_state)
+        form.add_widget(_row(test, drawer, height="64dp"))
+
+    def test_page(self) -> None:
+        def done(job) -> None:
+            if job.error:
+                self.app.toast(_("Test page not printed: {error}").format(error=job.error), error=True)
+            else:
+                self.app.toast(_("Test page printed"))
+
+        self.app.till.print_test_page(done=lambda job: Clock.schedule_once(lambda _dt: done(job)))
+
+    # ------------------------------------------------------------------ barcode rules
+    def build_barcodes(self, form) -> None:
+        form.add_widget(_label(_("In-store barcodes (scales): prefix, article digits, value digits. "
+                                 "A price is in cents, a weight in grams."),
+                               font_size="15sp", size_hint_y=None, height="48dp"))
+        self.rule_toggles = {}
+        for rule in store.barcode_rules(include_inactive=True):
+            kind = _("price") if rule.kind == "price" else _("weight")
+            toggle = Factory.ToggleButton(text=_("active") if rule.active else _("inactive"),
+                                          state="down" if rule.active else "normal", size_hint_x=0.3)
+            toggle.bind(on_release=lambda b, r=rule: self.toggle_rule(r, b.state == "down"))
+            self.rule_toggles[rule.prefix] = toggle
+            delete = Factory.TillButton(text=_("Delete"), bg=(0.55, 0.22, 0.22, 1), size_hint_x=0.25)
+            delete.bind(on_release=lambda _b, r=rule: self.delete_rule(r))
+            layout = f"{rule.prefix} + {rule.article_digits} + {rule.value_digits}"
+            form.add_widget(_row(_label(layout, size_hint_x=0.4), _label(kind, size_hint_x=0.3), toggle, delete))
+        self.new_prefix = _field(hint=_("prefix, e.g. 29"), input_filter="int")
+        self.new_kind = Factory.ToggleButton(text=_("weight"), size_hint_x=0.5)
+        self.new_digits = _field("5", hint=_("article digits"), input_filter="int")
+        self.new_value = _field("5", hint=_("value digits"), input_filter="int")
+        add = Factory.TillButton(text=_("Add"), size_hint_x=0.4)
+        add.bind(on_release=lambda _b: self.add_rule())
+        form.add_widget(_row(self.new_prefix, self.new_kind, self.new_digits, self.new_value, add))
+        self.barcode_test = _field(hint=_("test a barcode: scan or type it, then Enter"))
+        self.barcode_test.bind(on_text_validate=lambda w: self.test_barcode(w.text))
+        self.barcode_result = _label("", size_hint_y=None, height="48dp")
+        form.add_widget(_row(self.barcode_test))
+        form.add_widget(self.barcode_result)
+
+    @guarded
+    def toggle_rule(self, rule, active: bool) -> None:
+        store.save_barcode_rule(rule.prefix, rule.kind, rule.article_digits, rule.value_digits, active, rule.id)
+        store.log_event("barcode_rule_changed", self.user_name, prefix=rule.prefix, active=active)
+        self.app.till.reload_rules()
+        self.open_section("barcodes")
+
+    @guarded
+    def delete_rule(self, rule) -> None:
+        store.delete_barcode_rule(rule.id)
+        store.log_event("barcode_rule_deleted", self.user_name, prefix=rule.prefix)
+        self.app.till.reload_rules()
+        self.open_section("barcodes")
+
+    @guarded
+    def add_rule(self) -> None:
+        prefix, digits, value = self.new_prefix.text.strip(), self.new_digits.text, self.new_value.text
+        if not prefix.isdigit() or not digits.isdigit() or not value.isdigit():
+            raise ValueError(_("A rule needs a numeric prefix, article digits and value digits"))
+        if len(prefix) + int(digits) + int(value) > 12:
+            raise ValueError(_("Prefix, article and value digits must fit in 12 digits (EAN-13)"))
+        if any(r.prefix == prefix for r in store.barcode_rules(include_inactive=True)):
+            raise ValueError(_("A rule already uses the prefix {prefix}").format(prefix=prefix))
+        kind = "weight" if self.new_kind.state == "down" else "price"
+        store.save_barcode_rule(prefix, kind, int(digits), int(value))
+        store.log_event("barcode_rule_added", self.user_name, prefix=prefix, kind=kind)
+        self.app.till.reload_rules()
+        self.open_section("barcodes")
+
+    def test_barcode(self, code: str) -> None:
+        self.barcode_result.text = describe_scan(code)
+
+    # ------------------------------------------------------------------ scanner test
+    def build_scanner(self, form) -> None:
+        form.add_widget(_label(_("Scan codes now: each one is shown with what the till understands. "
+                                 "Nothing is sold here."), size_hint_y=None, height="48dp"))
+        form.add_widget(_label(self.app.scanner_message, size_hint_y=None, height="40dp"))
+        self.scan_log = _label("", valign="top", size_hint_y=None, height="420dp")
+        form.add_widget(self.scan_log)
+        self.scans: list[str] = []
+
+    def scan(self, code: str) -> None:
+        """Scans reach the configuration only on the scanner test page (serial or keyboard)."""
+        if self.section == "scanner":
+            self.scans = [f"{code}   →   {describe_scan(code)}", *self.scans][:12]
+            self.scan_log.text = "\n".join(self.scans)
+        elif self.section == "barcodes":
+            self.barcode_test.text = code
+            self.test_barcode(code)
+
+    def on_enter(self, *_a) -> None:
+        self._capture = WindowScanCapture(self, self.scan, field=getattr(self, "barcode_test", None))
+        self._capture.start()
+
+    def on_leave(self, *_a) -> None:
+        capture = getattr(self, "_capture", None)
+        if capture is not None:
+            capture.stop()
+            self._capture = None

@@ -84,15 +84,15 @@ class HistoryScreen(Screen):
         self.tickets = []
         self.current = None
 
-    def prepare(self, refund: bool = False, **_kw) -> None:
+    def prepare(self, refund: bool = False, number: int | None = None, **_kw) -> None:
         self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
         self.ids.bar.clock = self.app.now_hm()
         self.refund_mode = refund
         self.current = None
         self.detail = _("Touch a ticket to see it.") if not refund else _(
             "Scan or type the ticket number, then choose the lines to refund.")
-        self.ids.query.text = ""
-        self.load()
+        self.ids.query.text = "" if number is None else str(number)
+        self.load(self.ids.query.text)
 
     def load(self, query: str = "") -> None:
         query = query.strip()

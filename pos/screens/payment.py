@@ -45,6 +45,10 @@ class PaymentScreen(Screen):
             btn.bind(on_release=lambda _b, c=cents: self.pay("cash", c))
             self.ids.quick.add_widget(btn)
 
+    def on_enter(self, *_a) -> None:
+        lang = language()
+        self.till.show_on_display(_("Total"), format_amount(self.till.basket.total, lang))
+
     def prepare(self, **_kw) -> None:
         self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
         self.ids.bar.clock = self.app.now_hm()
@@ -112,4 +116,4 @@ class PaymentScreen(Screen):
         sale.fresh_index = -1
         sale.selected = -1
         sale.refresh()
-        sale.ask_receipt(ticket)
+        sale.after_sale(ticket)

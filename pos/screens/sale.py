@@ -6,20 +6,20 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
-from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 
+from .. import settings
 from ..basket import Discount
 from ..data import store
 from ..data.store import FAVOURITES, ArticleInfo
 from ..i18n import _, language
 from ..money import format_amount, format_qty, format_rate, parse_amount, parse_qty, parse_rate
-from .widgets import ChoicePopup, KeypadBuffer, ReceiptBanner, TextPopup, TillButton, hex_colour
+from ..scancodes import ticket_number
+from .widgets import ChoicePopup, KeypadBuffer, ReceiptBanner, TextPopup, TillButton, WindowScanCapture, hex_colour
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -70,7 +70,9 @@ class SaleScreen(Screen):
         self.fresh_index = -1
         self._follow_new_line = False
         self.search_results: list[ArticleInfo] = []
-        self._typed = ""  # keys typed (or scanned by a keyboard-wedge scanner) outside any text field
+        self.receipt_banner = None
+        self._banner_ev = None
+        self._capture: WindowScanCapture | None = None  # keyboard-wedge scans, while the screen shows
         self.article_buttons: list[ArticleButton] = []
         grid = self.ids.grid
         for _i in range(PAGE_SIZE):
@@ -186,33 +188,22 @@ class SaleScreen(Screen):
 
     # ------------------------------------------------------------------ keyboard and scanners
     def on_enter(self, *_a) -> None:
-        Window.bind(on_textinput=self._window_text, on_key_down=self._window_key)
+        self._capture = WindowScanCapture(self, self.scan, field=self.ids.search)
+        self._capture.start()
 
     def on_leave(self, *_a) -> None:
-        Window.unbind(on_textinput=self._window_text, on_key_down=self._window_key)
-        self._typed = ""
-
-    def _keyboard_is_ours(self) -> bool:
-        """Keys go to the scan buffer unless a text field or a popup has them."""
-        if self.ids.search.focus or self.app.sm.current != self.name:
-            return False
-        return not any(isinstance(w, ModalView) for w in Window.children)
-
-    def _window_text(self, _window, text: str) -> None:
-        if self._keyboard_is_ours() and text.isprintable():
-            self._typed += text
-
-    def _window_key(self, _window, key: int, *_a) -> bool | None:
-        if key in (13, 271) and self._keyboard_is_ours():  # Enter / keypad Enter ends a scan
-            code, self._typed = self._typed.strip(), ""
-            if code:
-                self.scan(code)
-                return True
-        return None
+        if self._capture is not None:
+            self._capture.stop()
+            self._capture = None
 
     # ------------------------------------------------------------------ scan and search
     def scan(self, code: str) -> None:
-        """Keyboard (and later scanner) entry of a barcode or reference."""
+        """A barcode or reference from a scanner or the keyboard.  A receipt's ticket
+        barcode opens that ticket for a refund."""
+        number = ticket_number(code)
+        if number is not None:
+            self.app.show("history", refund=True, number=number)
+            return
         index = self.app.guard(lambda: self.till.scan(code))
         if index is not None:
             self.line_added(index)
@@ -445,13 +436,16 @@ class SaleScreen(Screen):
         self.app.show("history", refund=True)
 
     def menu_key(self) -> None:
-        choices = [(_("Customer"), "customer"), (_("Ticket history"), "history")]
+        choices = [(_("Customer"), "customer"), (_("Ticket history"), "history"), (_("Open drawer"), "drawer")]
         choices.append((_("Configuration"), "config"))
         choices.append((_("Log out"), "logout"))
 
         def done(choice) -> None:
             if choice == "customer":
                 self.customer_key()
+            elif choice == "drawer":
+                self.app.guard(self.till.open_drawer_manually,
+                               on_done=lambda _job: self.app.toast(_("Drawer opened (logged)")))
             elif choice == "logout":
                 self.app.guard(self.till.logout)
                 self.app.show("login")
@@ -509,28 +503,48 @@ class SaleScreen(Screen):
         self.app.show("payment")
 
     # ------------------------------------------------------------------ after a sale
-    def ask_receipt(self, ticket) -> None:
-        banner = ReceiptBanner(text=_("Ticket {number}: print the receipt?").format(number=ticket.number))
+    def after_sale(self, ticket) -> None:
+        """French law: a receipt only on request, unless the shop prints them always."""
+        if settings.get("receipt.print") == "always":
+            self.print_ticket(ticket)
+        else:
+            self.banner(_("Ticket {number}: print the receipt?").format(number=ticket.number),
+                        lambda: self.print_ticket(ticket), _("Yes"), _("No"))
+
+    def banner(self, text: str, action, yes: str, no: str, seconds: float = 20) -> None:
+        """A banner at the bottom of the sale screen (it never hides the basket)."""
+        self.close_banner()
+        banner = ReceiptBanner(text=text)
+        banner.ids.yes.text, banner.ids.no.text = yes, no
         banner.pos_hint = {"x": 0, "y": 0}
         self.receipt_banner = banner
 
-        def close(*_a) -> None:
-            if banner.parent:
-                banner.parent.remove_widget(banner)
-            self.receipt_banner = None
+        def yes_pressed(*_a) -> None:
+            self.close_banner()
+            action()
 
-        def yes(*_a) -> None:
-            close()
-            self.app.till.print_receipt(ticket, done=lambda job: Clock.schedule_once(
-                lambda _dt: self.printed(job)))
-
-        banner.ids.yes.bind(on_release=yes)
-        banner.ids.no.bind(on_release=close)
+        banner.ids.yes.bind(on_release=yes_pressed)
+        banner.ids.no.bind(on_release=lambda *_a: self.close_banner())
         self.add_widget(banner)
-        Clock.schedule_once(lambda _dt: close(), 20)
+        self._banner_ev = Clock.schedule_once(lambda _dt: self.close_banner(), seconds)
 
-    def printed(self, job) -> None:
+    def close_banner(self) -> None:
+        banner = self.receipt_banner
+        if banner is not None and banner.parent:
+            banner.parent.remove_widget(banner)
+        self.receipt_banner = None
+        if self._banner_ev is not None:
+            self._banner_ev.cancel()
+
+    def print_ticket(self, ticket, copy: int | None = None) -> None:
+        """Print in the background; a failure offers a retry (the sale is already safe)."""
+        self.app.till.print_receipt(ticket, copy=copy, done=lambda job: Clock.schedule_once(
+            lambda _dt: self.printed(ticket, job)))
+
+    def printed(self, ticket, job) -> None:
         if job.error:
-            self.app.toast(_("The receipt could not be printed: {error}").format(error=job.error), error=True)
+            self.banner(_("Ticket {number} not printed: {error}").format(number=ticket.number, error=job.error),
+                        lambda: self.print_ticket(ticket, copy=getattr(job, "copy", None)), _("Retry"), _("Later"),
+                        seconds=60)
         else:
             self.app.toast(_("Receipt printed"))

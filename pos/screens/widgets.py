@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from kivy.app import App
+from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
@@ -172,6 +174,64 @@ class ReceiptBanner(FloatLayout):
     """"Receipt?" after a sale: Yes prints through the print_receipt hook."""
 
     text = StringProperty("")
+
+
+class WindowScanCapture:
+    """Keyboard-wedge scans read at window level, whatever widget has the focus.
+
+    Kivy's TextInput drops characters at scanner speed (kivy/kivy#6801), so codes are
+    collected here from the window's key events: a fast burst ended by Enter is a
+    scan (``scanner.gap_ms`` tells a scanner from a person).  Keys typed by hand with
+    no text field focused, then Enter, are a code too.  ``field`` is the screen's text
+    field that may have received the burst's characters: they are taken back out.
+    """
+
+    def __init__(self, screen, on_code: Callable[[str], None], field=None) -> None:
+        from .. import settings
+        from ..hardware.scanner import WedgeBuffer
+
+        self.screen, self.on_code, self.field = screen, on_code, field
+        self.wedge = WedgeBuffer(max_gap_ms=int(settings.get("scanner.gap_ms")))
+        self.typed = ""
+
+    def start(self) -> None:
+        Window.bind(on_textinput=self._text, on_key_down=self._key)
+
+    def stop(self) -> None:
+        Window.unbind(on_textinput=self._text, on_key_down=self._key)
+        self.typed = ""
+        self.wedge.clear()
+
+    def _ours(self) -> bool:
+        if self.screen.manager is None or self.screen.manager.current != self.screen.name:
+            return False
+        return not any(isinstance(w, ModalView) for w in Window.children)
+
+    def _focused(self) -> bool:
+        return self.field is not None and self.field.focus
+
+    def _text(self, _window, text: str) -> None:
+        if not self._ours():
+            return
+        self.wedge.key(text, time.monotonic())
+        if not self._focused() and text.isprintable():
+            self.typed += text
+
+    def _key(self, _window, key: int, *_a) -> bool | None:
+        if key not in (13, 271) or not self._ours():
+            return None
+        burst = self.wedge.enter(time.monotonic())
+        typed, self.typed = self.typed.strip(), ""
+        if burst:
+            if self._focused() and self.field.text:
+                text = self.field.text
+                self.field.text = text[:-len(burst)] if text.endswith(burst) else ""
+            self.on_code(burst)
+            return True  # the focused field must not validate the same code again
+        if typed and not self._focused():
+            self.on_code(typed)
+            return True
+        return None
 
 
 def ask_manager(action_done: Callable[[], None], till, action: str) -> None:
