@@ -101,7 +101,6 @@ def _pin(args: argparse.Namespace) -> str:
 
 def cmd_sell(args: argparse.Namespace) -> int:
     from .basket import Basket
-    from .hardware import TextPrinter
     from .till import Till, TillError
 
     _open(args)
@@ -123,8 +122,8 @@ def cmd_sell(args: argparse.Namespace) -> int:
     if not pays:
         raise CliError(_("no payment: add --pay METHOD[=AMOUNT]"))
     user = _pick_user(args.user)
-    # no printer driver yet (hardware issue): --receipt writes the receipt on stdout
-    till = Till(printer=TextPrinter(sys.stdout))
+    built = _devices()  # the shop's printer and drawer; --receipt without a printer writes on stdout
+    till = Till(printer=built.printer, drawer=built.drawer)
     try:
         till.login(user.id, _pin(args), log=False)
         till.basket = Basket()  # the CLI never touches a basket left open on the screen

@@ -169,3 +169,25 @@ def test_none_url_shows_nothing():
     display = CustomerDisplay(parse("none", "display"))
     display.total(100, "fr")
     assert not display.enabled and display.last[0].startswith("Total")
+
+
+def test_the_till_shows_each_line_then_the_total_and_change(pty_pair, shop):
+    """Through the till's hooks, on its device thread: a line added, then total and change."""
+    from pos.data import store
+    from pos.till import Till
+
+    master, name = pty_pair
+    till = Till(display=CustomerDisplay(parse(f"serial://{name}?baudrate=9600", "display")))
+    try:
+        till.login(store.find_user("Marie").id, "1234")
+        till.scan("D010003")  # Croissant 1.20
+        first = read_frame(master, len(frame("Croissant", "1 x €1.20")))
+        vfd = VFD()
+        vfd.feed(first)
+        assert vfd.lines[0].startswith("Croissant") and "1.20" in vfd.lines[1]
+        till.add_payment("cash", 500)
+        till.validate()
+        vfd.feed(read_frame(master, len(frame("Total €1.20", "Change €3.80"))))
+        assert vfd.lines == [fit("Total €1.20"), fit("Change €3.80")]
+    finally:
+        till.close()
