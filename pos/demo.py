@@ -118,6 +118,11 @@ def demo_ean(n: int) -> str:
     return make_ean13(f"3760123{n:05d}")
 
 
+def scale_ean(n: int, grams: int = 0) -> str:
+    """A scale label for weighed demo article ``n`` (rule 23: weight in grams); 0 g is the PLU itself."""
+    return make_ean13(f"23{n:05d}{grams:05d}")
+
+
 def load_demo_shop() -> None:
     """Users, departments, ~200 French articles and the shop identity, in one transaction."""
     with store.atomic():
@@ -135,8 +140,11 @@ def load_demo_shop() -> None:
                 ref = f"D{dep_pos:02d}{n:04d}"
                 if store.find_article_by_code(ref):
                     continue
+                codes = [demo_ean(n)]
+                if "w" in flags:  # the scale's PLU: labels 23 AAAAA WWWWW C carry the weight
+                    codes.append(scale_ean(n))
                 store.create_article(
-                    ref, name, price, vat, department_id=dep.id, barcodes=[demo_ean(n)],
+                    ref, name, price, vat, department_id=dep.id, barcodes=codes,
                     cost=price * 55 // 100 if price else None, stock=50_000,
                     by_weight="w" in flags, free_price="f" in flags, favourite="*" in flags)
         for key, value in DEMO_SETTINGS.items():

@@ -539,3 +539,39 @@ def test_payments_taken_survive_a_restart(make_app):
     app2 = make_app()  # the till restarts (the first app never saved on close)
     login(app2)
     assert [(p.method, p.amount) for p in app2.till.basket.payments] == [("card", 100)]
+
+
+def test_barcode_rules_page_tests_a_scale_barcode(make_app, window):
+    from pos.barcode import make_ean13
+
+    app = make_app()
+    login(app, "Claire", "9999")
+    config = app.show("config", section="barcodes")
+    # a scale label: rule 23 (weight), article digits 40064, 0.452 kg; "2340064" is no article
+    code = make_ean13("23" + "40064" + "00452")  # weight rule 23: article 40064, 0.452 kg
+    config.barcode_test.text = code
+    config.barcode_test.dispatch("on_text_validate")
+    assert "weight 0.452 kg" in config.barcode_result.text
+    config.barcode_test.text = code[:-1] + str((int(code[-1]) + 1) % 10)
+    config.barcode_test.dispatch("on_text_validate")
+    assert "Bad check digit" in config.barcode_result.text
+    # a new rule, added by touch
+    config.new_prefix.text = "29"
+    tap(config.new_kind)
+    assert config.new_kind.text == "weight"
+    tap(find_button(config.ids.form, "Add"))
+    assert "29" in config.rule_toggles
+
+
+def test_a_scale_label_adds_the_weighed_article(make_app, window):
+    """A scale printed "23 AAAAA WWWWW C": the article and its weight in one scan."""
+    from pos.data import store
+    from pos.demo import scale_ean
+
+    app = make_app()
+    sale = login(app)
+    tomatoes = store.search_articles("tomates")[0]
+    n = int(tomatoes.reference[3:])
+    type_on_keyboard(window, scale_ean(n, 452))
+    assert basket_names(sale) == ["Tomates"]
+    assert sale.ids.basket.data[0]["qty"] == "0.452 kg" and sale.ids.basket.data[0]["total"] == "€1.58"

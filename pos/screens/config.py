@@ -352,7 +352,8 @@ class ConfigScreen(Screen):
             layout = f"{rule.prefix} + {rule.article_digits} + {rule.value_digits}"
             form.add_widget(_row(_label(layout, size_hint_x=0.4), _label(kind, size_hint_x=0.3), toggle, delete))
         self.new_prefix = _field(hint=_("prefix, e.g. 29"), input_filter="int")
-        self.new_kind = Factory.ToggleButton(text=_("weight"), size_hint_x=0.5)
+        self.new_kind = Factory.ToggleButton(text=_("price"), size_hint_x=0.5)  # touch: price ⇄ weight
+        self.new_kind.bind(state=lambda b, state: setattr(b, "text", _("weight") if state == "down" else _("price")))
         self.new_digits = _field("5", hint=_("article digits"), input_filter="int")
         self.new_value = _field("5", hint=_("value digits"), input_filter="int")
         add = Factory.TillButton(text=_("Add"), size_hint_x=0.4)
@@ -389,7 +390,7 @@ class ConfigScreen(Screen):
             raise ValueError(_("A rule already uses the prefix {prefix}").format(prefix=prefix))
         kind = "weight" if self.new_kind.state == "down" else "price"
         store.save_barcode_rule(prefix, kind, int(digits), int(value))
-        store.log_event("barcode_rule_added", self.user_name, prefix=prefix, kind=kind)
+        store.log_event("barcode_rule_added", self.user_name, prefix=prefix, measure=kind)
         self.app.till.reload_rules()
         self.open_section("barcodes")
 
