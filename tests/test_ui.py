@@ -575,3 +575,21 @@ def test_a_scale_label_adds_the_weighed_article(make_app, window):
     type_on_keyboard(window, scale_ean(n, 452))
     assert basket_names(sale) == ["Tomates"]
     assert sale.ids.basket.data[0]["qty"] == "0.452 kg" and sale.ids.basket.data[0]["total"] == "€1.58"
+
+
+def test_scanning_a_receipt_opens_its_ticket_for_a_refund(make_app, window):
+    from pos.demo import demo_ean
+    from pos.scancodes import ticket_barcode
+
+    app = make_app()
+    sale = login(app, "Claire", "9999")
+    sale.scan(demo_ean(4))
+    app.till.add_payment("card")
+    ticket = app.till.validate()
+    sale.refresh()
+    type_on_keyboard(window, ticket_barcode(ticket.number))  # the barcode printed on the receipt
+    assert app.sm.current == "history"
+    history = app.screen("history")
+    assert history.refund_mode and f"Ticket {ticket.number}" in history.detail
+    type_on_keyboard(window, ticket_barcode(99))
+    assert "does not exist" in app.toast_text

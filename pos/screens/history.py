@@ -157,3 +157,30 @@ class HistoryScreen(Screen):
 
     def back(self) -> None:
         self.app.show("sale")
+
+    def scan(self, code: str) -> None:
+        """A receipt's barcode (or a ticket number) scanned here opens that ticket."""
+        from ..scancodes import ticket_number
+
+        number = ticket_number(code)
+        if number is None and code.strip().isdigit() and len(code.strip()) < 8:
+            number = int(code)
+        if number is None:
+            self.app.toast(_("Scan the barcode printed on the receipt"), error=True)
+            return
+        self.ids.query.text = str(number)
+        self.load(str(number))
+        if not self.tickets:
+            self.app.toast(_("Ticket {number} does not exist").format(number=number), error=True)
+
+    def on_enter(self, *_a) -> None:
+        from .widgets import WindowScanCapture
+
+        self._capture = WindowScanCapture(self, self.scan, field=self.ids.query)
+        self._capture.start()
+
+    def on_leave(self, *_a) -> None:
+        capture = getattr(self, "_capture", None)
+        if capture is not None:
+            capture.stop()
+            self._capture = None
