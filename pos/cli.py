@@ -122,7 +122,7 @@ def cmd_sell(args: argparse.Namespace) -> int:
     if not pays:
         raise CliError(_("no payment: add --pay METHOD[=AMOUNT]"))
     user = _pick_user(args.user)
-    built = _devices()  # the shop's printer and drawer; --receipt without a printer writes on stdout
+    built = _devices(strict=False)  # the shop's printer and drawer; no printer: --receipt writes on stdout
     till = Till(printer=built.printer, drawer=built.drawer)
     try:
         till.login(user.id, _pin(args), log=False)
@@ -140,11 +140,12 @@ def cmd_sell(args: argparse.Namespace) -> int:
             till.add_payment(method, amount)
         ticket = till.validate(keep_saved_basket=True)
         if args.receipt:
-            job = till.print_receipt(ticket)
-            if job:
-                job.finished.wait(10)
-                if job.error:
-                    print(_("the receipt was not printed: {error}").format(error=job.error), file=sys.stderr)
+            try:
+                _wait(till.print_receipt(ticket), _("receipt"))
+            except CliError as exc:  # the sale is committed: say so, and that the receipt is missing
+                print(_("ticket {number}: total {total}, change {change}").format(
+                    number=ticket.number, total=_money(ticket.total), change=_money(ticket.change)))
+                raise CliError(_("the receipt was not printed: {error}").format(error=exc)) from exc
     except TillError as exc:
         raise CliError(str(exc)) from exc
     finally:
@@ -196,13 +197,18 @@ def cmd_ticket(args: argparse.Namespace) -> int:
     return 0
 
 
-def _devices():
-    """The till's devices from the settings; --receipt without a printer writes on stdout."""
+def _devices(strict: bool = True):
+    """The till's devices from the settings; --receipt without a printer writes on stdout.
+
+    A device that cannot be built is an error for the hardware commands, and only a
+    warning on stderr for a sale (a device never stops a sale)."""
     from .hardware import NoPrinter, TextPrinter, devices
 
     built = devices.build(settings.all_values())
     for kind, message in built.problems.items():
-        raise CliError(f"{kind}: {message}")
+        if strict:
+            raise CliError(f"{kind}: {message}")
+        print(f"pos: {kind}: {message}", file=sys.stderr)
     if isinstance(built.printer, NoPrinter):
         built.printer = TextPrinter(sys.stdout)
     return built
@@ -212,7 +218,7 @@ def _wait(job, what: str) -> None:
     """Wait for a device job; a failure is one line and exit 1."""
     if job is None:
         return
-    if not job.finished.wait(float(settings.get("printer.timeout")) + 5):
+    if not job.finished.wait(3 * float(settings.get("printer.timeout")) + 5):  # connect, status, write
         raise CliError(_("{what}: no answer from the device").format(what=what))
     if job.error:
         raise CliError(f"{what}: {job.error}")
@@ -298,11 +304,14 @@ def cmd_scanner(args: argparse.Namespace) -> int:
         parsed = parse(url, "scanner")
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    if parsed.scheme != "serial":
-        raise CliError(_("pos scanner test reads a serial scanner: give --device serial:///dev/ttyACM0"))
+    if parsed.scheme == "none":
+        raise CliError(_("No scanner is configured: give its URL (--device)"))
     from .till import describe_code
 
-    scanner_test(str(parsed), args.count, sys.stdout, describe_code, timeout=args.timeout)
+    def status(state: str) -> None:
+        print(f"# {parsed}: {state}", file=sys.stderr, flush=True)
+
+    scanner_test(str(parsed), args.count, sys.stdout, describe_code, timeout=args.timeout, on_status=status)
     return 0
 
 

@@ -80,6 +80,20 @@ def check_int(low: int, high: int) -> Callable[[str], str]:
     return check
 
 
+def check_profile(value: str) -> str:
+    """A python-escpos printer model speaking ESC/POS (Star Line mode is not ESC/POS)."""
+    from .hardware.escpos_render import CAPABILITIES, profile_names
+
+    value = value.strip()
+    names = profile_names()
+    if value not in names:
+        raise SettingError(_("unknown printer model; known models: {names}").format(names=", ".join(names)))
+    if "star" in str(CAPABILITIES["profiles"][value].get("vendor", "")).lower():
+        raise SettingError(_("Star printers must be set to ESC/POS (Epson) emulation: choose an Epson model "
+                             "such as TM-T20II"))
+    return value
+
+
 def check_device(kind: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         from .hardware.urls import parse
@@ -123,7 +137,7 @@ SPECS: list[Spec] = [
     Spec("ui.language", N_("Language"), "auto", check_choice("auto", "fr", "en")),
     # hardware (see pos/hardware/urls.py and the README's Hardware section)
     Spec("printer.url", N_("Receipt printer"), "none", check_device("printer")),
-    Spec("printer.profile", N_("Printer model (python-escpos profile)"), "TM-T20II", check_text(40, required=True)),
+    Spec("printer.profile", N_("Printer model (python-escpos profile)"), "TM-T20II", check_profile),
     Spec("printer.paper", N_("Paper width (mm)"), "80", check_choice("58", "80")),
     Spec("printer.columns", N_("Characters per line"), "48", check_int(24, 64)),
     Spec("printer.logo", N_("Logo image file (optional)"), "", check_text(300)),

@@ -72,6 +72,7 @@ class Till:
         self.device_status: dict[str, tuple[str, str]] = {}
         self.on_status: Callable[[str, str, str], None] | None = None  # called on the worker thread
         self._worker = worker
+        self._workers: dict[str, DeviceWorker] = {}
         self.clock = clock
         self.throttle = throttle or auth.Throttle(store=store.SettingsThrottleStore())
         self.user: UserInfo | None = None
@@ -248,7 +249,7 @@ class Till:
         if self.display is not None:
             line = self.basket.lines[index]
             lang = language()
-            self.show_on_display(line.name, f"{format_qty(line.qty, lang)} x {format_amount(line.net, lang)}")
+            self.show_on_display(line.name, f"{format_qty(line.qty, lang)} x {format_amount(line.unit_price, lang)}")
 
     def add_misc(self, amount: int, department_id: int) -> int:
         """A free-price line (Divers): the department gives the VAT rate."""
@@ -497,11 +498,14 @@ class Till:
         self.basket = basket
 
     # ------------------------------------------------------------------ hooks
-    def _run_device(self, name: str, run: Callable[[], Any],
+    def _run_device(self, kind: str, name: str, run: Callable[[], Any],
                     done: Callable[[Job], None] | None) -> Job | None:
-        if self._worker is None:
-            self._worker = DeviceWorker()
-        return self._worker.submit(name, run, done)
+        """One worker thread per device: a slow printer never delays the drawer or the display."""
+        worker = self._workers.get(kind)
+        if worker is None:
+            worker = self._workers[kind] = self._worker or DeviceWorker()
+            self._worker = None  # an injected worker serves the first device only
+        return worker.submit(name, run, done)
 
     def _device_job(self, kind: str, name: str, run: Callable[[], Any],
                     done: Callable[[Job], None] | None) -> Job | None:
@@ -514,10 +518,11 @@ class Till:
                 status = getattr(exc, "status", "error")
                 self._set_status(kind, status, str(exc))
                 raise
-            self._set_status(kind, "ok", "")
+            # a device that could not tell (a USB or file printer, no status answer) stays "unknown"
+            self._set_status(kind, "unknown" if result == "unknown" else "ok", "")
             return result
 
-        return self._run_device(name, job, done)
+        return self._run_device(kind, name, job, done)
 
     def _set_status(self, kind: str, status: str, message: str) -> None:
         self.device_status[kind] = (status, message)
@@ -531,13 +536,22 @@ class Till:
         Each request is recorded: the first print is the original (copy 0), later ones
         are numbered DUPLICATA.  A retry after a failure passes the failed job's ``copy``.
         """
+        user_name = self.user.name if self.user else ""
         if copy is None:
-            copy = store.record_print(ticket.id, self.user.name if self.user else "", duplicate)
+            copy = store.next_print_copy(ticket.id, duplicate)
             if copy:
-                store.log_event("reprint", self.user.name if self.user else "", number=ticket.number, copy=copy)
+                store.log_event("reprint", user_name, number=ticket.number, copy=copy)
         values = settings.all_values()
-        job = self._device_job("printer", "print_receipt",
-                               lambda: self.printer.print_ticket(ticket, values, copy), done)
+
+        def run() -> str | None:
+            status = self.printer.print_ticket(ticket, values, copy)
+            try:  # counted once it came out: a failed original stays the original for its retry
+                store.record_print(ticket.id, user_name, copy)
+            finally:
+                store.release_thread_connection()
+            return status
+
+        job = self._device_job("printer", "print_receipt", run, done)
         if job is not None:
             job.copy = copy  # type: ignore[attr-defined]
         return job
@@ -564,9 +578,9 @@ class Till:
             self._device_job("display", "display", lambda: self.display.show(first, second), None)
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._worker.stop()
-            self._worker = None
+        for worker in self._workers.values():
+            worker.stop()
+        self._workers.clear()
 
 
 def describe_code(code: str) -> str:

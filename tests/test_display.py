@@ -181,13 +181,15 @@ def test_the_till_shows_each_line_then_the_total_and_change(pty_pair, shop):
     try:
         till.login(store.find_user("Marie").id, "1234")
         till.scan("D010003")  # Croissant 1.20
-        first = read_frame(master, len(frame("Croissant", "1 x €1.20")))
         vfd = VFD()
-        vfd.feed(first)
-        assert vfd.lines[0].startswith("Croissant") and "1.20" in vfd.lines[1]
+        vfd.feed(read_frame(master, len(frame("Croissant", "1 x €1.20"))))
+        assert vfd.lines == [fit("Croissant"), fit("1 x €1.20")]
+        till.scan("D010003")  # the same again: the line shows the quantity and the unit price
+        vfd.feed(read_frame(master, len(frame("Croissant", "2 x €1.20"))))
+        assert vfd.lines == [fit("Croissant"), fit("2 x €1.20")]
         till.add_payment("cash", 500)
         till.validate()
-        vfd.feed(read_frame(master, len(frame("Total €1.20", "Change €3.80"))))
-        assert vfd.lines == [fit("Total €1.20"), fit("Change €3.80")]
+        vfd.feed(read_frame(master, len(frame("Total €2.40", "Change €2.60"))))
+        assert vfd.lines == [fit("Total €2.40"), fit("Change €2.60")]
     finally:
         till.close()

@@ -593,3 +593,27 @@ def test_scanning_a_receipt_opens_its_ticket_for_a_refund(make_app, window):
     assert history.refund_mode and f"Ticket {ticket.number}" in history.detail
     type_on_keyboard(window, ticket_barcode(99))
     assert "does not exist" in app.toast_text
+
+
+def test_a_us_scanner_on_an_azerty_system_still_scans(make_app, window):
+    from pos.demo import demo_ean
+
+    app = make_app()
+    sale = login(app)
+    azerty = demo_ean(1).translate(str.maketrans("1234567890", "&é\"'(-è_çà"))
+    type_on_keyboard(window, azerty)
+    assert basket_names(sale) == ["Baguette tradition"]
+
+
+def test_a_serial_scan_waits_for_an_open_popup(make_app, window):
+    from pos.demo import demo_ean
+
+    app = make_app()
+    sale = login(app)
+    sale.menu_key()  # a popup is open
+    app.scanned(demo_ean(1))
+    assert basket_names(sale) == [] and "window is open" in app.toast_text
+    popup(window, "ChoicePopup").dismiss(animation=False)
+    frames(1)
+    app.scanned(demo_ean(1))
+    assert basket_names(sale) == ["Baguette tradition"]

@@ -708,16 +708,24 @@ def delete_barcode_rule(rule_id: int) -> None:
     BarcodeRule.delete().where(BarcodeRule.id == rule_id).execute()
 
 
-def record_print(ticket_id: int, user_name: str, duplicate: bool = False) -> int:
-    """Record one print request of a ticket; returns its copy number: 0 for the original,
-    n for the n-th DUPLICATA (a reprint is always a duplicate, even of a never-printed ticket)."""
+def next_print_copy(ticket_id: int, duplicate: bool = False) -> int:
+    """The copy number of the next print of a ticket: 0 while no print has come out (the
+    original), then n for the n-th DUPLICATA; a reprint asked as such is at least 1."""
+    last = TicketPrint.select(fn.MAX(TicketPrint.copy)).where(TicketPrint.ticket == ticket_id).scalar()
+    copy = 0 if last is None else last + 1
+    return max(copy, 1) if duplicate else copy
+
+
+def record_print(ticket_id: int, user_name: str, copy: int) -> None:
+    """Record a print that came out (called by the device thread, after the printer took it)."""
     with database.atomic("IMMEDIATE"):
-        last = TicketPrint.select(fn.MAX(TicketPrint.copy)).where(TicketPrint.ticket == ticket_id).scalar()
-        copy = 0 if last is None else last + 1
-        if duplicate:
-            copy = max(copy, 1)
         TicketPrint.create(ticket=ticket_id, at=now_iso(), user_name=user_name, copy=copy)
-    return copy
+
+
+def release_thread_connection() -> None:
+    """Close this thread's connection (device threads open one only to record a print)."""
+    if not database.is_closed():
+        database.close()
 
 
 def print_count(ticket_id: int) -> int:

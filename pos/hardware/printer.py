@@ -321,8 +321,11 @@ class EscposPrinter:
         return parse_status(link.read(3, deadline))
 
     # the Printer interface
-    def send(self, data: bytes, *, check_status: bool = True) -> None:
-        """Send one job.  Raises PrinterError when it was not (completely) printed."""
+    def send(self, data: bytes, *, check_status: bool = True) -> str:
+        """Send one job.  Raises PrinterError when it was not (completely) printed.
+
+        Returns "ok" when the printer confirmed the job, "unknown" when it could not tell
+        (USB, device file, a printer that does not answer status queries)."""
         with self._lock:
             link = self._connect()
             try:
@@ -341,6 +344,7 @@ class EscposPrinter:
                                                                             seconds=f"{self.timeout:g}"))
                     if state in BAD_STATUSES:
                         raise PrinterError(state, status_message(state))
+                return OK if acknowledged else UNKNOWN
             except PrinterError:
                 raise
             except (TimeoutError, serial.SerialTimeoutException):
@@ -382,17 +386,17 @@ class EscposPrinter:
                 except Exception:  # pragma: no cover
                     log.debug("closing %s", self.url, exc_info=True)
 
-    def print_ticket(self, ticket: TicketRecord, settings: dict[str, str], copy: int = 0) -> None:
-        self.send(render_receipt(ticket, settings, columns=self.columns, profile=self.profile, copy=copy,
-                                 logo=self.logo))
+    def print_ticket(self, ticket: TicketRecord, settings: dict[str, str], copy: int = 0) -> str:
+        return self.send(render_receipt(ticket, settings, columns=self.columns, profile=self.profile, copy=copy,
+                                        logo=self.logo))
 
-    def print_test_page(self, settings: dict[str, str]) -> None:
-        self.send(render_test_page(settings, columns=self.columns, profile=self.profile))
+    def print_test_page(self, settings: dict[str, str]) -> str:
+        return self.send(render_test_page(settings, columns=self.columns, profile=self.profile))
 
     def kick(self, pin: int = 2, pulse_ms: int = 100) -> None:
         """Open the cash drawer wired to the printer.  No status check: the drawer must
         open for a cash sale even when the paper has run out."""
-        self.send(drawer_kick(pin, pulse_ms), check_status=False)
+        self.send(drawer_kick(pin, pulse_ms), check_status=False)  # (no confirmation asked)
 
 
 def _reason(exc: BaseException) -> str:
@@ -405,7 +409,10 @@ def make_printer(settings: dict[str, str]) -> EscposPrinter | None:
     url = parse(settings.get("printer.url") or "none", "printer")
     if url.scheme == "none":
         return None
+    columns = int(settings.get("printer.columns") or 48)
+    if settings.get("printer.paper") == "58" and columns > 42:
+        columns = 32  # 58 mm paper holds 32 characters (42 in the small font): never 48
     return EscposPrinter(
         url, profile=settings.get("printer.profile") or DEFAULT_PROFILE,
-        columns=int(settings.get("printer.columns") or 48), timeout=float(settings.get("printer.timeout") or 10),
+        columns=columns, timeout=float(settings.get("printer.timeout") or 10),
         logo=settings.get("printer.logo") or None)

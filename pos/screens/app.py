@@ -97,6 +97,7 @@ class PosApp(App):
         self._own_devices = till is None
         self.till = till or Till()
         self.serial_scanner = None
+        self._statuses: dict[str, str] = {}
         self.sm: ScreenManager | None = None
         self.started_at = time.perf_counter()
         self._toast = None
@@ -136,13 +137,14 @@ class PosApp(App):
                 self.till._device_job("printer", "printer_status", self._check_printer, None)
         self.start_scanner(values)
 
-    def _check_printer(self) -> None:
+    def _check_printer(self) -> str:
         from ..hardware import DeviceError
         from ..hardware.printer import status_message
 
         status = self.till.printer.status()
         if status not in ("ok", "unknown"):
             raise DeviceError(status_message(status), status)
+        return status
 
     def start_scanner(self, values: dict[str, str]) -> None:
         from ..hardware.urls import parse
@@ -173,20 +175,26 @@ class PosApp(App):
 
     def scanned(self, code: str) -> None:
         """A scan from a serial scanner, on the UI thread: to the screen that takes scans."""
+        from kivy.uix.modalview import ModalView
+
         screen = self.sm.current_screen if self.sm else None
-        if screen is not None and hasattr(screen, "scan"):
+        if any(isinstance(w, ModalView) for w in Window.children):
+            self.toast(_("Scan ignored while a window is open: {code}").format(code=code), error=True)
+        elif screen is not None and hasattr(screen, "scan"):
             screen.scan(code)
         else:
             self.toast(_("Scan ignored here: {code}").format(code=code))
 
     def device_status(self, kind: str, status: str, message: str) -> None:
+        previous = self._statuses.get(kind)
+        self._statuses[kind] = status
         colour = STATUS_COLOURS.get(status, RED)
         if kind == "printer":
             self.printer_colour, self.printer_message = colour, message or _("Printer: ready")
         elif kind == "scanner":
             self.scanner_colour, self.scanner_message = colour, message
-        if status not in STATUS_COLOURS and message:
-            self.toast(message, error=True)
+        if status not in STATUS_COLOURS and message and status != previous:
+            self.toast(message, error=True)  # once, when a device starts failing
 
     def screen(self, name: str):
         """The screen ``name``, built on first use."""

@@ -176,6 +176,10 @@ class ReceiptBanner(FloatLayout):
     text = StringProperty("")
 
 
+AZERTY_DIGITS = "&é\"'(-è_çà"
+AZERTY_TO_DIGITS = str.maketrans(AZERTY_DIGITS, "1234567890")
+
+
 class WindowScanCapture:
     """Keyboard-wedge scans read at window level, whatever widget has the focus.
 
@@ -222,6 +226,9 @@ class WindowScanCapture:
             return None
         burst = self.wedge.enter(time.monotonic())
         typed, self.typed = self.typed.strip(), ""
+        if burst and all(c in AZERTY_DIGITS for c in burst):
+            # a scanner set to a US keyboard on a French (AZERTY) system "types" &é"'(-è_çà
+            burst = burst.translate(AZERTY_TO_DIGITS)
         if burst:
             if self._focused() and self.field.text:
                 text = self.field.text
