@@ -24,7 +24,7 @@ from ..data import store
 from ..i18n import N_, _, language
 from ..money import format_rate, parse_rate
 from ..till import describe_code as describe_scan
-from .widgets import WindowScanCapture
+from .widgets import ScanCapturing
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -71,7 +71,7 @@ def _field(text: str = "", hint: str = "", **kw) -> TextInput:
     return TextInput(text=text, hint_text=hint, font_size="18sp", write_tab=False, **kw)
 
 
-class ConfigScreen(Screen):
+class ConfigScreen(ScanCapturing, Screen):
     section = StringProperty("shop")
 
     def __init__(self, **kw) -> None:
@@ -415,12 +415,5 @@ class ConfigScreen(Screen):
             self.barcode_test.text = code
             self.test_barcode(code)
 
-    def on_enter(self, *_a) -> None:
-        self._capture = WindowScanCapture(self, self.scan, field=getattr(self, "barcode_test", None))
-        self._capture.start()
-
-    def on_leave(self, *_a) -> None:
-        capture = getattr(self, "_capture", None)
-        if capture is not None:
-            capture.stop()
-            self._capture = None
+    def scan_field(self):
+        return getattr(self, "barcode_test", None)

@@ -17,6 +17,7 @@ from ..data import store
 from ..i18n import _, language
 from ..money import format_amount, format_qty
 from ..receipt import render
+from .widgets import ScanCapturing
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -74,7 +75,7 @@ class RefundLine(Factory.BoxLayout):
     qty = StringProperty("")
 
 
-class HistoryScreen(Screen):
+class HistoryScreen(ScanCapturing, Screen):
     detail = StringProperty("")
     refund_mode = BooleanProperty(False)
 
@@ -172,14 +173,5 @@ class HistoryScreen(Screen):
         if not self.tickets:
             self.app.toast(_("Ticket {number} does not exist").format(number=number), error=True)
 
-    def on_enter(self, *_a) -> None:
-        from .widgets import WindowScanCapture
-
-        self._capture = WindowScanCapture(self, self.scan, field=self.ids.query)
-        self._capture.start()
-
-    def on_leave(self, *_a) -> None:
-        capture = getattr(self, "_capture", None)
-        if capture is not None:
-            capture.stop()
-            self._capture = None
+    def scan_field(self):
+        return self.ids.query

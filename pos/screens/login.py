@@ -12,11 +12,12 @@ from kivy.uix.screenmanager import Screen
 
 from ..data import store
 from ..i18n import _
+from .widgets import PinEntry
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class LoginScreen(Screen):
+class LoginScreen(PinEntry, Screen):
     chosen = StringProperty("")
     dots = StringProperty("")
 
@@ -44,20 +45,12 @@ class LoginScreen(Screen):
         self._pin = ""
         self.dots = ""
 
-    def key(self, key: str) -> None:
-        if key == "C":
-            self._pin = ""
-        elif key.isdigit() and len(self._pin) < 8:
-            self._pin += key
-        self.dots = "●" * len(self._pin)
-
     def submit(self) -> None:
         app = App.get_running_app()
         if self._user_id is None:
             app.toast(_("Choose your name first"), error=True)
             return
-        pin, self._pin = self._pin, ""
-        self.dots = ""
+        pin = self.take_pin()
         if app.guard(lambda: app.till.login(self._user_id, pin)):
             app.hide_toast()
             app.show("sale")

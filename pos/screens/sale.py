@@ -19,7 +19,7 @@ from ..data.store import FAVOURITES, ArticleInfo
 from ..i18n import _, language
 from ..money import format_amount, format_qty, format_rate, parse_amount, parse_qty, parse_rate
 from ..scancodes import ticket_number
-from .widgets import ChoicePopup, KeypadBuffer, ReceiptBanner, TextPopup, TillButton, WindowScanCapture, hex_colour
+from .widgets import ChoicePopup, KeypadBuffer, ReceiptBanner, ScanCapturing, TextPopup, TillButton, hex_colour
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -52,7 +52,7 @@ class SearchRow(Factory.SelectableRow):
     colour = ListProperty([0.3, 0.3, 0.3, 1])
 
 
-class SaleScreen(Screen):
+class SaleScreen(ScanCapturing, Screen):
     total_text = StringProperty("")
     vat_text = StringProperty("")
     buffer_text = StringProperty("")
@@ -72,7 +72,6 @@ class SaleScreen(Screen):
         self.search_results: list[ArticleInfo] = []
         self.receipt_banner = None
         self._banner_ev = None
-        self._capture: WindowScanCapture | None = None  # keyboard-wedge scans, while the screen shows
         self.article_buttons: list[ArticleButton] = []
         grid = self.ids.grid
         for _i in range(PAGE_SIZE):
@@ -187,14 +186,8 @@ class SaleScreen(Screen):
             self.refresh(persist=False)  # a refusal may have changed the pending quantity
 
     # ------------------------------------------------------------------ keyboard and scanners
-    def on_enter(self, *_a) -> None:
-        self._capture = WindowScanCapture(self, self.scan, field=self.ids.search)
-        self._capture.start()
-
-    def on_leave(self, *_a) -> None:
-        if self._capture is not None:
-            self._capture.stop()
-            self._capture = None
+    def scan_field(self):
+        return self.ids.search
 
     # ------------------------------------------------------------------ scan and search
     def scan(self, code: str) -> None:

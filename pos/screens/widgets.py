@@ -111,7 +111,44 @@ class SelectableRow(RecycleDataViewBehavior, BoxLayout):
         return super().on_touch_down(touch)
 
 
-class PinPopup(ModalView):
+class PinEntry:
+    """The PIN typed on a pad, shown as dots (login screen and manager-PIN popup)."""
+
+    _pin = ""
+
+    def key(self, key: str) -> None:
+        if key == "C":
+            self._pin = ""
+        elif key.isdigit() and len(self._pin) < 8:
+            self._pin += key
+        self.dots = "●" * len(self._pin)
+
+    def take_pin(self) -> str:
+        pin, self._pin = self._pin, ""
+        self.dots = ""
+        return pin
+
+
+class ScanCapturing:
+    """A screen that takes keyboard-wedge scans while it shows: ``scan(code)``, and
+    ``scan_field()`` for its text field that may receive a burst's characters."""
+
+    _capture = None
+
+    def scan_field(self):
+        return None
+
+    def on_enter(self, *_a) -> None:
+        self._capture = WindowScanCapture(self, self.scan)
+        self._capture.start()
+
+    def on_leave(self, *_a) -> None:
+        if self._capture is not None:
+            self._capture.stop()
+            self._capture = None
+
+
+class PinPopup(PinEntry, ModalView):
     """Asks a PIN on a pad; ``done(pin)`` is called on OK."""
 
     title = StringProperty("")
@@ -122,18 +159,9 @@ class PinPopup(ModalView):
         super().__init__(**kw)
         self.title = title
         self._done = done
-        self._pin = ""
-
-    def key(self, key: str) -> None:
-        if key == "C":
-            self._pin = ""
-        elif key.isdigit() and len(self._pin) < 8:
-            self._pin += key
-        self.dots = "●" * len(self._pin)
 
     def ok(self) -> None:
-        pin, self._pin = self._pin, ""
-        self.dots = ""
+        pin = self.take_pin()
         self.dismiss(animation=False)
         self._done(pin)
 
@@ -211,8 +239,15 @@ class WindowScanCapture:
             return False
         return not any(isinstance(w, ModalView) for w in Window.children)
 
+    def _field(self):
+        """The text field that may get a burst's characters (asked each time: pages change)."""
+        if self.field is not None:
+            return self.field
+        return self.screen.scan_field() if hasattr(self.screen, "scan_field") else None
+
     def _focused(self) -> bool:
-        return self.field is not None and self.field.focus
+        field = self._field()
+        return field is not None and field.focus
 
     def _text(self, _window, text: str) -> None:
         if not self._ours():
@@ -230,9 +265,9 @@ class WindowScanCapture:
             # a scanner set to a US keyboard on a French (AZERTY) system "types" &é"'(-è_çà
             burst = burst.translate(AZERTY_TO_DIGITS)
         if burst:
-            if self._focused() and self.field.text:
-                text = self.field.text
-                self.field.text = text[:-len(burst)] if text.endswith(burst) else ""
+            field = self._field()
+            if self._focused() and field.text:
+                field.text = field.text[:-len(burst)] if field.text.endswith(burst) else ""
             self.on_code(burst)
             return True  # the focused field must not validate the same code again
         if typed and not self._focused():
