@@ -273,6 +273,7 @@ class Till:
     def set_qty(self, index: int, qty: int) -> None:
         self._no_payments()
         self.basket.set_qty(index, qty)
+        self._display_line(index)
 
     def set_price(self, index: int, unit_price: int) -> None:
         self._no_payments()
@@ -316,7 +317,13 @@ class Till:
         line = self.basket.remove(index)
         store.log_event("line_deleted", self.user.name if self.user else "", name=line.name, qty=line.qty,
                         net=line.net)
+        self._display_total()
         return line
+
+    def _display_total(self) -> None:
+        """The customer display after a change that is not a new line: the running total."""
+        if self.display is not None:
+            self.show_on_display(_("Total"), format_amount(self.basket.total, language()))
 
     def _no_payments(self) -> None:
         if self.basket.payments:
@@ -381,6 +388,7 @@ class Till:
         self.basket = Basket()
         self.pending_qty = None
         store.save_current_basket(user.id, None)
+        self._display_total()
 
     # ------------------------------------------------------------------ payments
     def payment_methods(self) -> list[store.MethodInfo]:
@@ -425,8 +433,10 @@ class Till:
         self.basket = Basket()
         self.pending_qty = None
         self.last_sale = LastSale(number, totals.total, basket.change)
-        if any(p.gives_change for p in basket.payments):
-            self.open_drawer(reason="cash")
+        drawer_methods = [p.method for p in basket.payments
+                          if p.gives_change or getattr(self._methods.get(p.method), "opens_drawer", False)]
+        if drawer_methods:  # cash (and, by default, cheques) go into the drawer
+            self.open_drawer(reason=",".join(sorted(set(drawer_methods))))
         if self.display is not None:
             lang = language()
             self.show_on_display(_("Total") + " " + format_amount(totals.total, lang),

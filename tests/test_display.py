@@ -193,3 +193,21 @@ def test_the_till_shows_each_line_then_the_total_and_change(pty_pair, shop):
         assert vfd.lines == [fit("Total €2.40"), fit("Change €2.60")]
     finally:
         till.close()
+
+
+def test_the_display_follows_a_deleted_line(pty_pair, shop):
+    from pos.data import store
+    from pos.till import Till
+
+    master, name = pty_pair
+    till = Till(display=CustomerDisplay(parse(f"serial://{name}?baudrate=9600", "display")))
+    try:
+        till.login(store.find_user("Marie").id, "1234")
+        till.scan("D010003")
+        vfd = VFD()
+        vfd.feed(read_frame(master, len(frame("Croissant", "1 x €1.20"))))
+        till.remove_line(0)
+        vfd.feed(read_frame(master, len(frame("Total", "€0.00"))))
+        assert vfd.lines == [fit("Total"), fit("€0.00")]
+    finally:
+        till.close()

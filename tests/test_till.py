@@ -6,6 +6,8 @@ manager (PIN 9999).
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from helpers.demo_db import build_demo_template, copy_database
 
@@ -645,3 +647,27 @@ def test_add_misc_refused_in_a_refund_or_after_payments(till):
     with pytest.raises(TillError):
         till.add_misc(500, dep("Fleurs").id)
     assert till.basket.total == -120
+
+
+def test_the_drawer_opens_for_cash_and_cheques_not_for_cards(till):
+    def pay(method):
+        till.scan(art("Croissant").reference)
+        till.add_payment(method)
+        till.validate()
+
+    before = till.drawer.opened
+    pay("card")
+    assert store.events("drawer_opened") == []
+    pay("cheque")  # cheques go into the drawer too (migration 6 default)
+    pay("cash")
+    assert [e["data"]["reason"] for e in store.events("drawer_opened")] == ["cheque", "cash"]
+    deadline = time.monotonic() + WAIT
+    while till.drawer.opened < before + 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert till.drawer.opened == before + 2
+    # a shop whose cheques go to the safe turns it off
+    cheque = next(m for m in store.payment_methods() if m.code == "cheque")
+    store.update_payment_method(cheque.id, opens_drawer=False)
+    till.reload_methods()
+    pay("cheque")
+    assert len(store.events("drawer_opened")) == 2

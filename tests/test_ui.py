@@ -302,6 +302,9 @@ def test_config_pages_validate_and_save(make_app):
     # payment methods: deactivate the cheque
     tap(config.section_buttons["methods"])
     assert any(m.code == "cheque" for m in app.till.payment_methods())
+    assert config.method_drawer_toggles["cheque"].state == "down"  # cheques go into the drawer
+    tap(config.method_drawer_toggles["cheque"])
+    assert next(m for m in app.till.payment_methods() if m.code == "cheque").opens_drawer is False
     tap(config.method_toggles["cheque"])
     assert not any(m.code == "cheque" for m in app.till.payment_methods())
     assert config.method_toggles["cheque"].state == "normal"  # the page was rebuilt from the database

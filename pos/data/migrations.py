@@ -129,6 +129,12 @@ V5_HARDWARE = [
     'CREATE INDEX "ticket_print_ticket_id" ON "ticket_print" ("ticket_id")',
 ]
 
+V6_DRAWER_METHODS = [
+    # the drawer opens for the methods whose money goes into it: cash and cheques by default
+    'ALTER TABLE "payment_method" ADD COLUMN "opens_drawer" INTEGER NOT NULL DEFAULT 0',
+    "UPDATE payment_method SET opens_drawer = 1 WHERE gives_change = 1 OR code = 'cheque'",
+]
+
 Migration = tuple[int, str, list[str]]
 
 MIGRATIONS: list[Migration] = [
@@ -137,6 +143,7 @@ MIGRATIONS: list[Migration] = [
     (3, "weighed ticket lines", V3_WEIGHED_LINES),
     (4, "sealed tickets", V4_SEALED_TICKETS),
     (5, "barcode rules and ticket prints", V5_HARDWARE),
+    (6, "payment methods that open the drawer", V6_DRAWER_METHODS),
 ]
 
 LATEST = MIGRATIONS[-1][0]

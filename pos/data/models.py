@@ -84,6 +84,7 @@ class PaymentMethod(Base):
     gives_change = BooleanField(default=False)
     active = BooleanField(default=True)
     position = IntegerField(default=0)
+    opens_drawer = BooleanField(default=False, constraints=[SQL("DEFAULT 0")])  # migration 6
 
 
 class User(Base):

@@ -79,6 +79,7 @@ class MethodInfo:
     gives_change: bool
     active: bool
     position: int
+    opens_drawer: bool = False
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ def payment_methods(include_inactive: bool = False) -> list[MethodInfo]:
     query = PaymentMethod.select().order_by(PaymentMethod.position, PaymentMethod.id)
     if not include_inactive:
         query = query.where(PaymentMethod.active == True)  # noqa: E712
-    return [MethodInfo(m.id, m.code, m.name, m.gives_change, m.active, m.position) for m in query]
+    return [MethodInfo(m.id, m.code, m.name, m.gives_change, m.active, m.position, m.opens_drawer) for m in query]
 
 
 def users(include_inactive: bool = False) -> list[UserInfo]:
@@ -380,10 +381,11 @@ def count_active_managers() -> int:
     return User.select().where(User.role == "manager", User.active == True).count()  # noqa: E712
 
 
-def create_payment_method(code: str, name: str, gives_change: bool = False) -> MethodInfo:
-    m = PaymentMethod.create(code=code, name=name, gives_change=gives_change,
+def create_payment_method(code: str, name: str, gives_change: bool = False,
+                          opens_drawer: bool = False) -> MethodInfo:
+    m = PaymentMethod.create(code=code, name=name, gives_change=gives_change, opens_drawer=opens_drawer,
                              position=PaymentMethod.select().count() + 1)
-    return MethodInfo(m.id, m.code, m.name, m.gives_change, m.active, m.position)
+    return MethodInfo(m.id, m.code, m.name, m.gives_change, m.active, m.position, m.opens_drawer)
 
 
 def update_payment_method(method_id: int, **values: Any) -> None:

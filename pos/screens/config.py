@@ -194,13 +194,18 @@ class ConfigScreen(ScanCapturing, Screen):
     # ------------------------------------------------------------------ payment methods
     def build_methods(self, form) -> None:
         self.method_toggles = {}
+        self.method_drawer_toggles = {}
         for m in store.payment_methods(include_inactive=True):
             toggle = Factory.ToggleButton(text=_("active") if m.active else _("inactive"),
                                           state="down" if m.active else "normal", size_hint_x=0.3)
             toggle.bind(on_release=lambda b, mid=m.id: self.toggle_method(mid, b.state == "down"))
             self.method_toggles[m.code] = toggle
             change = _("gives change") if m.gives_change else ""
-            form.add_widget(_row(_label(m.name), _label(change, size_hint_x=0.4), toggle))
+            drawer = Factory.ToggleButton(text=_("opens the drawer"), state="down" if m.opens_drawer else "normal",
+                                          size_hint_x=0.45, font_size="15sp")
+            drawer.bind(on_release=lambda b, mid=m.id: self.set_method_drawer(mid, b.state == "down"))
+            self.method_drawer_toggles[m.code] = drawer
+            form.add_widget(_row(_label(m.name), _label(change, size_hint_x=0.4), drawer, toggle))
         self.new_code = _field(hint=_("code, e.g. meal_voucher"))
         self.new_name = _field(hint=_("name on screen and receipt"))
         add = Factory.TillButton(text=_("Add"), size_hint_x=0.3)
@@ -211,6 +216,13 @@ class ConfigScreen(ScanCapturing, Screen):
     def toggle_method(self, method_id: int, active: bool) -> None:
         store.update_payment_method(method_id, active=active)
         store.log_event("payment_method_changed", self.user_name, id=method_id, active=active)
+        self.app.till.reload_methods()
+        self.open_section("methods")
+
+    @guarded
+    def set_method_drawer(self, method_id: int, opens: bool) -> None:
+        store.update_payment_method(method_id, opens_drawer=opens)
+        store.log_event("payment_method_changed", self.user_name, id=method_id, opens_drawer=opens)
         self.app.till.reload_methods()
         self.open_section("methods")
 
