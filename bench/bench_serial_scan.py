@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import CACHE, Report, keep_removed_widgets_alive, schema_version, setup_kivy_env, working_copy  # noqa: E402
+from common import CACHE, Report, open_sale_screen, schema_version, setup_kivy_env, working_copy  # noqa: E402
 
 TARGET_MS = 30.0
 FRAME_LIMIT_S = 5.0  # a scan that does not show within this is a failure, not a slow sample
@@ -71,15 +71,10 @@ def main(argv: list[str]) -> int:
     else:
         db_path, tmp_dir = pick_database(report)
 
-    from pos.data.db import open_database
 
-    open_database(db_path)
-    from pos.screens.app import PosApp  # first: it sets the window size before the window exists
-
-    keep_removed_widgets_alive()
+    app, sale = open_sale_screen(db_path)
     from kivy.base import EventLoop
     from kivy.clock import Clock
-    from kivy.core.window import Window
     from kivy.graphics.opengl import glFinish
     from queries import synthetic_name
 
@@ -89,16 +84,6 @@ def main(argv: list[str]) -> int:
     from pos.hardware.scanner import SerialScanner
     from pos.hardware.urls import parse
 
-    app = PosApp()
-    root = app.build()
-    app.root = root
-    Window.add_widget(root)
-    for _ in range(3):
-        EventLoop.idle()
-    user = store.find_user("Marie")
-    app.till.login(user.id, "1234")
-    sale = app.show("sale")
-    EventLoop.idle()
     count = store.count_synthetic()
     report.line("serial_scan_db_articles", store.count_articles())
     if count < 40:

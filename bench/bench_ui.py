@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Report, keep_removed_widgets_alive, percentile, setup_kivy_env  # noqa: E402
+from common import Report, open_sale_screen, percentile, setup_kivy_env  # noqa: E402
 from queries import make_queries, synthetic_name  # noqa: E402
 
 SCAN_TARGET_MS = 16.0
@@ -43,12 +43,7 @@ def main(argv: list[str]) -> int:
     setup_kivy_env()
     report = Report()
 
-    from pos.data.db import open_database
-
-    open_database(args.db)
-    from pos.screens.app import PosApp  # first: it sets the window size before the window exists
-
-    keep_removed_widgets_alive()
+    app, sale = open_sale_screen(args.db)
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
@@ -56,16 +51,6 @@ def main(argv: list[str]) -> int:
     from pos.data import store
     from pos.demo import synthetic_barcode
 
-    app = PosApp()
-    root = app.build()
-    app.root = root
-    Window.add_widget(root)
-    for _ in range(3):
-        EventLoop.idle()
-    user = store.find_user("Marie")
-    app.till.login(user.id, "1234")
-    sale = app.show("sale")
-    EventLoop.idle()
     count = store.count_synthetic()
     report.line("ui_db_articles", store.count_articles())
     report.line("ui_window_size", f"{Window.width}x{Window.height}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -46,29 +45,29 @@ def setup_kivy_env() -> None:
     Path(os.environ["KIVY_HOME"]).mkdir(parents=True, exist_ok=True)
 
 
-def keep_removed_widgets_alive() -> None:
-    """Work around an app bug (reported): SaleScreen keeps ``self.ids.results`` (a weak
-    proxy) after removing that RecycleView from its parent, so the garbage collector frees
-    it and the first search raises ReferenceError (``ids.pages`` has the same problem once
-    removed).  Keep strong references; the measured work is unchanged."""
-    from pos.screens import sale as sale_module
+def open_sale_screen(db_path, user_name: str = "Marie", pin: str = "1234"):
+    """The real app, offscreen, on ``db_path``: logged in, the sale screen shown.  Returns (app, sale)."""
+    from pos.data.db import open_database
 
-    original = sale_module.SaleScreen.__init__
-    if getattr(original, "_bench_wrapped", False):
-        return
+    open_database(db_path)
+    from pos.screens.app import PosApp  # first: it sets the window size before the window exists
 
-    def init(self, **kw):
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            original(self, **kw)
-            self._bench_keep = [self.ids.results.__self__, self.ids.pages.__self__]
-        finally:
-            if enabled:
-                gc.enable()
+    # isort: split
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
 
-    init._bench_wrapped = True
-    sale_module.SaleScreen.__init__ = init
+    from pos.data import store
+
+    app = PosApp()
+    root = app.build()
+    app.root = root
+    Window.add_widget(root)
+    for _ in range(3):
+        EventLoop.idle()
+    app.till.login(store.find_user(user_name).id, pin)
+    sale = app.show("sale")
+    EventLoop.idle()
+    return app, sale
 
 
 # ---------------------------------------------------------------- statistics

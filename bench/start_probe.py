@@ -56,11 +56,6 @@ def main(argv: list[str]) -> int:
     # the app module first: it sets the window size before the window is created
     from pos.screens.app import PosApp
 
-    if args.searches:
-        from common import keep_removed_widgets_alive
-
-        keep_removed_widgets_alive()  # else the first search raises ReferenceError (app bug)
-
     phase("app_import")
     from kivy.base import EventLoop
     from kivy.core.window import Window
