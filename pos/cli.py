@@ -342,6 +342,61 @@ def cmd_vat(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transfer(args: argparse.Namespace) -> int:
+    """``pos articles|departments|customers export|import FILE``."""
+    from .csvio import CsvError, WriteOptions
+    from .transfer import Import, export
+
+    _open(args)
+    try:
+        if args.action == "export":
+            options = WriteOptions(args.sep, args.encoding, args.decimal)
+            n = export(args.command, args.file, options)
+            print(_("{n} rows written to {file}").format(n=n, file=args.file))
+            return 0
+        with Import(args.command, args.file, create_departments=args.create_departments) as job:
+            preview = job.prepare()
+            print(format_preview(preview))
+            errors = job.errors(limit=200)
+            for line in errors:
+                print(line, file=sys.stderr)
+            if preview.invalid:
+                more = preview.counts["errors"] - len(errors)
+                if more > 0:
+                    print(_("... and {n} more errors").format(n=more), file=sys.stderr)
+                raise CliError(_("{n} invalid rows: nothing was changed").format(n=preview.invalid))
+            if not (args.add or args.update or args.delete):
+                print(_("preview only: choose --add, --update and/or --delete to apply"))
+                return 0
+            if args.dry_run:
+                print(_("dry run: nothing was changed"))
+                return 0
+            done = job.apply(add=args.add, update=args.update, delete=args.delete,
+                             user_name=f"cli:{getpass.getuser()}")
+            for key in ("added", "updated", "deleted", "deactivated", "departments_created"):
+                print(f"{key}: {done.get(key, 0)}")
+            return 0
+    except CsvError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def format_preview(p) -> str:
+    """The preview in a stable form: one ``key: value`` per line (documented in the README)."""
+    c = p.counts
+    lines = [f"file: {p.file_name}", f"encoding: {p.encoding}",
+             "separator: " + {"\t": "tab"}.get(p.separator, p.separator), f"rows: {p.rows}",
+             f"new: {c['new']}", f"changed: {c['changed']}"]
+    lines += [f"changed.{k}: {n}" for k, n in sorted(p.fields.items())]
+    lines += [f"unchanged: {c['same']}", f"missing: {c['missing']}",
+              f"missing.deactivate: {c['missing_deactivate']}", f"missing.delete: {c['missing_delete']}",
+              f"invalid: {c['invalid']}", f"errors: {c['errors']}"]
+    if p.new_departments:
+        lines.append("new_departments: " + "|".join(p.new_departments))
+    if p.unknown_columns:
+        lines.append("unknown_columns: " + ", ".join(p.unknown_columns))
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pos", description="Point-of-sale till for small shops.")
     p.add_argument("--db", help="database file (default: $POS_DB or the user data folder)")
@@ -392,6 +447,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("vat", parents=[common], help="list VAT rates")
     v.set_defaults(func=cmd_vat)
+
+    for name, what in (("articles", "articles"), ("departments", "departments"), ("customers", "customers")):
+        x = sub.add_parser(name, parents=[common], help=f"export or import the {what} (CSV)")
+        x.add_argument("action", choices=["export", "import"])
+        x.add_argument("file")
+        x.add_argument("--sep", default=";", help="export: ; , or tab (default ;)")
+        x.add_argument("--encoding", default="utf-8-sig", help="export: utf-8-sig (default), utf-8, cp1252...")
+        x.add_argument("--decimal", default=",", choices=[",", "."], help="export: decimal mark (default ,)")
+        x.add_argument("--add", action="store_true", help="import: add the new rows")
+        x.add_argument("--update", action="store_true", help="import: update the changed rows")
+        x.add_argument("--delete", action="store_true",
+                       help="import: delete what the file lacks (deactivate what tickets use)")
+        x.add_argument("--create-departments", action="store_true", help="import: create unknown departments")
+        x.add_argument("--dry-run", action="store_true", help="import: show what would change, change nothing")
+        x.set_defaults(func=cmd_transfer)
 
     pr = sub.add_parser("printer", parents=[common], help="receipt printer")
     pr.add_argument("action", choices=["test"])

@@ -135,6 +135,16 @@ V6_DRAWER_METHODS = [
     "UPDATE payment_method SET opens_drawer = 1 WHERE gives_change = 1 OR code = 'cheque'",
 ]
 
+V7_TRANSFER = [
+    # customers are deactivated, not deleted, once they appear on a ticket
+    'ALTER TABLE "customer" ADD COLUMN "active" INTEGER NOT NULL DEFAULT 1',
+    'CREATE INDEX "customer_name" ON "customer" ("name")',
+    # every CSV import: who, when, which file (SHA-256), the choices and the counts
+    'CREATE TABLE "import_log" ("id" INTEGER NOT NULL PRIMARY KEY, "at" VARCHAR(255) NOT NULL, '
+    '"user_name" VARCHAR(255) NOT NULL, "entity" VARCHAR(255) NOT NULL, "file_name" VARCHAR(255) NOT NULL, '
+    '"file_sha256" VARCHAR(255) NOT NULL, "choices" TEXT NOT NULL, "counts" TEXT NOT NULL)',
+]
+
 Migration = tuple[int, str, list[str]]
 
 MIGRATIONS: list[Migration] = [
@@ -144,6 +154,7 @@ MIGRATIONS: list[Migration] = [
     (4, "sealed tickets", V4_SEALED_TICKETS),
     (5, "barcode rules and ticket prints", V5_HARDWARE),
     (6, "payment methods that open the drawer", V6_DRAWER_METHODS),
+    (7, "customer activity and the import log", V7_TRANSFER),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -98,7 +98,7 @@ class User(Base):
 
 class Customer(Base):
     id = AutoField()
-    name = CharField()
+    name = CharField(index=True)  # migration 7
     email = CharField(default="")
     phone = CharField(default="")
     address = TextField(default="")
@@ -107,6 +107,7 @@ class Customer(Base):
     vat_number = CharField(default="")
     notes = TextField(default="")
     created_at = CharField(default="")
+    active = BooleanField(default=True, constraints=[SQL("DEFAULT 1")])  # migration 7
 
 
 class Setting(Base):
@@ -226,7 +227,21 @@ class Event(Base):
     data = TextField(default="{}")
 
 
+class ImportLog(Base):
+    """One applied CSV import (migration 7)."""
+
+    id = AutoField()
+    at = CharField()
+    user_name = CharField()
+    entity = CharField()  # articles | departments | customers
+    file_name = CharField()
+    file_sha256 = CharField()
+    choices = TextField()  # JSON
+    counts = TextField()  # JSON
+
+
 ALL_MODELS = [
     VatRate, Department, Article, Barcode, CustomField, PaymentMethod, User, Customer,
     Setting, Ticket, TicketLine, TicketVat, TicketPayment, SavedBasket, Event, BarcodeRule, TicketPrint,
+    ImportLog,
 ]
