@@ -13,9 +13,11 @@ def gtin_check_digit(body: str) -> int:
 
 def is_valid_gtin(code: str) -> bool:
     """True for an EAN-13, EAN-8 or UPC-A with a correct check digit."""
-    if not code.isdigit() or len(code) not in (8, 12, 13):
+    if not (code.isascii() and code.isdigit()) or len(code) not in (8, 12, 13):
         return False
-    return gtin_check_digit(code[:-1]) == int(code[-1])
+    # the same sum as gtin_check_digit, by slices (a CSV import checks a million of them)
+    total = 3 * sum(map(int, code[-2::-2])) + sum(map(int, code[-3::-2]))
+    return (10 - total % 10) % 10 == int(code[-1])
 
 
 def make_ean13(body12: str) -> str:

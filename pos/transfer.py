@@ -29,8 +29,10 @@ import getpass
 import hashlib
 import json
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,12 +293,33 @@ def _make_converters(ent: Entity, header: Header, look: dict[str, Any]) -> list[
     for col in ent.columns:
         if col.name not in header.positions or col.kind in ("key", "barcodes", "dept"):
             continue
-        out.append((header.positions[col.name], col, simple[col.kind]))
+        conv = simple[col.kind]
+        out.append((header.positions[col.name], col, conv if col.kind == "text" else _memo(conv)))
     return out  # keys, barcodes and departments are read in ``Import._stage_file``
+
+
+def _memo(convert: Callable[[str], Any], size: int = 100_000) -> Callable[[str], Any]:
+    """``convert`` remembering its results: a catalogue repeats few prices, rates and stocks,
+    and parsing a number costs more than a dict lookup (errors are not remembered)."""
+    cache: dict[str, Any] = {}
+
+    def run(text: str) -> Any:
+        value = cache.get(text)
+        if value is None:
+            value = convert(text)
+            if len(cache) < size:
+                cache[text] = value
+        return value
+
+    return run
 
 
 def _check_barcode(code: str) -> str | None:
     """An error message for a barcode, or None."""
+    if code.isascii() and code.isdigit():
+        if len(code) in (8, 12, 13) and not is_valid_gtin(code):
+            return _("wrong check digit in barcode {code}").format(code=code)
+        return None
     if looks_scientific(code):
         return _("the spreadsheet turned this barcode into a number ({code}): format the column as text") \
             .format(code=code)
@@ -397,6 +420,7 @@ class Import:
         stage = self.stage = sql.Stage(sql.shop_path(), os.path.join(self._dir, "stage.sqlite3"), ent.table,
                                        stage_cols)
         depts = {name.casefold(): (i, name) for name, i in look["departments"].items()}
+        depts.update({name: (i, name) for name, i in look["departments"].items()})  # exact names: no casefold
         kinds = {f["key"]: f["kind"] for f in look["custom_fields"]}
         pos = header.positions
         key_i = pos.get(ent.columns[0].name)
@@ -408,69 +432,86 @@ class Import:
         barcodes: list[tuple[int, str]] = []
         errors: list[tuple] = []
         hasher = hashlib.sha256()
-        with open(self.path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                hasher.update(chunk)
+
+        def digest() -> None:  # hashlib releases the GIL: the hash is computed while the rows are read
+            with open(self.path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    hasher.update(chunk)
+
+        hashing = threading.Thread(target=digest, name="import-sha256", daemon=True)
+        hashing.start()
+        writer = _StageWriter(stage)
+        # (file column, stage column, converter, name, value of a blank cell): an optional text is ""
+        plan = [(i, stage_index[col.stage], conv, col.name, "" if col.kind == "text" and not col.required else None)
+                for i, col, conv in converters]
         count = 0
-        for line, fields in records:
-            bad = 0
-            n = len(fields)
-            values: list[Any] = [None] * width
-            for i, col, conv in converters:
-                text = fields[i] if i < n else ""
-                if not text.strip():
-                    if col.kind == "text" and not col.required:
-                        values[stage_index[col.stage]] = ""
-                    continue
-                try:
-                    values[stage_index[col.stage]] = conv(text)
-                except ValueError as exc:
-                    bad = 1
-                    errors.append((line, i + 1, col.name, str(exc)))
-            key = fields[key_i].strip() if key_i is not None and key_i < n else ""
-            if ent is CUSTOMERS and key and not key.isdigit():
-                bad = 1
-                errors.append((line, key_i + 1, "id", _("a customer number is a whole number: {text}")
-                               .format(text=key)))
-            dept_new = None
-            if dept_i is not None:
-                name = fields[dept_i].strip() if dept_i < n else ""
-                if name:
-                    hit = depts.get(name.casefold())
-                    if hit:
-                        values[stage_index["department_id"]] = hit[0]
-                    else:
-                        dept_new = name
-            codes_text = None
-            if bc_i is not None:
-                raw = fields[bc_i] if bc_i < n else ""
-                codes = sorted({c.strip() for c in raw.split("|") if c.strip()})
-                for code in codes:
-                    msg = _check_barcode(code)
-                    if msg:
-                        bad = 1
-                        errors.append((line, bc_i + 1, "barcode", msg))
-                    barcodes.append((line, code))
-                codes_text = "|".join(codes) or None
-            custom_json = None
-            if custom:
-                obj: dict[str, Any] = {}
-                for k, i in custom:
-                    text = fields[i].strip() if i < n else ""
+        try:
+            for line, fields in records:
+                bad = 0
+                n = len(fields)
+                values: list[Any] = [None] * width
+                for i, at, conv, name, blank in plan:
+                    text = fields[i] if i < n else ""
+                    if not text or text.isspace():
+                        values[at] = blank
+                        continue
                     try:
-                        obj[k] = _custom_value(text, kinds[k])
+                        values[at] = conv(text)
                     except ValueError as exc:
                         bad = 1
-                        errors.append((line, i + 1, k, str(exc)))
-                custom_json = json.dumps(obj, ensure_ascii=False, sort_keys=True)
-            rows.append((line, key, bad, dept_new, codes_text, custom_json, *values))
-            count += 1
-            if len(rows) >= self.BATCH:
-                stage.add(rows, barcodes, errors)
-                rows, barcodes, errors = [], [], []
-                if progress:
-                    progress(where[0], size)
-        stage.add(rows, barcodes, errors)
+                        errors.append((line, i + 1, name, str(exc)))
+                key = fields[key_i].strip() if key_i is not None and key_i < n else ""
+                if ent is CUSTOMERS and key and not key.isdigit():
+                    bad = 1
+                    errors.append((line, key_i + 1, "id", _("a customer number is a whole number: {text}")
+                                   .format(text=key)))
+                dept_new = None
+                if dept_i is not None:
+                    name = fields[dept_i].strip() if dept_i < n else ""
+                    if name:
+                        hit = depts.get(name) or depts.get(name.casefold())
+                        if hit:
+                            values[stage_index["department_id"]] = hit[0]
+                        else:
+                            dept_new = name
+                codes_text = None
+                if bc_i is not None:
+                    raw = fields[bc_i].strip() if bc_i < n else ""
+                    if "|" in raw:
+                        codes = sorted({c.strip() for c in raw.split("|") if c.strip()})
+                    else:
+                        codes = [raw] if raw else []
+                    for code in codes:
+                        msg = _check_barcode(code)
+                        if msg:
+                            bad = 1
+                            errors.append((line, bc_i + 1, "barcode", msg))
+                        barcodes.append((line, code))
+                    codes_text = "|".join(codes) or None
+                custom_json = None
+                if custom:
+                    obj: dict[str, Any] = {}
+                    for k, i in custom:
+                        text = fields[i].strip() if i < n else ""
+                        try:
+                            obj[k] = _custom_value(text, kinds[k])
+                        except ValueError as exc:
+                            bad = 1
+                            errors.append((line, i + 1, k, str(exc)))
+                    custom_json = json.dumps(obj, ensure_ascii=False, sort_keys=True)
+                rows.append((line, key, bad, dept_new, codes_text, custom_json, *values))
+                count += 1
+                if len(rows) >= self.BATCH:
+                    writer.put(rows, barcodes, errors)
+                    rows, barcodes, errors = [], [], []
+                    if progress:
+                        progress(where[0], size)
+            writer.put(rows, barcodes, errors)
+        except BaseException:
+            writer.abort()
+            raise
+        writer.finish()
+        hashing.join()
         stage.finish_loading()
         self._rows = count
         return hasher.hexdigest()
@@ -594,6 +635,45 @@ class Import:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _StageWriter:
+    """Stores the batches of rows on its own thread: SQLite releases the GIL while it writes,
+    so the next batch is parsed meanwhile (the two cores of a till both work)."""
+
+    def __init__(self, stage: sql.Stage) -> None:
+        self.stage = stage
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="import-stage", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = self.queue.get()
+            if batch is None:
+                return
+            if self.error is None:
+                try:
+                    self.stage.add(*batch)
+                except BaseException as exc:  # re-raised on the reading thread by finish()
+                    self.error = exc
+
+    def put(self, rows: list[tuple], barcodes: list[tuple[int, str]], errors: list[tuple]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((rows, barcodes, errors))
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abort(self) -> None:
+        self.error = self.error or Cancelled()
+        self.queue.put(None)
+        self.thread.join()
 
 
 def _custom_value(text: str, kind: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui_helpers import find_button, frames, keypad_type, tap, wait_for
+from tests.ui_helpers import find_button, frames, keypad_type, popup, tap, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -63,13 +63,6 @@ def login(app, name="Marie", pin="1234"):
 
 def basket_names(sale):
     return [row["name"] for row in sale.ids.basket.data]
-
-
-def popup(window, cls_name):
-    for child in window.children:
-        if type(child).__name__ == cls_name:
-            return child
-    raise LookupError(cls_name)
 
 
 def test_sale_by_buttons_search_and_barcode_paid_by_card_and_cash(make_app, window):

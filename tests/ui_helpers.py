@@ -47,3 +47,11 @@ def find_button(root, text: str):
         if hasattr(w, "on_release") and text in getattr(w, "text", "") and w.opacity and not w.disabled:
             return w
     raise LookupError(f"no button with {text!r}")
+
+
+def popup(window, cls_name: str):
+    """The open popup (a child of the window) of class ``cls_name``."""
+    for child in window.children:
+        if type(child).__name__ == cls_name:
+            return child
+    raise LookupError(cls_name)

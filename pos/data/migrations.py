@@ -145,6 +145,11 @@ V7_TRANSFER = [
     '"file_sha256" VARCHAR(255) NOT NULL, "choices" TEXT NOT NULL, "counts" TEXT NOT NULL)',
 ]
 
+V8_ARTICLE_NAME = [
+    # the articles config page lists the catalogue by name, one page at a time
+    'CREATE INDEX "article_name" ON "article" ("name")',
+]
+
 Migration = tuple[int, str, list[str]]
 
 MIGRATIONS: list[Migration] = [
@@ -155,6 +160,7 @@ MIGRATIONS: list[Migration] = [
     (5, "barcode rules and ticket prints", V5_HARDWARE),
     (6, "payment methods that open the drawer", V6_DRAWER_METHODS),
     (7, "customer activity and the import log", V7_TRANSFER),
+    (8, "article list by name", V8_ARTICLE_NAME),
 ]
 
 LATEST = MIGRATIONS[-1][0]

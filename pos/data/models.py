@@ -49,7 +49,7 @@ class Department(Base):
 class Article(Base):
     id = AutoField()
     reference = CharField(unique=True)
-    name = CharField()
+    name = CharField(index=True)  # migration 8
     department = ForeignKeyField(Department, null=True, backref="articles", on_delete="SET NULL")
     price = IntegerField(default=0)  # cents, VAT included
     vat = ForeignKeyField(VatRate, backref="articles")

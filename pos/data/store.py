@@ -732,3 +732,309 @@ def release_thread_connection() -> None:
 
 def print_count(ticket_id: int) -> int:
     return TicketPrint.select().where(TicketPrint.ticket == ticket_id).count()
+
+
+# ---------------------------------------------------------------- catalogue config pages
+# The manager's Articles, Departments and Customers pages (pos/screens/catalog.py): paged
+# lists that never load a whole table, and validated writes that save all or nothing.
+from decimal import Decimal, InvalidOperation  # noqa: E402
+
+from ..barcode import gtin_check_digit, looks_like_gtin  # noqa: E402
+from ..i18n import _  # noqa: E402
+
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+CUSTOMER_FIELDS = ("name", "email", "phone", "address", "postcode", "city", "vat_number", "notes", "active")
+
+
+class CatalogError(ValueError):
+    """A refused catalogue change; the message says why, in the user's language."""
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    rows: list[ArticleInfo]
+    next_offset: int | None  # where the next page starts, None when this is the last one
+    exact_id: int | None = None  # the article whose barcode or reference is exactly the text
+
+
+@dataclass
+class ArticleDetail:
+    """Every editable field of an article (``id`` None for a new one)."""
+
+    reference: str
+    name: str
+    price: int  # cents, VAT included
+    vat_bp: int
+    id: int | None = None
+    department_id: int | None = None
+    cost: int | None = None  # cents, excl. VAT
+    stock: int = 0  # thousandths
+    by_weight: bool = False
+    free_price: bool = False
+    favourite: bool = False
+    active: bool = True
+    barcodes: list[str] = field(default_factory=list)
+    custom: dict[str, Any] = field(default_factory=dict)
+    updated_at: str = ""  # read only: every save sets it
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    rows: list[dict[str, Any]]
+    next_offset: int | None
+
+
+def _fts_match(text: str) -> str | None:
+    words = _WORD.findall(text)
+    return " ".join(f'"{w}"*' for w in words) if words else None
+
+
+def article_page(text: str = "", offset: int = 0, limit: int = 50,
+                 include_inactive: bool = False) -> ArticlePage:
+    """One page of the articles list: ``limit`` rows from ``offset``, never the whole table.
+
+    An empty ``text`` lists the articles by name; otherwise the word prefixes of the
+    full-text index (name, reference) are searched, and an article whose barcode or
+    reference is exactly ``text`` comes first (on the first page).
+    """
+    text = text.strip()
+    query = _article_query()
+    if not include_inactive:
+        query = query.where(Article.active == True)  # noqa: E712
+    exact = None
+    if text:
+        exact = find_article_by_code(text)
+        if exact is not None and not include_inactive and not exact.active:
+            exact = None
+        match = _fts_match(text)
+        if match is None:
+            rows = [] if exact is None else [exact]
+            return ArticlePage(rows, None, exact.id if exact else None)
+        query = query.where(Article.id.in_(
+            peewee.SQL("(SELECT rowid FROM article_search WHERE article_search MATCH ?)", [match])))
+    found = list(query.order_by(Article.name, Article.id).limit(limit + 1).offset(offset).tuples())
+    rows = [_article_info(r) for r in found[:limit]]
+    next_offset = offset + limit if len(found) > limit else None
+    if exact is not None:
+        rows = [a for a in rows if a.id != exact.id]
+        if offset == 0:
+            rows.insert(0, exact)
+    return ArticlePage(rows, next_offset, exact.id if exact else None)
+
+
+def article_detail(article_id: int) -> ArticleDetail | None:
+    a = Article.get_or_none(Article.id == article_id)
+    if a is None:
+        return None
+    codes = [c for (c,) in Barcode.select(Barcode.code).where(Barcode.article == article_id)
+             .order_by(Barcode.id).tuples()]
+    vat_bp = VatRate.select(VatRate.rate_bp).where(VatRate.id == a.vat_id).scalar()
+    return ArticleDetail(reference=a.reference, name=a.name, price=a.price, vat_bp=vat_bp, id=a.id,
+                         department_id=a.department_id, cost=a.cost, stock=a.stock, by_weight=a.by_weight,
+                         free_price=a.free_price, favourite=a.favourite, active=a.active, barcodes=codes,
+                         custom=json.loads(a.custom or "{}"), updated_at=a.updated_at)
+
+
+def check_barcode(code: str, article_id: int | None = None) -> str:
+    """A barcode an article may take: cleaned, its GTIN check digit right, not another article's."""
+    code = code.strip()
+    if not code:
+        raise CatalogError(_("Type or scan a barcode"))
+    if any(c.isspace() for c in code) or len(code) > 64:
+        raise CatalogError(_("A barcode has no spaces: {code}").format(code=code))
+    if looks_like_gtin(code) and gtin_check_digit(code[:-1]) != int(code[-1]):
+        raise CatalogError(_("Bad check digit in {code}: the last digit should be {digit}").format(
+            code=code, digit=gtin_check_digit(code[:-1])))
+    other = (Article.select(Article.id, Article.reference, Article.name)
+             .join(Barcode, on=(Barcode.article == Article.id)).where(Barcode.code == code).first())
+    if other is not None and other.id != article_id:
+        raise CatalogError(_("The barcode {code} is already used by {reference} {name}").format(
+            code=code, reference=other.reference, name=other.name))
+    return code
+
+
+def _check_custom(values: dict[str, Any]) -> dict[str, Any]:
+    kinds = {f["key"]: (f["kind"], f["label"]) for f in custom_fields()}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in kinds:
+            raise CatalogError(_("Unknown custom field: {key}").format(key=key))
+        kind, label = kinds[key]
+        if kind == "bool":
+            out[key] = bool(value)
+        elif kind == "number":
+            if value is None or str(value).strip() == "":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise CatalogError(_("{field}: not a number").format(field=label))
+            text = str(value).strip().replace(" ", "").replace(",", ".")
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                raise CatalogError(_("{field}: not a number").format(field=label)) from None
+            if not number.is_finite():
+                raise CatalogError(_("{field}: not a number").format(field=label))
+            out[key] = int(number) if number == number.to_integral_value() else float(number)
+        else:
+            text = "" if value is None else str(value).strip()
+            if text:
+                out[key] = text
+    return out
+
+
+def save_article(detail: ArticleDetail) -> int:
+    """Create (``detail.id`` None) or update an article, its barcodes and custom fields, all or
+    nothing.  Raises :class:`CatalogError` with a clear message for refused values."""
+    reference, name = detail.reference.strip(), detail.name.strip()
+    if not reference:
+        raise CatalogError(_("An article needs a reference"))
+    if not name:
+        raise CatalogError(_("An article needs a name"))
+    if not isinstance(detail.price, int) or detail.price < 0:
+        raise CatalogError(_("The price must be zero or more"))
+    if detail.cost is not None and (not isinstance(detail.cost, int) or detail.cost < 0):
+        raise CatalogError(_("The cost price must be zero or more"))
+    if not isinstance(detail.stock, int):
+        raise CatalogError(_("The stock is a quantity"))
+    vat_id = vat_id_for(detail.vat_bp)
+    if vat_id is None:
+        raise CatalogError(_("Unknown VAT rate"))
+    if detail.department_id is not None and Department.get_or_none(Department.id == detail.department_id) is None:
+        raise CatalogError(_("Unknown department"))
+    custom = _check_custom(detail.custom)
+    codes: list[str] = []
+    with database.atomic():
+        other = Article.select(Article.id, Article.name).where(Article.reference == reference).first()
+        if other is not None and other.id != detail.id:
+            raise CatalogError(_("The reference {reference} is already used by {name}").format(
+                reference=reference, name=other.name))
+        for code in detail.barcodes:
+            code = check_barcode(code, detail.id)
+            if code in codes:
+                raise CatalogError(_("The barcode {code} is listed twice").format(code=code))
+            codes.append(code)
+        values = dict(reference=reference, name=name, price=detail.price, vat=vat_id,
+                      department=detail.department_id, cost=detail.cost, stock=detail.stock,
+                      by_weight=bool(detail.by_weight), free_price=bool(detail.free_price),
+                      favourite=bool(detail.favourite), active=bool(detail.active), updated_at=now_iso())
+        try:
+            if detail.id is None:
+                article_id = Article.create(custom=json.dumps(custom, ensure_ascii=False), **values).id
+            else:
+                current = Article.get_or_none(Article.id == detail.id)
+                if current is None:
+                    raise CatalogError(_("This article no longer exists"))
+                kept = {k: v for k, v in json.loads(current.custom or "{}").items()
+                        if k not in {f["key"] for f in custom_fields()}}  # keys no longer defined
+                kept.update(custom)
+                Article.update(custom=json.dumps(kept, ensure_ascii=False), **values).where(
+                    Article.id == detail.id).execute()
+                article_id = detail.id
+                Barcode.delete().where(Barcode.article == article_id, Barcode.code.not_in(codes)).execute()
+            present = {c for (c,) in Barcode.select(Barcode.code).where(Barcode.article == article_id).tuples()}
+            for code in codes:
+                if code not in present:
+                    Barcode.create(code=code, article=article_id)
+        except peewee.IntegrityError as exc:  # another till took the reference or a barcode meanwhile
+            raise CatalogError(_("Not saved: the reference or a barcode is already used ({error})").format(
+                error=exc)) from None
+    return article_id
+
+
+def set_article_active(article_id: int, active: bool) -> None:
+    Article.update(active=active, updated_at=now_iso()).where(Article.id == article_id).execute()
+
+
+def article_was_sold(article_id: int) -> bool:
+    return TicketLine.select().where(TicketLine.article == article_id).exists()
+
+
+def delete_article(article_id: int) -> None:
+    """Delete an article that no ticket mentions (one that was sold is deactivated instead)."""
+    with database.atomic():
+        if article_was_sold(article_id):
+            raise CatalogError(_("This article appears on tickets: deactivate it instead"))
+        Barcode.delete().where(Barcode.article == article_id).execute()
+        Article.delete().where(Article.id == article_id).execute()
+
+
+def define_custom_field(key: str, label: str, kind: str = "text") -> None:
+    """A new custom field for every article, with clear messages."""
+    key, label = key.strip().lower(), label.strip()
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", key):
+        raise CatalogError(_("A field key is lower-case letters, digits and _, starting with a letter"))
+    if not label:
+        raise CatalogError(_("A field needs a label"))
+    if kind not in ("text", "number", "bool"):
+        raise CatalogError(_("A field is text, number or yes/no"))
+    if CustomField.select().where(CustomField.key == key).exists():
+        raise CatalogError(_("The field {key} already exists").format(key=key))
+    add_custom_field(key, label, kind)
+
+
+def save_department(name: str, *, department_id: int | None = None, colour: str = "#546E7A",
+                    vat_bp: int | None = None, position: int | None = None, active: bool = True) -> int:
+    """Create or update a department (unique name, ``#RRGGBB`` colour, an existing VAT rate or none)."""
+    name = name.strip()
+    if not name:
+        raise CatalogError(_("A department needs a name"))
+    if not _HEX_COLOUR.fullmatch(colour.strip()):
+        raise CatalogError(_("A colour is written #RRGGBB, e.g. #546E7A"))
+    vat_id = None
+    if vat_bp is not None:
+        vat_id = vat_id_for(vat_bp)
+        if vat_id is None:
+            raise CatalogError(_("Unknown VAT rate"))
+    if position is not None and position < 0:
+        raise CatalogError(_("The position must be zero or more"))
+    with database.atomic():
+        other = next((d for d in Department.select(Department.id, Department.name)
+                      if d.name.casefold() == name.casefold()), None)  # few rows; SQLite's lower() is ASCII only
+        if other is not None and other.id != department_id:
+            raise CatalogError(_("The department {name} already exists").format(name=other.name))
+        values = dict(name=name, colour=colour.strip().upper(), vat=vat_id, active=active)
+        if position is not None:
+            values["position"] = position
+        try:
+            if department_id is None:
+                values.setdefault("position", Department.select().count() + 1)
+                return Department.create(**values).id
+            if not Department.update(**values).where(Department.id == department_id).execute():
+                raise CatalogError(_("This department no longer exists"))
+        except peewee.IntegrityError:
+            raise CatalogError(_("The department {name} already exists").format(name=name)) from None
+    return department_id
+
+
+def customer_page(text: str = "", offset: int = 0, limit: int = 50,
+                  include_inactive: bool = False) -> CustomerPage:
+    """One page of customers by name; ``text`` is looked for in the name, e-mail and phone."""
+    text = text.strip()
+    query = Customer.select()
+    if not include_inactive:
+        query = query.where(Customer.active == True)  # noqa: E712
+    if text:
+        query = query.where(Customer.name.contains(text) | Customer.email.contains(text)
+                            | Customer.phone.contains(text))
+    found = list(query.order_by(Customer.name, Customer.id).limit(limit + 1).offset(offset).dicts())
+    return CustomerPage(found[:limit], offset + limit if len(found) > limit else None)
+
+
+def save_customer(values: dict[str, Any], customer_id: int | None = None) -> int:
+    """Create or update a customer from the fields of ``CUSTOMER_FIELDS`` (a name is required)."""
+    unknown = set(values) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise CatalogError(_("Unknown customer field: {key}").format(key=", ".join(sorted(unknown))))
+    clean = {k: (bool(v) if k == "active" else str(v or "").strip()) for k, v in values.items()}
+    if ("name" in clean or customer_id is None) and not clean.get("name"):
+        raise CatalogError(_("A customer needs a name"))
+    if clean.get("email") and not _EMAIL.fullmatch(clean["email"]):
+        raise CatalogError(_("Not an e-mail address: {email}").format(email=clean["email"]))
+    if clean.get("phone") and not re.fullmatch(r"[0-9+() .\-]{4,30}", clean["phone"]):
+        raise CatalogError(_("Not a phone number: {phone}").format(phone=clean["phone"]))
+    if customer_id is None:
+        return Customer.create(created_at=now_iso(), **clean).id
+    if not Customer.update(**clean).where(Customer.id == customer_id).execute():
+        raise CatalogError(_("This customer no longer exists"))
+    return customer_id

@@ -191,9 +191,9 @@ class Stage:
             checks.append(f"CASE WHEN json_extract(t.custom, {path}) IS NOT json_extract(r.custom, {path}) "
                           f"THEN ',{k}' ELSE '' END")
         changed = " || ".join(checks) or "''"
-        c.execute(f"UPDATE stage.row AS r SET changed = substr({changed}, 2), "
-                  f"status = CASE WHEN ({changed}) != '' THEN 'changed' ELSE 'same' END "
+        c.execute(f"UPDATE stage.row AS r SET changed = substr({changed}, 2), status = 'same' "
                   f"FROM {_q(t.table)} AS t WHERE t.id = r.target AND r.status != 'invalid'")
+        c.execute("UPDATE stage.row SET status = 'changed' WHERE status = 'same' AND changed != ''")
         c.execute("COMMIT")
 
     # ------------------------------------------------------------ reading the preview

@@ -7,6 +7,7 @@ users, language.  Later issues add theirs to ``SECTIONS``.
 from __future__ import annotations
 
 import functools
+import importlib
 from pathlib import Path
 
 from kivy.app import App
@@ -30,6 +31,10 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 SECTIONS = [
     ("shop", N_("Shop")),
+    ("articles", N_("Articles")),
+    ("departments", N_("Departments")),
+    ("customers", N_("Customers")),
+    ("transfer", N_("Import / Export")),
     ("vat", N_("VAT")),
     ("methods", N_("Payment methods")),
     ("users", N_("Users")),
@@ -38,6 +43,14 @@ SECTIONS = [
     ("scanner", N_("Scanner test")),
     ("language", N_("Language")),
 ]
+# sections that are a whole page (lists with a RecycleView), not a scrolled form:
+# key -> "module:Class"; the class is built with the ConfigScreen and imported on first use
+PAGES = {
+    "articles": "catalog:ArticlesPage",
+    "departments": "catalog:DepartmentsPage",
+    "customers": "catalog:CustomersPage",
+    "transfer": "transfer:TransferPage",
+}
 HARDWARE_KEYS = ["printer.url", "printer.profile", "printer.paper", "printer.columns", "printer.logo",
                  "printer.timeout", "receipt.print", "drawer.url", "scanner.url", "scanner.gap_ms", "display.url"]
 
@@ -78,9 +91,11 @@ class ConfigScreen(ScanCapturing, Screen):
         super().__init__(**kw)
         self.app = App.get_running_app()
         self.section_buttons = {}
+        self.page_widget = None
+        self.transfer_entity = "articles"  # what the Import / Export page works on (set by the list pages)
         for key, label in SECTIONS:
-            btn = Factory.ToggleButton(text=_(label), group="config_sections", size_hint_y=None, height="64dp",
-                                       font_size="19sp", allow_no_selection=False)
+            btn = Factory.ToggleButton(text=_(label), group="config_sections", size_hint_y=None, height="48dp",
+                                       font_size="18sp", allow_no_selection=False)
             btn.bind(on_release=lambda _b, k=key: self.open_section(k))
             self.ids.sections.add_widget(btn)
             self.section_buttons[key] = btn
@@ -103,9 +118,18 @@ class ConfigScreen(ScanCapturing, Screen):
         self.section = key
         for k, btn in self.section_buttons.items():
             btn.state = "down" if k == key else "normal"
-        form = self.ids.form
+        page, form = self.ids.page, self.ids.form
+        page.clear_widgets()
         form.clear_widgets()
-        getattr(self, f"build_{key}")(form)
+        self.page_widget = None
+        if key in PAGES:
+            module, cls = PAGES[key].split(":")
+            self.page_widget = getattr(importlib.import_module(f"{__package__}.{module}"), cls)(self)
+            page.add_widget(self.page_widget)
+        else:
+            page.add_widget(self.ids.scroll)
+            self.ids.scroll.scroll_y = 1
+            getattr(self, f"build_{key}")(form)
 
     def back(self) -> None:
         self.app.show("sale")
@@ -426,6 +450,10 @@ class ConfigScreen(ScanCapturing, Screen):
         elif self.section == "barcodes":
             self.barcode_test.text = code
             self.test_barcode(code)
+        elif self.page_widget is not None and hasattr(self.page_widget, "scan"):
+            self.page_widget.scan(code)
 
     def scan_field(self):
+        if self.page_widget is not None and hasattr(self.page_widget, "scan_field"):
+            return self.page_widget.scan_field()
         return getattr(self, "barcode_test", None)

@@ -1,0 +1,577 @@
+"""The managers' Import / Export page: a list (articles, departments, customers) to and from CSV.
+
+Export writes the file that import expects (``pos.transfer.export``).  Import is
+previewed first (``Import.prepare``): counts by group, the rows of each group,
+the changed fields; then the manager chooses what to apply (add, update,
+delete the missing ones) and ``Import.apply`` does it in one transaction.
+
+Reading, comparing and writing run on a worker thread (one at a time) with a
+progress bar and a Cancel button; the results come back on the UI thread
+through ``Clock.schedule_once``.  The screen computes nothing: ``pos.transfer``
+does the work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.metrics import dp
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+from kivy.uix.modalview import ModalView
+
+from .. import transfer
+from ..csvio import CsvError, WriteOptions, column_letter
+from ..data import store
+from ..i18n import N_, _
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+log = logging.getLogger(__name__)
+
+ENTITIES = (("articles", N_("Articles")), ("departments", N_("Departments")), ("customers", N_("Customers")))
+SEPARATORS = ((";", ";"), (",", ","), ("\t", N_("Tab")))
+ENCODINGS = (("utf-8-sig", N_("UTF-8 (Excel)")), ("utf-8", N_("UTF-8 without BOM")), ("cp1252", N_("Windows-1252")))
+DECIMALS = ((",", N_("decimal ,")), (".", N_("decimal .")))
+PAGE = 100  # rows fetched at a time in a group's list
+ERRORS_SHOWN = 20
+CSV_FILTERS = ["*.csv", "*.CSV", "*.txt", "*.TXT"]
+
+
+def default_folder() -> Path:
+    """The user's Documents folder when there is one, else the home folder."""
+    try:
+        from platformdirs import user_documents_dir
+
+        docs = Path(user_documents_dir())
+        if docs.is_dir():
+            return docs
+    except Exception:  # platformdirs missing or no such folder: the home folder will do
+        pass
+    return Path.home()
+
+
+def local_time(iso: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso[:16].replace("T", " ")
+
+
+class TransferRow(BoxLayout):
+    """One row of a preview group: where (line or key), what, and the detail (diffs or errors)."""
+
+    where = StringProperty("")
+    title = StringProperty("")
+    detail = StringProperty("")
+    detail_colour = ListProperty([0.85, 0.85, 0.85, 1])
+
+
+class GroupPopup(ModalView):
+    """The rows of one preview group, fetched a page at a time."""
+
+    title = StringProperty("")
+
+    def __init__(self, page: TransferPage, group: str, title: str, **kw) -> None:
+        super().__init__(**kw)
+        self.page, self.group, self.title = page, group, title
+        self.offset = 0
+        self.load_more()
+
+    def load_more(self) -> None:
+        rows = self.page.group_rows(self.group, self.offset, PAGE)
+        self.offset += len(rows)
+        self.ids.list.data = [*self.ids.list.data, *rows]
+        self.ids.more.disabled = len(rows) < PAGE
+
+
+class FilePopup(ModalView):
+    """A touch-friendly file chooser: folders and CSV files; ``save`` adds a file-name field."""
+
+    title = StringProperty("")
+    filters = ListProperty(CSV_FILTERS)
+    save = BooleanProperty(False)
+
+    def __init__(self, title: str, start: str, done: Callable[[str], None], save: bool = False, **kw) -> None:
+        super().__init__(**kw)
+        self.title, self.save, self._done = title, save, done
+        start_path = Path(os.path.expanduser(start)) if start.strip() else default_folder()
+        folder = start_path if start_path.is_dir() else start_path.parent
+        if not folder.is_dir():
+            folder = default_folder()
+        self.ids.chooser.path = str(folder)
+        if save:
+            self.ids.name.text = start_path.name if start_path.suffix else ""
+
+    def entry_added(self, entry) -> None:
+        """Touch-friendly rows (Kivy's are 24 px high on a 1:1 screen)."""
+        entry.height = dp(52)
+        for w in entry.walk(restrict=True):
+            if isinstance(w, Label):
+                w.font_size = "18sp"
+
+    def go_up(self) -> None:
+        self.ids.chooser.path = str(Path(self.ids.chooser.path).parent)
+
+    def go_home(self) -> None:
+        self.ids.chooser.path = str(default_folder())
+
+    def selected(self, selection: list[str]) -> None:
+        if selection and self.save and not os.path.isdir(selection[0]):
+            self.ids.name.text = os.path.basename(selection[0])
+
+    def submitted(self, selection: list[str]) -> None:
+        if selection and not os.path.isdir(selection[0]):
+            self.ids.chooser.selection = selection
+            self.ok()
+
+    def ok(self) -> None:
+        chooser = self.ids.chooser
+        if self.save:
+            name = self.ids.name.text.strip()
+            if not name:
+                App.get_running_app().toast(_("Type a file name"), error=True)
+                return
+            path = os.path.join(chooser.path, name)
+        else:
+            files = [p for p in chooser.selection if not os.path.isdir(p)]
+            if not files:
+                App.get_running_app().toast(_("Touch a file first"), error=True)
+                return
+            path = files[0]
+        self.dismiss(animation=False)
+        self._done(path)
+
+
+class TransferPage(BoxLayout):
+    """Import / Export of one list; built with the ConfigScreen (``PAGES['transfer']``)."""
+
+    busy = BooleanProperty(False)
+    cancellable = BooleanProperty(False)
+    progress = NumericProperty(0)  # 0-1000
+    status = StringProperty("")
+    status_error = BooleanProperty(False)
+
+    def __init__(self, config_screen, **kw) -> None:
+        super().__init__(**kw)
+        self.config_screen = config_screen
+        self.app = App.get_running_app()
+        entity = getattr(config_screen, "transfer_entity", "articles")
+        self.entity = entity if entity in dict(ENTITIES) else "articles"
+        self.job: transfer.Import | None = None
+        self.preview: transfer.Preview | None = None
+        self.group_buttons: dict[str, Any] = {}
+        self.choice_toggles: dict[str, Any] = {}
+        self.create_toggle = None
+        self.apply_button = None
+        self.error_text = None
+        self._cancel = False
+        self._done_rows = (0, 0)
+        self._ticker = None
+        group = f"transfer_{id(self)}"
+        self.entity_buttons = {}
+        for key, label in ENTITIES:
+            btn = Factory.ToggleButton(text=_(label), group=group + "_entity", allow_no_selection=False,
+                                       font_size="19sp", state="down" if key == self.entity else "normal")
+            btn.bind(on_release=lambda _b, k=key: self.choose_entity(k))
+            self.bind(busy=lambda _w, busy, b=btn: setattr(b, "disabled", busy))
+            self.ids.entities.add_widget(btn)
+            self.entity_buttons[key] = btn
+        self.options = {"separator": ";", "encoding": "utf-8-sig", "decimal": ","}
+        self.option_buttons: dict[str, dict[str, Any]] = {}
+        box = self.ids.export_options
+        for name, choices, width in (("separator", SEPARATORS, 0.08), ("encoding", ENCODINGS, 0.19),
+                                     ("decimal", DECIMALS, 0.12)):
+            self.option_buttons[name] = {}
+            for value, label in choices:
+                btn = Factory.ToggleButton(text=_(label), group=f"{group}_{name}", allow_no_selection=False,
+                                           font_size="15sp", size_hint_x=width,
+                                           state="down" if value == self.options[name] else "normal")
+                btn.bind(on_release=lambda _b, n=name, v=value: self.set_option(n, v))
+                box.add_widget(btn)
+                self.option_buttons[name][value] = btn
+        self.ids.export_path.text = str(default_folder() / f"{self.entity}.csv")
+        self.show_history()
+
+    # ------------------------------------------------------------------ the list and the options
+    def choose_entity(self, key: str) -> None:
+        if self.busy or key == self.entity:
+            for k, b in self.entity_buttons.items():
+                b.state = "down" if k == self.entity else "normal"
+            return
+        old, self.entity = self.entity, key
+        try:
+            self.config_screen.transfer_entity = key
+        except AttributeError:  # the screen may not have the property
+            pass
+        path = Path(os.path.expanduser(self.ids.export_path.text.strip() or "."))
+        if path.name == f"{old}.csv":
+            self.ids.export_path.text = str(path.with_name(f"{key}.csv"))
+        self.discard()
+        self.set_status("")
+        self.show_history()
+
+    def set_option(self, name: str, value: str) -> None:
+        self.options[name] = value
+        for v, btn in self.option_buttons[name].items():
+            btn.state = "down" if v == value else "normal"
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        self.status, self.status_error = text, error
+
+    def _path(self, widget) -> str:
+        return os.path.expanduser(widget.text.strip())
+
+    # ------------------------------------------------------------------ file choosers
+    def browse_export(self) -> None:
+        def chosen(path: str) -> None:
+            self.ids.export_path.text = path
+
+        self.app.open_popup(FilePopup(_("Export to which file?"), self.ids.export_path.text, chosen, save=True))
+
+    def browse_import(self) -> None:
+        def chosen(path: str) -> None:
+            self.ids.import_path.text = path
+            self.preview_file()
+
+        start = self.ids.import_path.text or str(Path(self._path(self.ids.export_path)).parent)
+        self.app.open_popup(FilePopup(_("Import which file?"), start, chosen))
+
+    # ------------------------------------------------------------------ the worker
+    def run(self, what: str, work: Callable[[Callable[[int, int], None]], Any],
+            done: Callable[[Any], None], cancellable: bool = True,
+            failed: Callable[[], None] | None = None) -> None:
+        """Run ``work(progress)`` on a worker thread; ``done(result)`` then runs on the UI thread."""
+        if self.busy:
+            return
+        self.busy, self.cancellable = True, cancellable
+        self._cancel = False
+        self._done_rows = (0, 0)
+        self.progress = 0
+        self.set_status(what)
+
+        def progress(done_n: int, total: int) -> None:  # called on the worker thread
+            self._done_rows = (done_n, total)
+            if self._cancel:
+                raise transfer.Cancelled()
+
+        def target() -> None:
+            try:
+                outcome = ("ok", work(progress))
+            except transfer.Cancelled:
+                outcome = ("cancelled", None)
+            except (CsvError, ValueError) as exc:
+                outcome = ("error", str(exc))
+            except Exception as exc:  # a database or disk error: a message, never a crash
+                log.error("%s failed: %s", what, type(exc).__name__)
+                outcome = ("error", _("Error: {error}").format(error=exc))
+            finally:
+                store.release_thread_connection()
+            Clock.schedule_once(lambda _dt: self._finished(outcome, done, failed))
+
+        self._ticker = Clock.schedule_interval(lambda _dt: self._tick(), 0.1)
+        threading.Thread(target=target, name="pos-transfer", daemon=True).start()
+
+    def _tick(self) -> None:
+        done_n, total = self._done_rows
+        if total:
+            self.progress = min(1000, int(done_n * 1000 / total))
+
+    def _finished(self, outcome: tuple[str, Any], done: Callable[[Any], None],
+                  failed: Callable[[], None] | None) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        self.busy = self.cancellable = False
+        kind, value = outcome
+        if self.parent is None:  # the page was left meanwhile
+            self.discard()
+            return
+        if kind == "ok":
+            self.progress = 1000
+            done(value)
+            return
+        self.progress = 0
+        if kind == "cancelled":
+            self.set_status(_("Cancelled: nothing was changed"))
+        else:
+            self.set_status(value, error=True)
+            self.app.toast(value, error=True)
+        if failed:
+            failed()
+
+    def cancel(self) -> None:
+        if self.busy and self.cancellable:
+            self._cancel = True
+            self.set_status(_("Cancelling…"))
+
+    def on_parent(self, _widget, parent) -> None:
+        """Leaving the page stops the work in progress and forgets the preview."""
+        if parent is None:
+            self._cancel = True
+            if not self.busy:
+                self.discard()
+
+    # ------------------------------------------------------------------ export
+    def export(self) -> None:
+        path = self._path(self.ids.export_path)
+        if not path:
+            self.app.toast(_("Type the file to write"), error=True)
+            return
+        if os.path.isdir(path):
+            path = os.path.join(path, f"{self.entity}.csv")
+            self.ids.export_path.text = path
+        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            self.app.toast(_("This folder does not exist: {folder}").format(folder=os.path.dirname(path)), error=True)
+            return
+        options = WriteOptions(**self.options)
+        entity = self.entity
+
+        def work(progress):
+            return transfer.export(entity, path, options, progress=progress)
+
+        def done(count: int) -> None:
+            message = _("{n} rows exported to {path}").format(n=count, path=path)
+            self.set_status(message)
+            self.app.toast(message)
+
+        self.run(_("Exporting…"), work, done)
+
+    # ------------------------------------------------------------------ import: preview
+    def preview_file(self) -> None:
+        if self.busy:
+            return
+        path = self._path(self.ids.import_path)
+        if not path:
+            self.app.toast(_("Choose the file to import"), error=True)
+            return
+        self.discard()
+        job = transfer.Import(self.entity, path)
+
+        def work(progress):
+            return job.prepare(progress=progress)
+
+        def done(preview) -> None:
+            self.job, self.preview = job, preview
+            self.set_status(_("Preview of {file}: nothing has changed yet").format(file=preview.file_name))
+            self.show_preview()
+
+        def failed() -> None:
+            job.close()
+            if self.status_error:
+                self.show_error(self.status)
+
+        self.run(_("Reading the file…"), work, done, failed=failed)
+
+    def discard(self) -> None:
+        """Forget the preview (and its staging file)."""
+        if self.job is not None:
+            self.job.close()
+        self.job = self.preview = None
+        self.group_buttons, self.choice_toggles = {}, {}
+        self.create_toggle = self.apply_button = self.error_text = None
+        self.ids.preview_box.clear_widgets()
+
+    def show_error(self, message: str) -> None:
+        box = self.ids.preview_box
+        box.clear_widgets()
+        self.error_text = Factory.TransferText(text=message, color=(1, 0.55, 0.55, 1))
+        box.add_widget(self.error_text)
+
+    def show_preview(self) -> None:
+        box = self.ids.preview_box
+        box.clear_widgets()
+        self.group_buttons, self.choice_toggles = {}, {}
+        self.create_toggle = self.apply_button = self.error_text = None
+        p, job = self.preview, self.job
+        if p is None or job is None:
+            return
+        c = p.counts
+        sep = _("tab") if p.separator == "\t" else p.separator
+        box.add_widget(Factory.TransferText(text=_("{file}: {rows} rows ({encoding}, separator {sep})").format(
+            file=p.file_name, rows=p.rows, encoding=p.encoding, sep=sep), bold=True))
+        if p.unknown_columns:
+            box.add_widget(Factory.TransferText(
+                text=_("Unknown columns, ignored: {columns}").format(columns=", ".join(p.unknown_columns)),
+                color=(1, 0.8, 0.4, 1)))
+        grid = Factory.GridLayout(cols=3, spacing="6dp", size_hint_y=None, height="124dp")
+        for group, text in (
+                ("new", _("New: {n}")), ("changed", _("Changed: {n}")), ("same", _("Unchanged: {n}")),
+                ("missing", _("Missing from the file: {n}")), ("invalid", _("Invalid: {n}"))):
+            n = c[group]
+            btn = Factory.TillButton(text=text.format(n=n), disabled=not n,
+                                     bg=(0.6, 0.2, 0.2, 1) if group == "invalid" and n else (0.27, 0.31, 0.36, 1))
+            btn.bind(on_release=lambda _b, g=group: self.open_group(g))
+            grid.add_widget(btn)
+            self.group_buttons[group] = btn
+        box.add_widget(grid)
+        lines = []
+        if p.fields:
+            lines.append(_("Changed fields: {fields}").format(
+                fields=", ".join(f"{name} ({n})" for name, n in sorted(p.fields.items(), key=lambda x: -x[1]))))
+        if c["missing"]:
+            if c["missing_deactivate"]:
+                reason = {"articles": _("they appear on past tickets"), "customers": _("they appear on past tickets"),
+                          "departments": _("they still hold articles")}[p.entity]
+                lines.append(_("Missing from the file: {n}. If you choose to delete the missing ones, {d} will be "
+                               "deactivated, not deleted ({reason}), and {x} deleted.").format(
+                    n=c["missing"], d=c["missing_deactivate"], reason=reason, x=c["missing_delete"]))
+            else:
+                lines.append(_("Missing from the file: {n} (deleted only if you choose to delete the missing "
+                               "ones).").format(n=c["missing"]))
+        if lines:
+            box.add_widget(Factory.TransferText(text="\n".join(lines)))
+        if p.entity == "articles" and (p.new_departments or job.create_departments):
+            names = ", ".join(p.new_departments) or "—"
+            toggle = Factory.ToggleButton(
+                text=_("Create the missing departments: {names}").format(names=names), font_size="16sp",
+                size_hint_y=None, height="52dp", state="down" if job.create_departments else "normal")
+            toggle.bind(on_release=lambda b: self.set_create_departments(b.state == "down"))
+            self.create_toggle = toggle
+            box.add_widget(toggle)
+        if p.invalid:
+            errors = job.errors(ERRORS_SHOWN)
+            more = c["errors"] - len(errors)
+            text = _("{n} invalid rows: correct the file and preview it again. Nothing can be applied.").format(
+                n=p.invalid) + "\n" + "\n".join(errors)
+            if more > 0:
+                text += "\n" + _("… and {n} more errors").format(n=more)
+            self.error_text = Factory.TransferText(text=text, color=(1, 0.55, 0.55, 1))
+            box.add_widget(self.error_text)
+        choices = Factory.BoxLayout(size_hint_y=None, height="60dp", spacing="6dp")
+        for key, label, default in (("add", _("Add the new ones"), True),
+                                    ("update", _("Update the existing ones"), True),
+                                    ("delete", _("Delete the missing ones"), False)):
+            toggle = Factory.ToggleButton(text=label, font_size="16sp", state="down" if default else "normal")
+            toggle.bind(state=lambda *_a: self._update_apply())
+            choices.add_widget(toggle)
+            self.choice_toggles[key] = toggle
+        box.add_widget(choices)
+        actions = Factory.BoxLayout(size_hint_y=None, height="64dp", spacing="6dp")
+        discard = Factory.TillButton(text=_("Discard the preview"), size_hint_x=0.4)
+        discard.bind(on_release=lambda _b: (self.discard(), self.set_status("")))
+        self.apply_button = Factory.TillButton(text=_("Apply"), bg=(0.13, 0.55, 0.33, 1))
+        self.apply_button.bind(on_release=lambda _b: self.apply())
+        actions.add_widget(discard)
+        actions.add_widget(self.apply_button)
+        box.add_widget(actions)
+        self._update_apply()
+
+    def _update_apply(self, *_a) -> None:
+        if self.apply_button is None or self.preview is None:
+            return
+        chosen = any(t.state == "down" for t in self.choice_toggles.values())
+        self.apply_button.disabled = bool(self.preview.invalid) or not chosen or self.busy
+
+    def on_busy(self, _w, _busy) -> None:
+        self._update_apply()
+        if self.create_toggle is not None:
+            self.create_toggle.disabled = self.busy
+
+    def set_create_departments(self, create: bool) -> None:
+        job = self.job
+        if job is None:
+            return
+
+        def done(preview) -> None:
+            self.preview = preview
+            self.set_status(_("Preview updated: nothing has changed yet"))
+            self.show_preview()
+
+        def failed() -> None:
+            if self.create_toggle is not None:
+                self.create_toggle.state = "down" if job.create_departments else "normal"
+
+        self.run(_("Comparing again…"), lambda _progress: job.set_create_departments(create), done,
+                 cancellable=False, failed=failed)
+
+    # ------------------------------------------------------------------ import: the groups
+    def open_group(self, group: str) -> None:
+        if self.job is None or self.preview is None:
+            return
+        titles = {"new": _("New rows"), "changed": _("Changed rows"), "same": _("Unchanged rows"),
+                  "missing": _("In the shop, missing from the file"), "invalid": _("Invalid rows")}
+        title = f"{titles[group]} ({self.preview.counts[group]})"
+        self.app.open_popup(GroupPopup(self, group, title))
+
+    def group_rows(self, group: str, offset: int, limit: int) -> list[dict[str, Any]]:
+        """One page of a group, as the rows of the list."""
+        job = self.job
+        if job is None:
+            return []
+        out = []
+        for row in job.rows(group, offset, limit):
+            where = _("line {n}").format(n=row["line"]) if row["line"] else ""
+            title = f"{row['key']}  {row['label']}".strip()
+            colour = [0.85, 0.85, 0.85, 1]
+            details: list[str] = []
+            if group == "changed":
+                diffs = job.compare(row["line"]).items()
+                details = [f"{col}: {old or '—'} → {new or '—'}" for col, (old, new) in diffs]
+                colour = [1, 0.85, 0.45, 1]
+            elif group == "invalid":
+                for col, fld, msg in row["errors"]:
+                    where_col = _("column {letter}").format(letter=column_letter(col)) + f" ({fld})" if col else fld
+                    details.append(f"{where_col}: {msg}")
+                colour = [1, 0.55, 0.55, 1]
+            elif group == "missing":
+                if row.get("in_use"):
+                    details = [_("in use: deactivated, not deleted")]
+                    colour = [1, 0.8, 0.4, 1]
+                else:
+                    details = [_("deleted if you choose to delete the missing ones")]
+            out.append({"where": where, "title": title, "detail": "\n".join(details), "detail_colour": colour,
+                        "height": dp(30 + 22 * max(1, len(details)))})
+        return out
+
+    # ------------------------------------------------------------------ import: apply
+    def apply(self) -> None:
+        job, preview = self.job, self.preview
+        if job is None or preview is None or self.busy:
+            return
+        add, update, delete = (self.choice_toggles[k].state == "down" for k in ("add", "update", "delete"))
+        user = getattr(self.config_screen, "user_name", "")
+
+        def done(result: dict[str, int]) -> None:
+            message = _("Import done: {added} added, {updated} updated, {deleted} deleted, "
+                        "{deactivated} deactivated").format(
+                added=result.get("added", 0), updated=result.get("updated", 0), deleted=result.get("deleted", 0),
+                deactivated=result.get("deactivated", 0))
+            if result.get("departments_created"):
+                message += ", " + _("{n} departments created").format(n=result["departments_created"])
+            self.discard()
+            self.set_status(message)
+            self.app.toast(message)
+            self.show_history()
+
+        def failed() -> None:
+            if self.status_error and self.job is not None:
+                self.show_preview()
+                self.error_text = Factory.TransferText(text=self.status, color=(1, 0.55, 0.55, 1))
+                self.ids.preview_box.add_widget(self.error_text, index=len(self.ids.preview_box.children))
+
+        self.run(_("Applying…"), lambda _progress: job.apply(add=add, update=update, delete=delete, user_name=user),
+                 done, cancellable=False, failed=failed)
+
+    # ------------------------------------------------------------------ history
+    def show_history(self) -> None:
+        lines = []
+        for entry in transfer.import_log(self.entity, 5):
+            counts = entry.get("counts") or {}
+            lines.append(_("{when} · {who} · {file} · {added} added, {updated} updated, {deleted} deleted, "
+                           "{deactivated} deactivated").format(
+                when=local_time(entry["at"]), who=entry["user_name"], file=entry["file_name"],
+                added=counts.get("added", 0), updated=counts.get("updated", 0), deleted=counts.get("deleted", 0),
+                deactivated=counts.get("deactivated", 0)))
+        self.ids.history.text = "\n".join(lines) or _("No import yet")
