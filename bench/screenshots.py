@@ -78,6 +78,33 @@ def main(out: Path) -> None:
     pay.pay("card")
     pay.pay("cash", 2000)
     shot("payment")
+
+    # the manager's pages: an article being edited, then the preview of a CSV import
+    app.till.login(store.find_user("Claire").id, "9999")
+    config = app.show("config", section="articles")
+    articles = config.page_widget
+    articles.ids.query.text = "baguette"
+    articles.search_now()
+    articles.open_article(store.find_article_by_code(demo_ean(1)).id)
+    shot("config_article")
+
+    from pos.transfer import export
+
+    csv_path = tmp / "articles.csv"
+    export("articles", csv_path)
+    lines = csv_path.read_text("utf-8-sig").splitlines()
+    edited = [lines[0]] + [line.replace(";1,20;5,5;", ";1,25;5,5;") for line in lines[1:]
+                           if ";Droguerie;" not in line]
+    edited.insert(1, "D099001;;Galette des rois 6 parts;Boulangerie;18,50;5,5;;0;1")
+    csv_path.write_text("\r\n".join(edited) + "\r\n", encoding="utf-8-sig")
+    config.open_section("transfer")
+    page = config.page_widget
+    page.ids.import_path.text = str(csv_path)
+    page.preview_file()
+    while page.busy:
+        EventLoop.idle()
+    page.ids.scroll.scroll_y = 0  # the preview and the choices, below the export part
+    shot("config_import")
     app.till.close()
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -152,6 +152,12 @@ def entity(name: str) -> Entity:
         raise ValueError(_("unknown list {name}: articles, departments or customers").format(name=name)) from None
 
 
+def column_label(entity_name: str, column: str) -> str:
+    """The translated label of a CSV column (``cost_price`` → "prix d'achat"); a custom field keeps its key."""
+    col = next((c for c in entity(entity_name).columns if c.name == column), None)
+    return _(col.label) if col else column
+
+
 # ---------------------------------------------------------------- export
 def export(entity_name: str, path: str | os.PathLike, options: WriteOptions = WriteOptions(),
            progress: Callable[[int, int], None] | None = None) -> int:

@@ -216,12 +216,19 @@ def test_a_scan_on_the_articles_page_opens_the_article_or_a_new_one(make_app, wi
 
 
 def test_export_import_button_opens_the_transfer_page_for_this_list(make_app):  # noqa: F811
+    import gc
 
     app = make_app()
     config, page = open_page(app, "customers")
     tap(page.transfer_button)
     assert config.section == "transfer" and config.transfer_entity == "customers"
     assert config.page_widget.entity == "customers"
+    # back to a form section once the garbage collector ran: the scrolled form must still be there
+    gc.collect()
+    tap(config.section_buttons["vat"])
+    assert config.section == "vat" and config.page_widget is None and len(config.form.children) > 3
+    tap(config.section_buttons["articles"])
+    assert config.section == "articles" and config.page_widget is not None
 
 
 def test_departments_create_rename_and_refuse_a_duplicate(make_app, window):  # noqa: F811

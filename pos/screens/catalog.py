@@ -367,7 +367,7 @@ class ArticlesPage(CatalogPage):
         if detail.vat_bp not in rates:
             rates.append(detail.vat_bp)  # a rate deactivated since: kept until changed
         self.vat_bps = {format_rate(bp, lang): bp for bp in rates}
-        self.vat = self.labelled(_("VAT rate"), Spinner(text=format_rate(detail.vat_bp, lang),
+        self.vat = self.labelled(_("VAT"), Spinner(text=format_rate(detail.vat_bp, lang),
                                                         values=list(self.vat_bps), font_size="18sp"))
         cost = "" if detail.cost is None else format_amount(detail.cost, lang, currency=False)
         self.fields["cost"] = self.labelled(_("Cost price excl. VAT"), _field(cost, hint=_("optional")))

@@ -92,6 +92,8 @@ class ConfigScreen(ScanCapturing, Screen):
         self.app = App.get_running_app()
         self.section_buttons = {}
         self.page_widget = None
+        # strong references: kv ids are weak, and the scrolled form leaves the tree while a page is shown
+        self.form_scroll, self.form = self.ids.scroll.__self__, self.ids.form.__self__
         self.transfer_entity = "articles"  # what the Import / Export page works on (set by the list pages)
         for key, label in SECTIONS:
             btn = Factory.ToggleButton(text=_(label), group="config_sections", size_hint_y=None, height="48dp",
@@ -118,7 +120,7 @@ class ConfigScreen(ScanCapturing, Screen):
         self.section = key
         for k, btn in self.section_buttons.items():
             btn.state = "down" if k == key else "normal"
-        page, form = self.ids.page, self.ids.form
+        page, form = self.ids.page, self.form
         page.clear_widgets()
         form.clear_widgets()
         self.page_widget = None
@@ -127,8 +129,8 @@ class ConfigScreen(ScanCapturing, Screen):
             self.page_widget = getattr(importlib.import_module(f"{__package__}.{module}"), cls)(self)
             page.add_widget(self.page_widget)
         else:
-            page.add_widget(self.ids.scroll)
-            self.ids.scroll.scroll_y = 1
+            page.add_widget(self.form_scroll)
+            self.form_scroll.scroll_y = 1
             getattr(self, f"build_{key}")(form)
 
     def back(self) -> None:

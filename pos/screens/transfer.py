@@ -419,7 +419,8 @@ class TransferPage(BoxLayout):
         lines = []
         if p.fields:
             lines.append(_("Changed fields: {fields}").format(
-                fields=", ".join(f"{name} ({n})" for name, n in sorted(p.fields.items(), key=lambda x: -x[1]))))
+                fields=", ".join(f"{transfer.column_label(p.entity, name)} ({n})"
+                                 for name, n in sorted(p.fields.items(), key=lambda x: -x[1]))))
         if c["missing"]:
             if c["missing_deactivate"]:
                 reason = {"articles": _("they appear on past tickets"), "customers": _("they appear on past tickets"),
@@ -518,11 +519,13 @@ class TransferPage(BoxLayout):
             details: list[str] = []
             if group == "changed":
                 diffs = job.compare(row["line"]).items()
-                details = [f"{col}: {old or '—'} → {new or '—'}" for col, (old, new) in diffs]
+                details = [f"{transfer.column_label(self.entity, col)}: {old or '—'} → {new or '—'}"
+                           for col, (old, new) in diffs]
                 colour = [1, 0.85, 0.45, 1]
             elif group == "invalid":
                 for col, fld, msg in row["errors"]:
-                    where_col = _("column {letter}").format(letter=column_letter(col)) + f" ({fld})" if col else fld
+                    name = transfer.column_label(self.entity, fld)
+                    where_col = _("column {letter}").format(letter=column_letter(col)) + f" ({name})" if col else name
                     details.append(f"{where_col}: {msg}")
                 colour = [1, 0.55, 0.55, 1]
             elif group == "missing":
