@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from peewee import IntegrityError
+
 from .barcode import is_valid_gtin
 from .csvio import (
     CsvError,
@@ -625,6 +627,9 @@ class Import:
                 fingerprint=self._fingerprint, log=log, fail_after=fail_after)
         except sql.StaleError:
             raise ValueError(_("the list changed since the preview: preview the file again")) from None
+        except IntegrityError as exc:  # e.g. a barcode moved to a new article without updating the old one
+            raise ValueError(_("these choices conflict with the shop's data, nothing was changed ({error}): "
+                               "choose to update the existing ones too").format(error=exc)) from None
         self.preview.created = done
         return done
 

@@ -273,6 +273,21 @@ def test_an_article_on_a_ticket_is_deactivated_not_deleted(till, tmp_path):
         assert p.counts["missing"] == 0
 
 
+def test_a_barcode_moving_to_a_new_article(shop, tmp_path):
+    """D010001 gives its barcode to a new article: adding alone would clash, adding and updating moves it."""
+    path = write(tmp_path / "m.csv", f"{HEADER}\nD010001;;Baguette tradition;Boulangerie;1,20;5,5;0,66;50;1\n"
+                                     "NEW;3760123000017;Baguette sans code;Boulangerie;1,20;5,5;;0;1\n")
+    before = snapshot(shop)
+    job, p = preview("articles", path)
+    with job:
+        assert (p.counts["new"], p.counts["changed"], p.counts["invalid"], p.fields) == (1, 1, 0, {"barcode": 1})
+        with pytest.raises(ValueError, match="update the existing ones too"):
+            job.apply(add=True, update=False, delete=False)
+        assert snapshot(shop) == before
+        job.apply(add=True, update=True, delete=False)
+    assert store.find_article_by_code("3760123000017").reference == "NEW"
+
+
 def test_unknown_departments_are_errors_unless_created(shop, tmp_path):
     path = write(tmp_path / "d.csv",
                  f"{HEADER}\nN1;;Thé vert;Salon de thé;4;5,5;;0;1\nN2;;Thé noir;salon de THÉ;4;5,5;;0;1\n")
