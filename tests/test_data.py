@@ -420,9 +420,10 @@ def test_set_many_is_all_or_nothing(db):
     assert settings.all_values()["shop.siret"] == "81234567600017"
 
 
-def test_migration_3_marks_old_weighed_lines_and_keeps_tickets_immutable(tmp_path):
-    """A v2 database with tickets upgrades in place: fractional lines become weighed lines."""
-    from pos.data import store
+def test_migration_3_marks_old_weighed_lines_and_keeps_tickets_immutable(tmp_path, monkeypatch):
+    """A v2 database with tickets upgrades in place: fractional lines become weighed lines, and the
+    tickets are sealed into the fiscal journal when it appears (migration 9)."""
+    from pos.data import journal, store
     from pos.data.db import close_database, open_database
     from pos.data.models import database
     from pos.demo import load_demo_shop
@@ -430,7 +431,10 @@ def test_migration_3_marks_old_weighed_lines_and_keeps_tickets_immutable(tmp_pat
 
     path = tmp_path / "v2.sqlite3"
     open_database(path, target=2)
-    load_demo_shop()
+    with monkeypatch.context() as m:  # no journal in a v2 database
+        m.setattr(journal, "append", lambda *a, **k: 0)
+        m.setattr(journal, "write_head", lambda: None)
+        load_demo_shop()
     database.execute_sql(
         "INSERT INTO ticket (number, kind, status, channel, created_at, user_id, user_name, subtotal, "
         "discount_amount, total, paid, change) VALUES (1, 'sale', 'paid', 'pos', '2026-01-01T10:00:00+01:00', "
@@ -445,6 +449,8 @@ def test_migration_3_marks_old_weighed_lines_and_keeps_tickets_immutable(tmp_pat
     open_database(path)
     lines = store.get_ticket(1).lines
     assert [ln["by_weight"] for ln in lines] == [True, False]
+    assert [r[2] for r in journal.journal_rows()] == ["genesis", "event", "ticket"]
+    assert journal.verify().ok
     with pytest.raises(Exception, match="immutable"):
         database.execute_sql("UPDATE ticket_line SET qty = 1")
     till = Till()

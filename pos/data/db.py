@@ -40,7 +40,13 @@ def open_database(path: str | os.PathLike | None = None, *, upgrade: bool = True
     database.initialize(db)
     db.connect(reuse_if_open=True)
     if upgrade:
-        migrate(db, target=target)
+        applied = migrate(db, target=target)
+        if 9 in applied:  # the fiscal journal starts: the tickets already there are sealed into it
+            import datetime as dt
+
+            from . import journal
+
+            journal.adopt_existing_tickets(dt.datetime.now().astimezone().isoformat(timespec="seconds"))
     return db
 
 

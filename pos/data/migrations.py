@@ -150,6 +150,34 @@ V8_ARTICLE_NAME = [
     'CREATE INDEX "article_name" ON "article" ("name")',
 ]
 
+V9_JOURNAL = [
+    # the fiscal journal: every ticket, closure and technical event, chained by SHA-256 (pos/data/journal.py)
+    'CREATE TABLE "journal" ("seq" INTEGER NOT NULL PRIMARY KEY, "at" VARCHAR(255) NOT NULL, '
+    '"kind" VARCHAR(255) NOT NULL, "ref" VARCHAR(255) NOT NULL, "payload" TEXT NOT NULL, '
+    '"prev_hash" VARCHAR(255) NOT NULL, "hash" VARCHAR(255) NOT NULL, "alg" VARCHAR(255) NOT NULL)',
+    'CREATE INDEX "journal_kind_ref" ON "journal" ("kind", "ref")',
+    'CREATE INDEX "journal_at" ON "journal" ("at")',
+    # closures: daily Z, monthly and yearly; numbered per kind
+    'CREATE TABLE "closure" ("id" INTEGER NOT NULL PRIMARY KEY, "kind" VARCHAR(255) NOT NULL, '
+    '"number" INTEGER NOT NULL, "till" VARCHAR(255) NOT NULL, "created_at" VARCHAR(255) NOT NULL, '
+    '"user_name" VARCHAR(255) NOT NULL, "period_start" VARCHAR(255) NOT NULL, "period_end" VARCHAR(255) NOT NULL, '
+    '"first_ticket" INTEGER, "last_ticket" INTEGER, "ticket_count" INTEGER NOT NULL, '
+    '"total" INTEGER NOT NULL, "perpetual_total" INTEGER NOT NULL, "data" TEXT NOT NULL, '
+    '"journal_seq" INTEGER NOT NULL, "last_hash" VARCHAR(255) NOT NULL)',
+    'CREATE UNIQUE INDEX "closure_kind_number" ON "closure" ("kind", "number")',
+    # cash put in or taken out of the drawer (the opening float too), with a reason
+    'CREATE TABLE "cash_movement" ("id" INTEGER NOT NULL PRIMARY KEY, "at" VARCHAR(255) NOT NULL, '
+    '"kind" VARCHAR(255) NOT NULL, "amount" INTEGER NOT NULL, "reason" TEXT NOT NULL, '
+    '"user_name" VARCHAR(255) NOT NULL)',
+    # training-mode tickets: numbered and journaled like the others, kept out of the fiscal totals
+    'ALTER TABLE "ticket" ADD COLUMN "training" INTEGER NOT NULL DEFAULT 0',
+] + [
+    f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+    f"BEGIN SELECT RAISE(ABORT, '{table} rows are immutable once committed'); END"
+    for table in ("journal", "closure", "cash_movement")
+    for op in ("UPDATE", "DELETE")
+]
+
 Migration = tuple[int, str, list[str]]
 
 MIGRATIONS: list[Migration] = [
@@ -161,6 +189,7 @@ MIGRATIONS: list[Migration] = [
     (6, "payment methods that open the drawer", V6_DRAWER_METHODS),
     (7, "customer activity and the import log", V7_TRANSFER),
     (8, "article list by name", V8_ARTICLE_NAME),
+    (9, "fiscal journal, closures, cash movements, training tickets", V9_JOURNAL),
 ]
 
 LATEST = MIGRATIONS[-1][0]

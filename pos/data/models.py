@@ -133,6 +133,7 @@ class Ticket(Base):
     total = IntegerField()
     paid = IntegerField()
     change = IntegerField(default=0)
+    training = BooleanField(default=False, constraints=[SQL("DEFAULT 0")])  # migration 9
 
     def save(self, *args, **kwargs):  # noqa: D401 - peewee signature
         if self.id is not None and not kwargs.get("force_insert"):
@@ -240,8 +241,71 @@ class ImportLog(Base):
     counts = TextField()  # JSON
 
 
+class ImmutableModel(Base):
+    """Rows written once (the journal, closures, cash movements): triggers refuse UPDATE and DELETE too."""
+
+    def save(self, *args, **kwargs):
+        if self._pk is not None and not kwargs.get("force_insert"):
+            raise ImmutableError(f"{self._meta.table_name} rows cannot be changed")
+        return super().save(*args, **kwargs)
+
+    def delete_instance(self, *args, **kwargs):
+        raise ImmutableError(f"{self._meta.table_name} rows cannot be deleted")
+
+
+class Journal(ImmutableModel):
+    """The fiscal journal (migration 9): one chained record per ticket, closure or event."""
+
+    seq = IntegerField(primary_key=True)
+    at = CharField(index=True)
+    kind = CharField()  # genesis | ticket | closure | event | archive
+    ref = CharField()
+    payload = TextField()  # canonical JSON
+    prev_hash = CharField()
+    hash = CharField()
+    alg = CharField()
+
+    class Meta:
+        indexes = ((("kind", "ref"), False),)
+
+
+class Closure(ImmutableModel):
+    """A daily Z, a monthly or a yearly closure (migration 9)."""
+
+    id = AutoField()
+    kind = CharField()  # day | month | year
+    number = IntegerField()
+    till = CharField()
+    created_at = CharField()
+    user_name = CharField()
+    period_start = CharField()
+    period_end = CharField()
+    first_ticket = IntegerField(null=True)
+    last_ticket = IntegerField(null=True)
+    ticket_count = IntegerField()
+    total = IntegerField()
+    perpetual_total = IntegerField()
+    data = TextField()  # JSON: per VAT rate, per payment method, refunds, discounts, cash count
+    journal_seq = IntegerField()
+    last_hash = CharField()
+
+    class Meta:
+        indexes = ((("kind", "number"), True),)
+
+
+class CashMovement(ImmutableModel):
+    """Cash put in (in, float) or taken out (out) of the drawer, with a reason (migration 9)."""
+
+    id = AutoField()
+    at = CharField()
+    kind = CharField()  # float | in | out
+    amount = IntegerField()  # cents, positive
+    reason = TextField()
+    user_name = CharField()
+
+
 ALL_MODELS = [
     VatRate, Department, Article, Barcode, CustomField, PaymentMethod, User, Customer,
     Setting, Ticket, TicketLine, TicketVat, TicketPayment, SavedBasket, Event, BarcodeRule, TicketPrint,
-    ImportLog,
+    ImportLog, Journal, Closure, CashMovement,
 ]

@@ -14,6 +14,7 @@ from typing import Any
 import peewee
 from peewee import JOIN, fn
 
+from . import journal
 from .models import (
     Article,
     Barcode,
@@ -441,8 +442,13 @@ class SettingsThrottleStore:
 
 
 def log_event(kind: str, user_name: str = "", **data: Any) -> None:
-    Event.create(at=now_iso(), kind=kind, user_name=user_name,
-                 data=json.dumps(data, ensure_ascii=False, sort_keys=True))
+    """A technical event, in the event log and in the fiscal journal, in one transaction."""
+    at = now_iso()
+    with database.atomic():
+        Event.create(at=at, kind=kind, user_name=user_name, data=json.dumps(data, ensure_ascii=False, sort_keys=True))
+        journal.append("event", kind, {"kind": kind, "user": user_name, "data": data}, at)
+    if not database.in_transaction():
+        journal.write_head()
 
 
 def events(kind: str | None = None) -> list[dict[str, Any]]:
@@ -526,7 +532,7 @@ def _check_refunds(lines: list[dict[str, Any]]) -> None:
 # plain SQL with a fixed column order instead of peewee queries built at each call.
 _TICKET_COLS = ("number", "kind", "status", "channel", "created_at", "user_id", "user_name", "customer_id",
                 "refund_of_id", "subtotal", "discount_kind", "discount_value", "discount_amount", "total",
-                "paid", "change")
+                "paid", "change", "training")
 _LINE_KEYS = ("position", "article", "reference", "barcode", "name", "department", "qty", "unit_price",
               "list_price", "vat_bp", "discount_kind", "discount_value", "discount_amount", "ticket_discount",
               "total", "refund_of_line")
@@ -558,11 +564,13 @@ def record_ticket(*, kind: str, user: UserInfo, created_at: str, customer_id: in
                   refund_of: int | None, subtotal: int, discount_kind: str | None,
                   discount_value: int | None, discount_amount: int, total: int, paid: int,
                   change: int, lines: list[dict[str, Any]], vat: list[dict[str, Any]],
-                  payments: list[dict[str, Any]], clear_basket_of: int | None = None) -> int:
+                  payments: list[dict[str, Any]], clear_basket_of: int | None = None,
+                  training: bool = False) -> int:
     """Commit one ticket, atomically and durably.  Returns its gap-free number.
 
     The number is taken inside the write transaction (BEGIN IMMEDIATE), so two
-    tills or processes on one database can never get the same or skip one.
+    tills or processes on one database can never get the same or skip one.  The
+    ticket's journal record is appended in the same transaction.
     """
     for p in payments:
         if not isinstance(p.get("amount"), int):
@@ -584,7 +592,7 @@ def record_ticket(*, kind: str, user: UserInfo, created_at: str, customer_id: in
             _check_refunds(lines)
         cursor.execute(_SQL_TICKET, (number, kind, "paid", "pos", created_at, user.id, user.name, customer_id,
                                      refund_of_id, subtotal, discount_kind, discount_value, discount_amount,
-                                     total, paid, change))
+                                     total, paid, change, bool(training)))
         ticket_id = cursor.lastrowid
         cursor.executemany(_SQL_LINE, [(ticket_id, *(line.get(k) for k in _LINE_KEYS),
                                         bool(line.get("by_weight", False))) for line in lines])
@@ -597,6 +605,8 @@ def record_ticket(*, kind: str, user: UserInfo, created_at: str, customer_id: in
         if clear_basket_of is not None:
             cursor.execute('DELETE FROM "saved_basket" WHERE "kind" = ? AND "user_id" = ?',
                            ("current", clear_basket_of))
+        journal.append("ticket", str(number), journal.ticket_payload(ticket_id), created_at)
+    journal.write_head()
     return number
 
 

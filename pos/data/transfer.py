@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import journal
 from .models import database
 from .store import now_iso
 
@@ -405,12 +406,13 @@ def apply_stage(stage: Stage, *, present: Sequence[str], custom_keys: Sequence[s
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (now, log["user_name"], t.entity, log["file_name"], log["file_sha256"],
                  json.dumps(log["choices"], sort_keys=True), json.dumps(log["counts"], sort_keys=True)))
-            db.execute_sql(
-                "INSERT INTO event (at, kind, user_name, data) VALUES (?, 'import', ?, ?)",
-                (now, log["user_name"], json.dumps({"entity": t.entity, "file": log["file_name"],
-                                                    "sha256": log["file_sha256"], **done}, sort_keys=True)))
+            event = {"entity": t.entity, "file": log["file_name"], "sha256": log["file_sha256"], **done}
+            db.execute_sql("INSERT INTO event (at, kind, user_name, data) VALUES (?, 'import', ?, ?)",
+                           (now, log["user_name"], json.dumps(event, sort_keys=True)))
+            journal.append("event", "import", {"kind": "import", "user": log["user_name"], "data": event}, now)
     finally:
         db.execute_sql("DETACH DATABASE stage")
+    journal.write_head()
     return done
 
 
