@@ -24,10 +24,10 @@ from common import BENCH, RESULTS, ROOT, Report, cached_db, kivy_env, working_co
 
 FULL = {"scans": 1000, "ui_searches": 300, "queries": 400, "rounds": 3, "start_runs": 11,
         "memory_runs": 3, "sales": 2000, "serial_scans": 500,
-        "csv_runs": 5}
+        "csv_runs": 5, "journal_sales": 2000, "journal_runs": 5}
 QUICK = {"scans": 300, "ui_searches": 100, "queries": 200, "rounds": 2, "start_runs": 7,
          "memory_runs": 1, "sales": 1000, "serial_scans": 300,
-         "csv_runs": 2}
+         "csv_runs": 2, "journal_sales": 500, "journal_runs": 2}
 
 
 def git_commit() -> str:
@@ -103,6 +103,8 @@ def main(argv: list[str]) -> int:
     run(report, "7. ESC/POS bytes of a 40-line receipt", "bench_receipt.py")
     run(report, "8. CSV export and import (preview + apply), 1,000,000 articles", "bench_csv.py", big_work,
         "--runs", n["csv_runs"])
+    run(report, "9. fiscal journal: cost per sale, verifying 1,000,000 records", "bench_journal.py", small_work,
+        "--sales", n["journal_sales"], "--runs", n["journal_runs"])
 
     for suffix in ("", "-wal", "-shm"):
         for path in (small_work, big_work):

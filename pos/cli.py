@@ -397,6 +397,124 @@ def format_preview(p) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------- closures and cash (pos close, pos cash)
+def _plain(cents: int) -> str:
+    """An amount in the stable output: euros with a decimal point, no thousands separator (``-1234.56``)."""
+    return format_amount(cents, "en", currency=False).replace(",", "")
+
+
+def _operator(args: argparse.Namespace) -> str:
+    """Who runs a closure or a cash movement: --user (PIN checked), else ``cli:<login>``."""
+    from .till import Till, TillError
+
+    if not args.user:
+        return f"cli:{getpass.getuser()}"
+    user = _pick_user(args.user)
+    till = Till()
+    try:
+        till.login(user.id, _pin(args), log=False)
+    except TillError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        till.close()
+    return user.name
+
+
+def format_closure(c: dict) -> str:
+    """A closure (or the X report) in a stable form: one ``key: value`` per line, amounts as ``1234.56``."""
+    d, cash = c["data"], c["data"]["cash"]
+    none = "-"
+    lines = [f"closure: {c['kind']}" + (f" {c['number']}" if c["kind"] != "x" else ""),
+             f"till: {c['till']}", f"user: {c['user_name']}", f"created_at: {c['created_at']}",
+             f"period_start: {c['period_start']}", f"period_end: {c['period_end']}",
+             f"tickets: {c['ticket_count']}",
+             f"first_ticket: {none if c['first_ticket'] is None else c['first_ticket']}",
+             f"last_ticket: {none if c['last_ticket'] is None else c['last_ticket']}",
+             f"sales.count: {d['sales']['count']}", f"sales.total: {_plain(d['sales']['total'])}",
+             f"refunds.count: {d['refunds']['count']}", f"refunds.total: {_plain(d['refunds']['total'])}",
+             f"discounts: {_plain(d['discounts'])}",
+             f"training.count: {d['training']['count']}", f"training.total: {_plain(d['training']['total'])}",
+             f"total: {_plain(c['total'])}", f"perpetual_total: {_plain(c['perpetual_total'])}"]
+    for v in d["vat"]:
+        rate = format_rate(v["vat_bp"], "en").rstrip("%")
+        lines.append(f"vat.{rate}: excl {_plain(v['excl'])} vat {_plain(v['vat'])} total {_plain(v['total'])}")
+    for p in d["payments"]:
+        code = p["method_code"]
+        lines += [f"payment.{code}: {_plain(p['amount'])}", f"payment.{code}.count: {p['count']}"]
+    lines += [f"cash.float: {_plain(cash['float'])}", f"cash.in: {_plain(cash['cash_in'])}",
+              f"cash.out: {_plain(cash['cash_out'])}", f"cash.taken: {_plain(cash['cash_taken'])}",
+              f"cash.change: {_plain(cash['change_given'])}", f"cash.expected: {_plain(cash['expected'])}",
+              f"cash.counted: {none if cash['counted'] is None else _plain(cash['counted'])}",
+              f"cash.difference: {none if cash['difference'] is None else _plain(cash['difference'])}"]
+    lines += [f"cash.count.{_plain(int(k))}: {n}" for k, n in cash["counted_detail"].items()]
+    lines.append(f"cash.movements: {len(cash['movements'])}")
+    if c["kind"] in ("month", "year"):
+        lines.append("closures: " + ("|".join(str(n) for n in d["closures"]) or none))
+    lines += [f"journal_seq: {c['journal_seq']}", f"last_hash: {c['last_hash']}"]
+    return "\n".join(lines)
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    """``pos close day|month|year|x [--counted AMOUNT] [--pdf FILE]``."""
+    from . import closures
+
+    _open(args)
+    closure_pdf = None
+    if args.pdf:
+        try:
+            from .reports import closure_pdf
+        except ImportError as exc:
+            raise CliError(_("--pdf: PDF reports are not available in this version ({error})")
+                           .format(error=exc)) from exc
+    try:
+        counted = parse_amount(args.counted) if args.counted is not None else None
+    except ValueError as exc:
+        raise CliError(_("bad --counted: {error}").format(error=exc)) from exc
+    user_name = _operator(args)
+    try:
+        if args.kind == "x":
+            closure = closures.x_report(counted=counted, user_name=user_name)
+        else:
+            closure = closures.close(args.kind, user_name, counted=counted)
+    except closures.ClosureError as exc:
+        raise CliError(str(exc)) from exc
+    print(format_closure(closure), flush=True)
+    if closure_pdf is not None:
+        try:
+            closure_pdf(closure, args.pdf)
+        except OSError as exc:  # the closure is stored: only the file is missing
+            raise CliError(_("the PDF was not written: {error}").format(error=exc)) from exc
+        print(f"pdf: {args.pdf}")
+    return 0
+
+
+def cmd_cash(args: argparse.Namespace) -> int:
+    """``pos cash float|in|out AMOUNT [--reason TEXT]`` and ``pos cash list`` (what the next Z holds)."""
+    from . import closures
+
+    _open(args)
+    if args.action == "list":
+        for m in closures.pending_movements():
+            print(f"{m['id']:>6}  {m['at'][:19].replace('T', ' ')}  {m['kind']:<5} {_plain(m['amount']):>10}  "
+                  f"{m['user_name']}  {m['reason']}")
+        return 0
+    if args.amount is None:
+        raise CliError(_("usage: pos cash float|in|out AMOUNT [--reason TEXT]"))
+    try:
+        amount = parse_amount(args.amount)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if args.action != "float" and not (args.reason or "").strip():
+        raise CliError(_("a reason is required: --reason TEXT"))
+    user_name = _operator(args)
+    try:
+        m = closures.cash_movement(args.action, amount, args.reason or "", user_name)
+    except closures.ClosureError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"movement: {m['id']}\nkind: {m['kind']}\namount: {_plain(m['amount'])}\nreason: {m['reason']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pos", description="Point-of-sale till for small shops.")
     p.add_argument("--db", help="database file (default: $POS_DB or the user data folder)")
@@ -485,6 +603,26 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--count", type=int, default=10, help="stop after K scans")
     sc.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
     sc.set_defaults(func=cmd_scanner)
+
+    cl = sub.add_parser("close", parents=[common], help="run a closure: daily Z, monthly, yearly; x: the X report")
+    cl.add_argument("kind", choices=["day", "month", "year", "x"])
+    cl.add_argument("--counted", metavar="AMOUNT", help="day, x: the cash counted in the drawer")
+    cl.add_argument("--pdf", metavar="FILE", help="also write the closure as a PDF")
+    cl.add_argument("--user", help="who closes (PIN checked; default: cli:<login>)")
+    cl.add_argument("--pin", help="the user's PIN (or $POS_PIN)")
+    cl.set_defaults(func=cmd_close)
+
+    ca = sub.add_parser("cash", parents=[common], help="cash movements: opening float, cash in, cash out")
+    ca.add_argument("action", choices=["float", "in", "out", "list"])
+    ca.add_argument("amount", nargs="?", metavar="AMOUNT")
+    ca.add_argument("--reason", help="why (required for in and out)")
+    ca.add_argument("--user", help="who (PIN checked; default: cli:<login>)")
+    ca.add_argument("--pin", help="the user's PIN (or $POS_PIN)")
+    ca.set_defaults(func=cmd_cash)
+    from . import cli_journal, cli_reports
+
+    cli_journal.register(sub, common)
+    cli_reports.register(sub, common)
     return p
 
 

@@ -35,6 +35,8 @@ def render(ticket: TicketRecord, settings: dict[str, str], width: int = 42,
     out.append("-" * width)
     if copy:
         out.append(f"DUPLICATA n° {copy}".center(width))
+    if getattr(ticket, "training", False):  # training mode: marked, so that it is never taken for a sale
+        out.append(_("TRAINING - NOT A VALID RECEIPT").center(width)[:width])
     title = _("Refund") if ticket.kind == "refund" else _("Ticket")
     out.append(_fit(f"{title} {ticket.number}", ticket.created_at[:16].replace("T", " "), width))
     out.append(_fit(_("Cashier: {name}").format(name=ticket.user_name), "", width).rstrip())
@@ -70,4 +72,6 @@ def render(ticket: TicketRecord, settings: dict[str, str], width: int = 42,
     if footer:
         out.append("")
         out.extend(text.center(width).rstrip() for text in footer)
+    if getattr(ticket, "training", False):
+        out.append(_("TRAINING - NOT A VALID RECEIPT").center(width)[:width])
     return out

@@ -121,6 +121,7 @@ class Spec:
     default: str
     check: Callable[[str], str]
     multiline: bool = False
+    translated: bool = False  # the default is text for people (N_), shown in the user's language
 
 
 SPECS: list[Spec] = [
@@ -130,7 +131,7 @@ SPECS: list[Spec] = [
     Spec("shop.siret", N_("SIRET"), "", check_siret),
     Spec("shop.vat_number", N_("VAT number"), "", check_vat_number),
     Spec("receipt.header", N_("Receipt header"), "", check_text(500), multiline=True),
-    Spec("receipt.footer", N_("Receipt footer"), N_("Thank you for your visit!"), check_text(500),
+    Spec("receipt.footer", N_("Receipt footer"), N_("Thank you for your visit!"), check_text(500), translated=True,
          multiline=True),
     Spec("till.name", N_("Till name"), "Caisse 1", check_text(30, required=True)),
     Spec("till.cashier_max_discount", N_("Largest discount a cashier may give (%)"), "20", check_percent),
@@ -156,12 +157,17 @@ def get(key: str) -> str:
     if spec is None:
         raise SettingError(_("unknown setting {key}").format(key=key))
     value = store.get_setting(key)
-    return _(spec.default) if value is None and spec.default else (value or "")
+    return _default(spec) if value is None else value
 
 
 def all_values() -> dict[str, str]:
     stored = store.all_settings()
-    return {s.key: stored[s.key] if s.key in stored else (_(s.default) if s.default else "") for s in SPECS}
+    return {s.key: stored[s.key] if s.key in stored else _default(s) for s in SPECS}
+
+
+def _default(spec: Spec) -> str:
+    """A default value; only texts for people are translated (a device URL "none" is not a word)."""
+    return _(spec.default) if spec.translated and spec.default else spec.default
 
 
 def validate(key: str, value: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import auth, settings
+from . import auth, closures, settings
 from .basket import Basket, BasketError, Discount, Line, Totals
 from .data import store
 from .data.store import ArticleInfo, TicketRecord, UserInfo
@@ -32,6 +32,10 @@ RESTRICTED = {
     "config": N_("open the configuration"),
     "discount": N_("give a discount above the cashiers' limit"),
     "drawer": N_("open the cash drawer"),
+    "training": N_("switch to training mode"),
+    "closure": N_("run a closure (Z, monthly, yearly)"),
+    "reports": N_("view the sales reports"),
+    "cash_out": N_("take cash out of the drawer"),
 }
 AUTHORISATION_SLOT = -1  # throttle key shared by all manager-PIN authorisations
 
@@ -79,6 +83,8 @@ class Till:
         self.basket = Basket()
         self.pending_qty: int | None = None
         self.last_sale: LastSale | None = None
+        # training mode: tickets are numbered and journaled, marked, and kept out of the fiscal totals
+        self.training = False
         self._authorized: tuple[UserInfo, str] | None = None  # (manager, action), one shot
         self._methods = {m.code: m for m in store.payment_methods(include_inactive=True)}
         self._rules: list[store.BarcodeRuleInfo] | None = None
@@ -92,6 +98,9 @@ class Till:
         self._check_pin(user, pin)
         self.user = user
         self._authorized = None
+        if self.training:  # a new session starts for real
+            self.training = False
+            store.log_event("training_mode", user.name, on=False)
         if log:
             store.log_event("login", user.name)
         saved = store.load_current_basket(user.id)
@@ -114,6 +123,9 @@ class Till:
     def logout(self) -> None:
         if self.user:
             self.persist()
+            if self.training:
+                self.training = False
+                store.log_event("training_mode", self.user.name, on=False)
             store.log_event("logout", self.user.name)
         self.user = None
         self._authorized = None
@@ -158,6 +170,23 @@ class Till:
             self._authorized = None
             return
         raise NeedsManager(action)
+
+    def set_training(self, on: bool) -> None:
+        """Enter (a manager, or a manager's PIN) or leave training mode, with an empty basket; logged.
+
+        Training baskets are never saved, parked or recalled, and a training session refunds
+        only training tickets (and a real one only real tickets)."""
+        user = self._need_user()
+        on = bool(on)
+        if on == self.training:
+            return
+        if self.basket.lines or self.basket.payments:
+            raise TillError(_("Finish, park or cancel the current basket first"))
+        if on:
+            self.require("training")
+        self.training = on
+        self.pending_qty = None
+        store.log_event("training_mode", user.name, on=on)
 
     # ------------------------------------------------------------------ lines
     def set_pending_qty(self, qty: int | None) -> None:
@@ -343,10 +372,12 @@ class Till:
         """Save the basket in progress (it survives a restart)."""
         if self.user is None:
             return
-        store.save_current_basket(self.user.id, self.basket.to_dict() if self.basket.lines else None)
+        keep = self.basket.lines and not self.training  # a training basket must never come back as a real one
+        store.save_current_basket(self.user.id, self.basket.to_dict() if keep else None)
 
     def park(self, label: str = "") -> int:
         user = self._need_user()
+        self._not_training()
         if not self.basket.lines:
             raise TillError(_("The basket is empty"))
         if self.basket.payments:
@@ -358,6 +389,10 @@ class Till:
         self.basket = Basket()
         return basket_id
 
+    def _not_training(self) -> None:
+        if self.training:
+            raise TillError(_("Not available in training mode"))
+
     def parked(self) -> list[dict[str, Any]]:
         out = []
         for p in store.parked_baskets():
@@ -367,6 +402,7 @@ class Till:
 
     def recall(self, basket_id: int) -> None:
         user = self._need_user()
+        self._not_training()
         if self.basket.lines:
             raise TillError(_("Park or finish the current basket first"))
         with store.atomic():  # taken from the parked ones and saved as current together
@@ -457,7 +493,7 @@ class Till:
             vat=[{"vat_bp": v.vat_bp, "total": v.total, "excl": v.excl, "vat": v.vat} for v in totals.vat],
             payments=[{"method_code": p.method, "method_name": p.name, "amount": p.amount}
                       for p in basket.payments],
-            clear_basket_of=clear_basket_of)
+            clear_basket_of=clear_basket_of, training=self.training)
 
     # ------------------------------------------------------------------ refunds
     def find_ticket(self, number: int) -> TicketRecord:
@@ -485,6 +521,9 @@ class Till:
         ticket = self.find_ticket(number)
         if ticket.kind != "sale":
             raise TillError(_("Only a sale can be refunded"))
+        if closures.is_training_ticket(number) != self.training:
+            raise TillError(_("In training mode only training tickets can be refunded") if self.training
+                            else _("A training ticket is refunded in training mode only"))
         left = self.refundable(ticket)
         quantities = quantities if quantities is not None else {k: v for k, v in left.items() if v > 0}
         basket = Basket(refund_of=ticket.number, customer_id=ticket.customer_id)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..i18n import _
 from .models import database
 
 ALG = "v1:sha256"
@@ -145,42 +146,6 @@ def count() -> int:
 
 
 # ---------------------------------------------------------------- ticket payloads
-_T_COLS = ("number", "kind", "channel", "created_at", "user_name", "customer_id", "subtotal", "discount_kind",
-           "discount_value", "discount_amount", "total", "paid", "change", "training")
-_L_COLS = ("position", "reference", "barcode", "name", "department", "qty", "unit_price", "list_price", "vat_bp",
-           "discount_kind", "discount_value", "discount_amount", "ticket_discount", "total", "by_weight")
-_V_COLS = ("vat_bp", "total", "excl", "vat")
-_P_COLS = ("method_code", "method_name", "amount")
-
-
-def _ticket_sql(where: str) -> tuple[str, str, str, str]:
-    t = ", ".join(f't."{c}"' for c in _T_COLS)
-    return (
-        f'SELECT t.id, {t}, (SELECT r.number FROM ticket r WHERE r.id = t.refund_of_id) FROM ticket t {where} '
-        "ORDER BY t.id",
-        f'SELECT l.ticket_id, {", ".join(f"l.{c}" for c in _L_COLS)}, '
-        "(SELECT o.position FROM ticket_line o WHERE o.id = l.refund_of_line_id) "
-        f"FROM ticket_line l JOIN ticket t ON t.id = l.ticket_id {where} ORDER BY l.ticket_id, l.id",
-        f'SELECT v.ticket_id, {", ".join(f"v.{c}" for c in _V_COLS)} '
-        f"FROM ticket_vat v JOIN ticket t ON t.id = v.ticket_id {where} ORDER BY v.ticket_id, v.id",
-        f'SELECT p.ticket_id, {", ".join(f"p.{c}" for c in _P_COLS)} '
-        f"FROM ticket_payment p JOIN ticket t ON t.id = p.ticket_id {where} ORDER BY p.ticket_id, p.id",
-    )
-
-
-def _grouped(rows: Iterable[tuple]) -> Iterator[tuple[int, list[tuple]]]:
-    """(ticket id, its rows) from rows sorted by ticket id (first column)."""
-    current, bucket = None, []
-    for row in rows:
-        if row[0] != current:
-            if current is not None:
-                yield current, bucket
-            current, bucket = row[0], []
-        bucket.append(row[1:])
-    if current is not None:
-        yield current, bucket
-
-
 def _cursor_rows(sql: str, params: tuple = ()) -> Iterator[tuple]:
     cur = database.execute_sql(sql, params)
     while True:
@@ -190,33 +155,44 @@ def _cursor_rows(sql: str, params: tuple = ()) -> Iterator[tuple]:
         yield from batch
 
 
+def _obj(alias: str, cols: dict[str, str]) -> str:
+    """json_object() with its keys in sorted order: SQLite writes the canonical JSON itself."""
+    return "json_object(" + ", ".join(f"'{k}', {v}" for k, v in sorted(cols.items())) + ")"
+
+
+def _bool(expr: str) -> str:
+    return f"json(CASE WHEN {expr} THEN 'true' ELSE 'false' END)"
+
+
+_LINE = _obj("l", {**{c: f"l.{c}" for c in ("position", "reference", "barcode", "name", "department", "qty",
+                                               "unit_price", "list_price", "vat_bp", "discount_kind",
+                                               "discount_value", "discount_amount", "ticket_discount", "total")},
+                   "by_weight": _bool("l.by_weight"),
+                   "refund_of_line": "(SELECT o.position FROM ticket_line o WHERE o.id = l.refund_of_line_id)"})
+_VAT = _obj("v", {c: f"v.{c}" for c in ("vat_bp", "total", "excl", "vat")})
+_PAYMENT = _obj("p", {c: f"p.{c}" for c in ("method_code", "method_name", "amount")})
+
+
+def _array(expr: str, table: str, alias: str) -> str:
+    return (f"(SELECT json_group_array(json(j)) FROM (SELECT {expr} AS j FROM {table} {alias} "
+            f"WHERE {alias}.ticket_id = t.id ORDER BY {alias}.id))")
+
+
+_TICKET = _obj("t", {**{c: f"t.{c}" for c in ("number", "kind", "channel", "created_at", "user_name",
+                                                 "customer_id", "subtotal", "discount_kind", "discount_value",
+                                                 "discount_amount", "total", "paid", "change")},
+                     "training": _bool("t.training"),
+                     "refund_of": "(SELECT r.number FROM ticket r WHERE r.id = t.refund_of_id)",
+                     "lines": _array(_LINE, "ticket_line", "l"),
+                     "vat": _array(_VAT, "ticket_vat", "v"),
+                     "payments": _array(_PAYMENT, "ticket_payment", "p")})
+
+
 def ticket_payloads(where: str = "", params: tuple = ()) -> Iterator[tuple[int, str]]:
-    """(ticket number, canonical payload) of the tickets matching ``where`` (on alias t), from the shop's
-    tables: the same function gives the payload journaled with a sale and the one ``verify`` compares."""
-    t_sql, l_sql, v_sql, p_sql = _ticket_sql(where)
-    subs = [_grouped(_cursor_rows(sql, params)) for sql in (l_sql, v_sql, p_sql)]
-    heads: list[tuple[int, list[tuple]] | None] = [next(s, None) for s in subs]
-    for row in _cursor_rows(t_sql, params):
-        tid, values, refund_of = row[0], row[1:-1], row[-1]
-        parts: list[list[tuple]] = []
-        for k, sub in enumerate(subs):
-            head = heads[k]
-            while head is not None and head[0] < tid:
-                head = next(sub, None)
-            if head is not None and head[0] == tid:
-                parts.append(head[1])
-                head = next(sub, None)
-            else:
-                parts.append([])
-            heads[k] = head
-        payload = dict(zip(_T_COLS, values))
-        payload["training"] = bool(payload["training"])
-        payload["refund_of"] = refund_of
-        payload["lines"] = [dict(zip((*_L_COLS, "refund_of_line"), (*r[:-2], bool(r[-2]), r[-1])))
-                            for r in parts[0]]
-        payload["vat"] = [dict(zip(_V_COLS, r)) for r in parts[1]]
-        payload["payments"] = [dict(zip(_P_COLS, r)) for r in parts[2]]
-        yield payload["number"], canonical(payload)
+    """(ticket number, canonical payload) of the tickets matching ``where`` (on alias t), built by SQLite
+    from the shop's tables: the same query gives the payload journaled with a sale and the one ``verify``
+    compares (the whole ticket: lines, VAT, payments)."""
+    yield from _cursor_rows(f"SELECT t.number, {_TICKET} FROM ticket t {where} ORDER BY t.number", params)
 
 
 def ticket_payload(ticket_id: int) -> str:
@@ -251,25 +227,28 @@ def verify_records(rows: Iterable[tuple], expect_first: int = 1, prev: str | Non
         n += 1
         if seq != expected_seq:
             if seq > expected_seq:
-                return _fail(n, expected_seq, f"record {expected_seq} is missing (the next one is {seq})")
-            return _fail(n, seq, f"record {seq} is out of order or duplicated (after {last_seq})")
+                return _fail(n, expected_seq, _("record {n} is missing (the next one is {seq})")
+                             .format(n=expected_seq, seq=seq))
+            return _fail(n, seq, _("record {seq} is out of order or duplicated (after {last})")
+                         .format(seq=seq, last=last_seq))
         if prev is not None and prev_hash != prev:
-            return _fail(n, seq, f"record {seq} does not follow record {seq - 1}: the chain is broken "
-                                 "(a record was changed, inserted, removed or moved)")
+            return _fail(n, seq, _("record {seq} does not follow record {prev}: the chain is broken "
+                                   "(a record was changed, inserted, removed or moved)").format(seq=seq, prev=seq - 1))
         try:
             again = record_hash(prev_hash, alg, seq, at, kind, ref, payload)
         except ValueError as exc:
-            return _fail(n, seq, f"record {seq}: {exc}")
+            return _fail(n, seq, _("record {seq}: {error}").format(seq=seq, error=exc))
         if again != digest:
-            return _fail(n, seq, f"record {seq} ({kind} {ref}) was changed: its hash does not match its content")
+            return _fail(n, seq, _("record {seq} ({kind} {ref}) was changed: its hash does not match its "
+                                   "content").format(seq=seq, kind=kind, ref=ref))
         if '"anomaly":' in payload:
             anomaly = json.loads(payload).get("anomaly")
             if anomaly:
-                return _fail(n, seq, f"record {seq} notes an anomaly: {anomaly}")
+                return _fail(n, seq, _("record {seq} notes an anomaly: {anomaly}").format(seq=seq, anomaly=anomaly))
         if seq == 1 and kind != "genesis":
-            return _fail(n, seq, "record 1 is not the genesis record")
+            return _fail(n, seq, _("record 1 is not the genesis record"))
         prev, expected_seq, last_seq = digest, seq + 1, seq
-    return Verdict(True, n, f"{n} records, chain intact")
+    return Verdict(True, n, _("{n} records, chain intact").format(n=n))
 
 
 def journal_rows(where: str = "", params: tuple = ()) -> Iterator[tuple]:
@@ -288,29 +267,33 @@ def verify() -> Verdict:
     if head is not None:
         if last is None or head[0] > last[0]:
             return _fail(n, (last[0] + 1) if last else 1,
-                         f"the journal was cut off: the head file names record {head[0]}, "
-                         f"the journal ends at {last[0] if last else 0}")
+                         _("the journal was cut off: the head file names record {head}, the journal ends at "
+                           "{last}").format(head=head[0], last=last[0] if last else 0))
         if _hash_at(head[0]) != head[1]:
-            return _fail(n, head[0], f"record {head[0]} differs from the head file's hash")
+            return _fail(n, head[0], _("record {seq} differs from the head file's hash").format(seq=head[0]))
     # every ticket row is what its journal record says, and every ticket has one
     journaled = _cursor_rows("SELECT CAST(ref AS INTEGER), payload, seq FROM journal WHERE kind = 'ticket' "
                              "ORDER BY CAST(ref AS INTEGER)")
     rec = next(journaled, None)
     for number, payload in ticket_payloads():
         if rec is not None and rec[0] < number:
-            return _fail(n, rec[2], f"ticket {rec[0]} is in the journal (record {rec[2]}) but not in the tickets")
+            return _fail(n, rec[2], _("ticket {number} is in the journal (record {seq}) but not in the tickets").format(
+                number=rec[0], seq=rec[2]))
         if rec is None or rec[0] != number:
-            return _fail(n, None, f"ticket {number} has no journal record: it was inserted outside the till")
+            return _fail(n, None, _("ticket {number} has no journal record: it was inserted outside the till")
+                         .format(number=number))
         if rec[1] != payload:
-            return _fail(n, rec[2], f"ticket {number} differs from its journal record {rec[2]}: it was changed")
+            return _fail(n, rec[2], _("ticket {number} differs from its journal record {seq}: it was changed").format(
+                number=number, seq=rec[2]))
         rec = next(journaled, None)
     if rec is not None:
-        return _fail(n, rec[2], f"ticket {rec[0]} is in the journal (record {rec[2]}) but not in the tickets")
+        return _fail(n, rec[2], _("ticket {number} is in the journal (record {seq}) but not in the tickets").format(
+                number=rec[0], seq=rec[2]))
     for kind, number, data, seq in database.execute_sql(
             "SELECT kind, number, data, journal_seq FROM closure ORDER BY id"):
         row = database.execute_sql("SELECT payload FROM journal WHERE seq = ? AND kind = 'closure'",
                                    (seq,)).fetchone()
         if row is None or json.loads(row[0]).get("data") != json.loads(data):
-            return _fail(n, seq, f"closure {kind} {number} differs from its journal record {seq}")
-    return Verdict(True, n, f"{n} records, chain intact, tickets and closures match the journal"
-                   + (f", head file at record {head[0]}" if head else ""))
+            return _fail(n, seq, _("closure {kind} {number} differs from its journal record {seq}").format(
+                kind=kind, number=number, seq=seq))
+    return Verdict(True, n, _("{n} records, chain intact, tickets and closures match the journal").format(n=n))

@@ -122,6 +122,7 @@ class TicketRecord:
     paid: int
     change: int
     lines: list[dict[str, Any]] = field(default_factory=list)
+    training: bool = False  # a training-mode ticket: out of the fiscal totals, marked on its receipt
     vat: list[dict[str, Any]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
 
@@ -626,7 +627,7 @@ def _ticket_record(t: dict[str, Any]) -> TicketRecord:
         created_at=t["created_at"], user_name=t["user_name"], customer_id=t["customer"],
         refund_of=t["refund_number"], subtotal=t["subtotal"], discount_kind=t["discount_kind"],
         discount_value=t["discount_value"], discount_amount=t["discount_amount"], total=t["total"],
-        paid=t["paid"], change=t["change"])
+        paid=t["paid"], change=t["change"], training=bool(t.get("training")))
 
 
 _SQL_TICKETS = ('SELECT t.*, r."number" AS "refund_number" FROM "ticket" t '

@@ -33,6 +33,7 @@ class DeviceError(Exception):
 class Printer(Protocol):
     def print_ticket(self, ticket: Any, settings: dict[str, str], copy: int = 0) -> None: ...
     def print_test_page(self, settings: dict[str, str]) -> None: ...
+    def print_lines(self, lines: list[str], settings: dict[str, str] | None = None) -> None: ...
 
 
 class Drawer(Protocol):
@@ -48,6 +49,9 @@ class NoPrinter:
         raise DeviceError(_("No receipt printer is configured (Configuration, Hardware)"), "none")
 
     print_test_page = print_ticket  # type: ignore[assignment]
+
+    def print_lines(self, lines: list[str], settings: dict[str, str] | None = None) -> None:
+        self.print_ticket(None, settings or {})
 
 
 class NoDrawer:
@@ -78,6 +82,11 @@ class VirtualPrinter:
             raise self.fail
         self.printed.append([settings.get("shop.name", ""), "TEST"])
 
+    def print_lines(self, lines: list[str], settings: dict[str, str] | None = None) -> None:
+        if self.fail:
+            raise self.fail
+        self.printed.append(list(lines))
+
 
 @dataclass
 class TextPrinter:
@@ -91,6 +100,10 @@ class TextPrinter:
 
     def print_test_page(self, settings: dict[str, str]) -> None:
         self.stream.write(f"{settings.get('shop.name', '')}\nTEST\n")
+
+    def print_lines(self, lines: list[str], settings: dict[str, str] | None = None) -> None:
+        self.stream.write("\n".join(lines) + "\n\n")
+        self.stream.flush()
 
 
 @dataclass

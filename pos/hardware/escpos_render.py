@@ -401,6 +401,20 @@ def render_receipt(ticket: TicketRecord, settings: dict[str, str], *, columns: i
     return out.cut()
 
 
+def render_text(lines: list[str], settings: dict[str, str] | None = None, *, columns: int = 48,
+                profile: str = DEFAULT_PROFILE, strong: tuple[int, ...] = ()) -> bytes:
+    """The ESC/POS bytes of plain text lines (a report): one code page, the lines at
+    ``columns`` (those listed in ``strong`` in bold, double height), then a cut."""
+    out = _Receipt(profile, columns)
+    for i, text in enumerate(lines):
+        if i in strong:
+            out.strong(text)
+        else:
+            out.line(text)
+    out.line()
+    return out.cut()
+
+
 def ruler(columns: int) -> str:
     """``----+----1----+----2…``: exactly ``columns`` characters, the tens numbered."""
     return "".join(str(n // 10 % 10) if n % 10 == 0 else "+" if n % 5 == 0 else "-"

@@ -32,7 +32,14 @@ import serial
 from ..data.store import TicketRecord
 from ..i18n import _
 from . import DeviceError
-from .escpos_render import DEFAULT_PROFILE, choose_codepage, drawer_kick, render_receipt, render_test_page
+from .escpos_render import (
+    DEFAULT_PROFILE,
+    choose_codepage,
+    drawer_kick,
+    render_receipt,
+    render_test_page,
+    render_text,
+)
 from .urls import DeviceURL, parse
 
 log = logging.getLogger(__name__)
@@ -392,6 +399,10 @@ class EscposPrinter:
 
     def print_test_page(self, settings: dict[str, str]) -> str:
         return self.send(render_test_page(settings, columns=self.columns, profile=self.profile))
+
+    def print_lines(self, lines: list[str], settings: dict[str, str] | None = None) -> str:
+        """Print text lines (a report), as wide as ``columns``."""
+        return self.send(render_text(lines, settings, columns=self.columns, profile=self.profile))
 
     def kick(self, pin: int = 2, pulse_ms: int = 100) -> None:
         """Open the cash drawer wired to the printer.  No status check: the drawer must

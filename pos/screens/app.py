@@ -319,4 +319,11 @@ class PosApp(App):
 
 
 def run_app() -> None:
-    PosApp().run()
+    """The till, between a "start" and a "stop" record of the fiscal journal."""
+    from .. import __version__
+
+    store.log_event("start", "", version=__version__)
+    try:
+        PosApp().run()
+    finally:
+        store.log_event("stop", "")
