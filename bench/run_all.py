@@ -105,6 +105,8 @@ def main(argv: list[str]) -> int:
         "--runs", n["csv_runs"])
     run(report, "9. fiscal journal: cost per sale, verifying 1,000,000 records", "bench_journal.py", small_work,
         "--sales", n["journal_sales"], "--runs", n["journal_runs"])
+    run(report, "10. a Z over 5,000 tickets, a monthly report over 150,000 tickets", "bench_closure.py",
+        working_copy(small, "closure.sqlite3"), "--runs", n["journal_runs"])
 
     for suffix in ("", "-wal", "-shm"):
         for path in (small_work, big_work):

@@ -286,7 +286,7 @@ def _cash_blocks(cash: dict[str, Any], lang: str) -> list[Table | Code]:
 
     rows = []
     for key, label in (("float", _("Opening float")), ("cash_in", _("Cash in")), ("cash_out", _("Cash out")),
-                       ("cash_taken", _("Cash taken (net of change)")), ("change_given", _("Change given")),
+                       ("cash_taken", _("Cash received")), ("change_given", _("Change given")),
                        ("expected", _("Expected in the drawer"))):
         if key in cash:
             value = cash[key]
@@ -617,7 +617,7 @@ def _build_pdf(path: str | os.PathLike, story: list[Any], title: str, footer: st
 
 
 def _doc_story(doc: Doc, st: dict[str, Any], width: float) -> list[Any]:
-    from reportlab.platypus import Paragraph, Spacer
+    from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
     story: list[Any] = []
     for i, text in enumerate(doc.header):
@@ -627,9 +627,9 @@ def _doc_story(doc: Doc, st: dict[str, Any], width: float) -> list[Any]:
     if doc.note:
         story.append(Paragraph(_pdf_text(doc.note), st["body"]))
     for block in doc.blocks:
-        if isinstance(block, Code):
-            story.append(Paragraph(_pdf_text(block.label), st["h2"]))
-            story.append(Paragraph(escape(block.text), st["code"]))
+        if isinstance(block, Code):  # a heading and its text on one page (the journal hash of a Z)
+            story.append(KeepTogether([Paragraph(_pdf_text(block.label), st["h2"]),
+                                       Paragraph(escape(block.text), st["code"])]))
         else:
             story.extend(_pdf_table(block, width, st))
     return story
