@@ -443,9 +443,10 @@ class SettingsThrottleStore:
 
 
 def log_event(kind: str, user_name: str = "", **data: Any) -> None:
-    """A technical event, in the event log and in the fiscal journal, in one transaction."""
+    """A technical event, in the event log and in the fiscal journal, in one transaction (IMMEDIATE:
+    the journal's last record is read under the write lock, so two processes never take the same seq)."""
     at = now_iso()
-    with database.atomic():
+    with database.atomic("IMMEDIATE"):
         Event.create(at=at, kind=kind, user_name=user_name, data=json.dumps(data, ensure_ascii=False, sort_keys=True))
         journal.append("event", kind, {"kind": kind, "user": user_name, "data": data}, at)
     if not database.in_transaction():

@@ -55,6 +55,8 @@ SCREENS = {
     "payment": "PaymentScreen",
     "history": "HistoryScreen",
     "config": "ConfigScreen",
+    "closure": "ClosureScreen",
+    "reports": "ReportsScreen",
 }
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.metrics import dp
@@ -59,6 +60,7 @@ class SaleScreen(ScanCapturing, Screen):
     info_text = StringProperty("")
     page_text = StringProperty("")
     selected = NumericProperty(-1)
+    training = BooleanProperty(False)  # the till is in training mode: a bright band says so
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -268,6 +270,7 @@ class SaleScreen(ScanCapturing, Screen):
 
     def refresh(self, persist: bool = True) -> None:
         lang = language()
+        self.training = self.till.training
         basket = self.till.basket
         totals = basket.totals()
         rows = []
@@ -430,12 +433,28 @@ class SaleScreen(ScanCapturing, Screen):
 
     def menu_key(self) -> None:
         choices = [(_("Customer"), "customer"), (_("Ticket history"), "history"), (_("Open drawer"), "drawer")]
+        choices.append((_("Cash in / out"), "cash"))
+        choices.append((_("Leave training mode") if self.till.training else _("Training mode"), "training"))
+        choices.append((_("Reports"), "reports"))
+        choices.append((_("Closure (Z) and X report"), "closure"))
         choices.append((_("Configuration"), "config"))
         choices.append((_("Log out"), "logout"))
 
         def done(choice) -> None:
             if choice == "customer":
                 self.customer_key()
+            elif choice == "cash":
+                from .closure import open_cash_movement
+
+                open_cash_movement(self.app)
+            elif choice == "training":
+                self.training_key()
+            elif choice in ("closure", "reports"):
+                if choice == "closure" and self.till.training:
+                    self.app.toast(_("Not available in training mode"), error=True)
+                    return
+                self.app.guard(lambda: self.till.require(choice) or True,
+                               on_done=lambda _r: self.app.show(choice))
             elif choice == "drawer":
                 self.app.guard(self.till.open_drawer_manually,
                                on_done=lambda _job: self.app.toast(_("Drawer opened (logged)")))
@@ -448,7 +467,19 @@ class SaleScreen(ScanCapturing, Screen):
             else:
                 self.app.show(choice)
 
-        self.app.open_popup(ChoicePopup(_("Menu"), choices, done))
+        menu = ChoicePopup(_("Menu"), choices, done)
+        menu.height = min(Window.height - dp(16), dp(140) + dp(68) * len(choices))  # every entry in view
+        self.app.open_popup(menu)
+
+    def training_key(self) -> None:
+        """Enter (a manager, or a cashier with a manager's PIN) or leave training mode."""
+        on = not self.till.training
+
+        def switched(_r) -> None:
+            self.refresh(persist=False)
+            self.app.toast(_("Training mode: tickets are not real sales") if on else _("Training mode left"))
+
+        self.app.guard(lambda: self.till.set_training(on) or True, on_done=switched)
 
     def customer_key(self) -> None:
         """Find (or create) the customer of this ticket."""

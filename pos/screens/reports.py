@@ -1,0 +1,314 @@
+"""Reports on the till: the stored closures (Z, monthly, yearly) and sales reports.
+
+The texts come from ``pos.reports`` (48 columns, as on the receipt printer); the
+screen only picks what to show.  Sales reports and PDFs are built on a worker
+thread (``in_background``) that releases its database connection when it ends;
+the result comes back to the UI thread through ``Clock.schedule_once``.
+
+PDFs are saved in ``reports_folder()``: ``$POS_REPORTS_DIR``, else a ``pos`` folder
+in the user's Documents folder, else a ``reports`` folder next to the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from .. import closures
+from ..data import store
+from ..i18n import N_, _, language
+from ..money import format_amount
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+log = logging.getLogger(__name__)
+
+COLUMNS = 48  # the receipt printer's width: the same text on the screen, the paper and the CLI
+GROUPS = (("article", N_("Article")), ("department", N_("Department")), ("vat", N_("VAT rate")),
+          ("payment", N_("Payment")), ("cashier", N_("Cashier")), ("hour", N_("Hour")), ("day", N_("Day")))
+KIND_LETTERS = {"day": "Z", "month": "M", "year": "Y", "x": "X"}
+KIND_NAMES = {"day": N_("Z (day)"), "month": N_("Month"), "year": N_("Year")}
+
+
+# ---------------------------------------------------------------- shared by the closure screen
+def reports_folder() -> Path:
+    """Where the till saves its PDFs (created if needed)."""
+    env = os.environ.get("POS_REPORTS_DIR")
+    if env:
+        folder = Path(env)
+    else:
+        folder = None
+        try:
+            from platformdirs import user_documents_dir
+
+            docs = Path(user_documents_dir())
+            if docs.is_dir():
+                folder = docs / "pos"
+        except Exception:  # platformdirs missing or no Documents folder: next to the database
+            pass
+        if folder is None:
+            db_path = getattr(getattr(store.database, "obj", None), "database", "") or ""
+            folder = (Path(db_path).parent if db_path and db_path != ":memory:" else Path.home()) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def pdf_name(closure: dict[str, Any]) -> str:
+    """``Z-0003.pdf``, ``M-0001.pdf``, ``Y-0001.pdf``; an X report is named by its time."""
+    letter = KIND_LETTERS.get(closure.get("kind", ""), "C")
+    if closure.get("kind") == "x":
+        stamp = (closure.get("created_at") or "")[:16].replace("-", "").replace(":", "").replace("T", "-")
+        return f"X-{stamp or 'report'}.pdf"
+    return f"{letter}-{int(closure.get('number') or 0):04d}.pdf"
+
+
+def sales_pdf_name(report: dict[str, Any]) -> str:
+    start = dt.date.fromisoformat(report["start"])
+    end = dt.date.fromisoformat(report["end"]) - dt.timedelta(days=1)
+    period = start.isoformat() if start == end else f"{start.isoformat()}_{end.isoformat()}"
+    return f"sales-{period}-{report['by']}.pdf"
+
+
+def in_background(work: Callable[[], Any], done: Callable[[Any], None],
+                  failed: Callable[[Exception], None], name: str = "pos-reports") -> None:
+    """``work()`` on a worker thread; ``done(result)`` or ``failed(error)`` then on the UI thread."""
+
+    def target() -> None:
+        try:
+            outcome: tuple[bool, Any] = (True, work())
+        except Exception as exc:  # a bad date, a disk or database error: a message, never a crash
+            log.warning("%s failed: %s", name, exc)
+            outcome = (False, exc)
+        finally:
+            store.release_thread_connection()
+        Clock.schedule_once(lambda _dt: done(outcome[1]) if outcome[0] else failed(outcome[1]))
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+
+
+def save_closure_pdf(closure: dict[str, Any], done: Callable[[Path], None],
+                     failed: Callable[[Exception], None]) -> None:
+    """Write the closure's PDF into ``reports_folder()`` in the background."""
+    from .. import reports
+
+    lang = language()
+    in_background(lambda: reports.closure_pdf(closure, reports_folder() / pdf_name(closure), lang=lang),
+                  done, failed, "pos-closure-pdf")
+
+
+def print_report(till, report: dict[str, Any], done: Callable[[Any], None]) -> None:
+    """Print a closure or a sales report on the receipt printer, on the till's printer thread."""
+    from .. import reports
+
+    lang = language()
+    till._device_job("printer", "print_report", lambda: reports.print_report(till.printer, report, lang),
+                     lambda job: Clock.schedule_once(lambda _dt: done(job)))
+
+
+def printed_message(job) -> tuple[str, bool]:
+    if job.error:
+        return _("Not printed: {error}").format(error=job.error), True
+    return _("Report printed"), False
+
+
+# ---------------------------------------------------------------- the screen
+class ClosureRow(Factory.SelectableRow):
+    title = StringProperty("")
+    when = StringProperty("")
+    total = StringProperty("")
+
+
+class ReportsScreen(Screen):
+    text = StringProperty("")
+    status = StringProperty("")
+    busy = BooleanProperty(False)
+    section = StringProperty("closures")
+    by = StringProperty("vat")
+    period = StringProperty("today")  # today, month, date
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.app = App.get_running_app()
+        self.closures: list[dict[str, Any]] = []
+        self.shown: dict[str, Any] | None = None  # the closure or sales report on the right
+        self.report: dict[str, Any] | None = None
+        self._again = False
+        # the two sections swap in and out of the left pane: keep real references
+        self._closures_box = self.ids.closures_box.__self__
+        self._sales_box = self.ids.sales_box.__self__
+        self.group_buttons = {}
+        for key, label in GROUPS:
+            btn = Factory.ChoiceToggle(text=_(label), group="report_by", state="down" if key == self.by else "normal")
+            btn.bind(on_release=lambda _b, k=key: self.set_by(k))
+            self.ids.groups.add_widget(btn)
+            self.group_buttons[key] = btn
+        self.ids.left.remove_widget(self._sales_box)
+
+    def prepare(self, section: str = "closures", **_kw) -> None:
+        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
+        self.ids.bar.clock = self.app.now_hm()
+        self.load_closures()
+        self.show_section(section)
+
+    # ------------------------------------------------------------------ sections
+    def show_section(self, section: str) -> None:
+        self.section = section
+        left = self.ids.left
+        for box in (self._closures_box, self._sales_box):
+            if box.parent is not None:
+                left.remove_widget(box)
+        left.add_widget(self._closures_box if section == "closures" else self._sales_box, index=2)
+        self.ids.tab_closures.state = "down" if section == "closures" else "normal"
+        self.ids.tab_sales.state = "down" if section == "sales" else "normal"
+        self.shown = None
+        if section == "sales":
+            self.text = ""
+            self.run_sales()
+        else:
+            self.text = _("Touch a closure to see it.") if self.closures else _("No closure yet.")
+            self.status = ""
+
+    # ------------------------------------------------------------------ closures
+    def load_closures(self) -> None:
+        self.closures = list(reversed(closures.closures()))  # the newest first
+        lang = language()
+        self.ids.list.data = [{
+            "title": f"{_(KIND_NAMES.get(c['kind'], c['kind']))} {c['number']}",
+            "when": (c["created_at"] or "")[:16].replace("T", " "),
+            "total": format_amount(c["total"], lang),
+            "on_select": self.open_closure,
+        } for c in self.closures]
+
+    def open_closure(self, index: int) -> None:
+        from .. import reports
+
+        if not 0 <= index < len(self.closures):
+            return
+        closure = self.closures[index]
+        self.shown = closure
+        self.text = "\n".join(reports.closure_lines(closure, COLUMNS, language()))
+        self.status = ""
+
+    # ------------------------------------------------------------------ sales
+    def set_by(self, by: str) -> None:
+        self.by = by
+        for key, btn in self.group_buttons.items():
+            btn.state = "down" if key == by else "normal"
+        self.run_sales()
+
+    def set_period(self, period: str) -> None:
+        self.period = period
+        self.run_sales()
+
+    def date_validated(self, text: str) -> None:
+        self.period = "date"
+        self.ids.date.text = text.strip()
+        self.run_sales()
+
+    def period_bounds(self) -> tuple[dt.date, dt.date]:
+        """The period chosen: today, this month, or the day (YYYY-MM-DD) or month (YYYY-MM) typed."""
+        from .. import reports
+
+        today = dt.date.today()
+        if self.period == "month":
+            return reports.month_period(today.strftime("%Y-%m"))
+        if self.period == "date":
+            typed = self.ids.date.text.strip()
+            if len(typed) == 7:
+                return reports.month_period(typed)
+            return reports.day_period(reports.parse_date(typed))
+        return reports.day_period(today)
+
+    def run_sales(self) -> None:
+        """Build the sales report on a worker thread (one at a time; a change meanwhile runs after)."""
+        from .. import reports
+
+        for key in ("today", "month", "date"):
+            self.ids[f"period_{key}"].state = "down" if key == self.period else "normal"
+        if self.busy:
+            self._again = True
+            return
+        try:
+            start, end = self.period_bounds()
+        except ValueError as exc:
+            self.app.toast(str(exc), error=True)
+            return
+        by, lang = self.by, language()
+        self.busy = True
+        self.status = _("Computing…")
+
+        def work() -> tuple[dict[str, Any], list[str]]:
+            report = reports.sales_report(start, end, by)
+            return report, reports.sales_lines(report, COLUMNS, lang)
+
+        in_background(work, self._sales_done, self._sales_failed, "pos-sales-report")
+
+    def _sales_done(self, result) -> None:
+        self.busy = False
+        if self._again:
+            self._again = False
+            self.run_sales()
+            return
+        if self.section != "sales":
+            return
+        self.report, lines = result
+        self.shown = self.report
+        self.text = "\n".join(lines)
+        self.status = ""
+
+    def _sales_failed(self, exc: Exception) -> None:
+        self.busy = False
+        self.status = ""
+        self.app.toast(str(exc), error=True)
+        if self._again:
+            self._again = False
+            self.run_sales()
+
+    # ------------------------------------------------------------------ output
+    def save_pdf(self) -> None:
+        from .. import reports
+
+        shown = self.shown
+        if shown is None:
+            self.app.toast(_("Choose a report first"))
+            return
+        self.status = _("Saving the PDF…")
+        lang = language()
+        if "summary" in shown:  # a sales report
+            work = lambda: reports.sales_pdf(shown, reports_folder() / sales_pdf_name(shown), lang=lang)  # noqa: E731
+            in_background(work, self._saved, self._save_failed, "pos-sales-pdf")
+        else:
+            save_closure_pdf(shown, self._saved, self._save_failed)
+
+    def _saved(self, path) -> None:
+        self.status = _("Saved: {path}").format(path=path)
+        self.app.toast(_("PDF saved: {path}").format(path=path))
+
+    def _save_failed(self, exc: Exception) -> None:
+        self.status = ""
+        self.app.toast(_("The PDF could not be saved: {error}").format(error=exc), error=True)
+
+    def print_shown(self) -> None:
+        if self.shown is None:
+            self.app.toast(_("Choose a report first"))
+            return
+        print_report(self.app.till, self.shown, self._printed)
+
+    def _printed(self, job) -> None:
+        message, error = printed_message(job)
+        self.app.toast(message, error=error)
+
+    def back(self) -> None:
+        self.app.show("sale")
