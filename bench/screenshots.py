@@ -19,6 +19,7 @@ os.environ.update(KIVY_NO_ARGS="1", KIVY_NO_FILELOG="1", KIVY_NO_CONSOLELOG="1",
                   KCFG_GRAPHICS_WIDTH="1024", KCFG_GRAPHICS_HEIGHT="768")
 os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivyhome-"))
 os.environ.pop("DISPLAY", None)
+os.environ.setdefault("POS_REPORTS_DIR", tempfile.mkdtemp(prefix="pos-shots-pdf-"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
@@ -105,6 +106,28 @@ def main(out: Path) -> None:
         EventLoop.idle()
     page.ids.scroll.scroll_y = 0  # the preview and the choices, below the export part
     shot("config_import")
+
+    # the end of the day: a cash sale, a float and a cash out, then the count before the Z
+    from pos import closures
+
+    config.back()
+    closures.cash_movement("float", 15000, "", "Claire")
+    closures.cash_movement("out", 2000, "Dépôt en banque", "Claire")
+    for n in (1, 1, 3, 22):
+        sale.scan(demo_ean(n))
+    app.till.add_payment("cash", 5000)
+    app.till.validate()
+    closing = app.show("closure")
+    for value, count in ((5000, 2), (2000, 1), (1000, 1), (200, 3), (50, 1)):
+        for _ in range(count):
+            closing.step(value, 1)
+    shot("closure_count")
+    app.till.set_training(True)
+    sale = app.show("sale")
+    sale.scan(demo_ean(3))
+    shot("sale_training")
+    app.till.cancel()
+    app.till.set_training(False)
     app.till.close()
     shutil.rmtree(tmp, ignore_errors=True)
 
