@@ -40,13 +40,26 @@ def db(tmp_path):
     close_database()
 
 
-@pytest.fixture
-def shop(db):
-    """The demo shop (Claire manager 9999, Marie cashier 1234)."""
-    from pos.demo import load_demo_shop
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """The demo shop, built once per session (loading it costs half a second; copying it, a millisecond)."""
+    from helpers.demo_db import build_demo_template
 
-    load_demo_shop()
-    return db
+    return build_demo_template(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
+
+
+@pytest.fixture
+def shop(demo_template, tmp_path):
+    """A fresh copy of the demo shop (Claire manager 9999, Marie cashier 1234)."""
+    from helpers.demo_db import copy_database
+
+    from pos import i18n
+    from pos.data.db import close_database, open_database
+
+    database = open_database(copy_database(demo_template, tmp_path / "pos.sqlite3"))
+    i18n.set_language("en")
+    yield database
+    close_database()
 
 
 @pytest.fixture

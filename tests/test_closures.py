@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers.demo_db import build_demo_template, copy_database
+from helpers.demo_db import copy_database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,18 +28,6 @@ from pos.till import NeedsManager, Till, TillError
 
 MANAGER_PIN = "9999"
 
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    return build_demo_template(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
-
-
-@pytest.fixture
-def shop(demo_template, tmp_path):
-    database = open_database(copy_database(demo_template, tmp_path / "pos.sqlite3"))
-    i18n.set_language("en")
-    yield database
-    close_database()
 
 
 @pytest.fixture

@@ -4,30 +4,15 @@ schema, immutable tickets, article search and paging, settings validation."""
 from __future__ import annotations
 
 import pytest
-from helpers.demo_db import build_demo_template, copy_database
 from peewee import IntegrityError, SqliteDatabase
 
-from pos import auth, i18n, settings
+from pos import auth, settings
 from pos.data import store
 from pos.data.db import close_database, integrity_check, open_database, pragma
 from pos.data.migrations import LATEST, MIGRATIONS, current_version, migrate
 from pos.data.models import ALL_MODELS, Article, Barcode, ImmutableError, Ticket, TicketLine, database
 
 TICKET_TABLES = ("ticket", "ticket_line", "ticket_vat", "ticket_payment")
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    return build_demo_template(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
-
-
-@pytest.fixture
-def shop(demo_template, tmp_path):
-    """Overrides conftest's ``shop``: the demo shop in a fresh file, copied from a template."""
-    db = open_database(copy_database(demo_template, tmp_path / "pos.sqlite3"))
-    i18n.set_language("en")
-    yield db
-    close_database()
 
 
 def names(articles) -> list[str]:

@@ -5,29 +5,14 @@ from __future__ import annotations
 
 import pytest
 from escpos_decoder import decode
-from helpers.demo_db import build_demo_template, copy_database
 from virtual_printer import VirtualNetworkPrinter, VirtualSerialPrinter, closed_port
 
-from pos import i18n, settings
+from pos import settings
 from pos.data import store
-from pos.data.db import close_database, open_database
 from pos.hardware.drawer import PrinterDrawer, SerialDrawer, make_drawer
 from pos.hardware.escpos_render import drawer_kick
 from pos.hardware.printer import EscposPrinter, PrinterError
 from pos.till import Till
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    return build_demo_template(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
-
-
-@pytest.fixture
-def shop(demo_template, tmp_path):
-    database = open_database(copy_database(demo_template, tmp_path / "pos.sqlite3"))
-    i18n.set_language("en")
-    yield database
-    close_database()
 
 
 @pytest.mark.parametrize(("pin", "pulse", "expected"), [

@@ -9,13 +9,11 @@ import time
 
 import pytest
 from escpos_decoder import decode
-from helpers.demo_db import build_demo_template, copy_database
 from virtual_printer import VirtualNetworkPrinter, VirtualSerialPrinter, closed_port, is_probe
 
 from pos import i18n, settings
 from pos.basket import Discount
 from pos.data import store
-from pos.data.db import close_database, open_database
 from pos.hardware import DeviceError, VirtualDrawer
 from pos.hardware.escpos_render import (
     SPECIAL_CHARACTERS,
@@ -34,20 +32,6 @@ from pos.till import Till
 MANAGER_PIN = "9999"
 HEADER = "« Fait maison » — cœur de Lyon"
 
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    return build_demo_template(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
-
-
-@pytest.fixture
-def shop(demo_template, tmp_path):
-    """Overrides conftest's ``shop`` (and so feeds its ``till``): the demo shop copied
-    from a template, as in test_till.py (loading it each time takes 0.2 s)."""
-    database = open_database(copy_database(demo_template, tmp_path / "pos.sqlite3"))
-    i18n.set_language("en")
-    yield database
-    close_database()
 
 
 @pytest.fixture

@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 from escpos_decoder import decode
-from helpers.demo_db import build_demo_template, copy_database
 from pypdf import PdfReader
 from virtual_printer import VirtualNetworkPrinter
 
-from pos import cli_reports, i18n, reports
+from pos import cli_reports, reports
 from pos.basket import Discount
 from pos.data import reports as data
 from pos.data import store
@@ -36,19 +35,6 @@ MANAGER_PIN = "9999"
 HASH = "3f7a9c0e5b1d2468ace13579bdf02468ace13579bdf02468ace13579bdf0abcd"
 DAY1, DAY2, DAY3 = "2024-05-03", "2024-05-04", "2024-06-01"
 
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    return build_demo_template(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
-
-
-@pytest.fixture
-def shop(demo_template, tmp_path):
-    database = open_database(copy_database(demo_template, tmp_path / "pos.sqlite3"))
-    i18n.set_language("en")
-    yield database
-    close_database()
-    i18n.set_language("en")
 
 
 class Clock:

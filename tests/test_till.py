@@ -9,12 +9,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers.demo_db import build_demo_template, copy_database
 
-from pos import auth, i18n
+from pos import auth
 from pos.basket import BasketError, Discount
 from pos.data import store
-from pos.data.db import close_database, open_database
 from pos.data.models import Article
 from pos.demo import demo_ean
 from pos.hardware import VirtualDrawer, VirtualPrinter
@@ -24,20 +22,6 @@ from pos.till import AuthError, NeedsManager, Till, TillError, UnknownCode
 MANAGER_PIN = "9999"
 WAIT = 5  # seconds, for device jobs
 
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    return build_demo_template(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
-
-
-@pytest.fixture
-def shop(demo_template, tmp_path):
-    """Overrides conftest's ``shop`` (and so feeds its ``till``): the same demo shop in a
-    fresh file of its own, copied from a template instead of rebuilt for every test."""
-    database = open_database(copy_database(demo_template, tmp_path / "pos.sqlite3"))
-    i18n.set_language("en")
-    yield database
-    close_database()
 
 
 def art(name: str) -> store.ArticleInfo:
