@@ -157,6 +157,21 @@ def test_a_closure_is_immutable_and_tampering_shows(manager, shop):
     assert not verdict.ok and "closure day 1" in verdict.message
 
 
+@pytest.mark.parametrize("column,value", [("user_name", "'Mallory'"), ("ticket_count", "99"),
+                                          ("period_end", "'2030-01-01T00:00:00+01:00'"), ("till", "'Caisse 9'")])
+def test_every_column_of_a_closure_is_protected(manager, shop, column, value):
+    sell(manager, ref("Croissant"))
+    closures.close("day", "Claire")
+    assert journal.verify().ok
+    conn = sqlite3.connect(shop.database)
+    conn.execute("DROP TRIGGER closure_no_update")
+    conn.execute(f"UPDATE closure SET {column} = {value}")
+    conn.commit()
+    conn.close()
+    verdict = journal.verify()
+    assert not verdict.ok and "closure day 1 differs" in verdict.message
+
+
 def test_the_x_report_stores_nothing(manager):
     sell(manager, ref("Croissant"), method="cash", amount=500)
     n = journal.count()

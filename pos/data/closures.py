@@ -97,13 +97,11 @@ def last_day_ticket() -> int:
 def insert_closure(closure: dict[str, Any]) -> int:
     """Journal then insert a closure (inside ``write_transaction()``).  Returns its journal seq.
 
-    The journal record's payload holds the same ``data`` as the row, so that
-    ``journal.verify()`` can compare them."""
+    The journal record's payload is the whole row (``journal.CLOSURE_FIELDS``), so that
+    ``journal.verify()`` can compare them field by field."""
     data = closure["data"]
-    seq = journal.append("closure", f"{closure['kind']}-{closure['number']}", {
-        "kind": closure["kind"], "number": closure["number"], "data": data, "total": closure["total"],
-        "perpetual_total": closure["perpetual_total"], "first_ticket": closure["first_ticket"],
-        "last_ticket": closure["last_ticket"]}, closure["created_at"])
+    seq = journal.append("closure", f"{closure['kind']}-{closure['number']}",
+                         {k: closure[k] for k in journal.CLOSURE_FIELDS}, closure["created_at"])
     values = dict(closure, data=journal.canonical(data), journal_seq=seq)
     cols = [c for c in _CLOSURE_COLS if c != "id"]
     database.execute_sql(

@@ -40,6 +40,9 @@ from .models import database
 
 ALG = "v1:sha256"
 ZERO = "0" * 64
+# a closure's journal payload: its whole row but the record's own seq (``data`` as an object)
+CLOSURE_FIELDS = ("kind", "number", "till", "created_at", "user_name", "period_start", "period_end",
+                  "first_ticket", "last_ticket", "ticket_count", "total", "perpetual_total", "last_hash", "data")
 
 
 def canonical(payload: dict[str, Any]) -> str:
@@ -289,11 +292,13 @@ def verify() -> Verdict:
     if rec is not None:
         return _fail(n, rec[2], _("ticket {number} is in the journal (record {seq}) but not in the tickets").format(
                 number=rec[0], seq=rec[2]))
-    for kind, number, data, seq in database.execute_sql(
-            "SELECT kind, number, data, journal_seq FROM closure ORDER BY id"):
-        row = database.execute_sql("SELECT payload FROM journal WHERE seq = ? AND kind = 'closure'",
-                                   (seq,)).fetchone()
-        if row is None or json.loads(row[0]).get("data") != json.loads(data):
+    cols = ", ".join(f'"{c}"' for c in CLOSURE_FIELDS)
+    for row in database.execute_sql(f"SELECT journal_seq, {cols} FROM closure ORDER BY id").fetchall():
+        seq, fields = row[0], dict(zip(CLOSURE_FIELDS, row[1:]))
+        fields["data"] = json.loads(fields["data"])
+        record = database.execute_sql("SELECT payload FROM journal WHERE seq = ? AND kind = 'closure'",
+                                      (seq,)).fetchone()
+        if record is None or json.loads(record[0]) != fields:
             return _fail(n, seq, _("closure {kind} {number} differs from its journal record {seq}").format(
-                kind=kind, number=number, seq=seq))
+                kind=fields["kind"], number=fields["number"], seq=seq))
     return Verdict(True, n, _("{n} records, chain intact, tickets and closures match the journal").format(n=n))
