@@ -619,10 +619,11 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--user", help="who (PIN checked; default: cli:<login>)")
     ca.add_argument("--pin", help="the user's PIN (or $POS_PIN)")
     ca.set_defaults(func=cmd_cash)
-    from . import cli_journal, cli_reports
+    from . import cli_journal, cli_reports, cli_sync
 
     cli_journal.register(sub, common)
     cli_reports.register(sub, common)
+    cli_sync.register(sub, common)
     return p
 
 

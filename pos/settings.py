@@ -105,6 +105,26 @@ def check_device(kind: str) -> Callable[[str], str]:
     return check
 
 
+def check_shop_url(value: str) -> str:
+    """The PrestaShop shop's address, with or without scheme or path: stored as its /api/ base."""
+    value = value.strip()
+    if not value:
+        return ""
+    from .sync.client import normalise_base_url
+
+    try:
+        return normalise_base_url(value)
+    except ValueError as exc:
+        raise SettingError(str(exc)) from exc
+
+
+def check_ws_key(value: str) -> str:
+    value = value.strip()
+    if value and not re.fullmatch(r"[A-Za-z0-9]{32}", value):
+        raise SettingError(_("a webservice key has 32 letters and digits"))
+    return value
+
+
 def check_choice(*choices: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         value = value.strip()
@@ -122,6 +142,7 @@ class Spec:
     check: Callable[[str], str]
     multiline: bool = False
     translated: bool = False  # the default is text for people (N_), shown in the user's language
+    secret: bool = False  # kept in a 0600 file next to the database, never shown, logged or exported
 
 
 SPECS: list[Spec] = [
@@ -148,7 +169,10 @@ SPECS: list[Spec] = [
     Spec("scanner.url", N_("Barcode scanner"), "keyboard", check_device("scanner")),
     Spec("scanner.gap_ms", N_("Largest gap between a scanner's keys (ms)"), "50", check_int(5, 500)),
     Spec("display.url", N_("Customer display"), "none", check_device("display")),
+    Spec("prestashop.url", N_("PrestaShop shop address"), "", check_shop_url),
+    Spec("prestashop.key", N_("PrestaShop webservice key"), "", check_ws_key, secret=True),
 ]
+SECRET_SHOWN = "********"
 BY_KEY = {s.key: s for s in SPECS}
 
 
@@ -156,13 +180,22 @@ def get(key: str) -> str:
     spec = BY_KEY.get(key)
     if spec is None:
         raise SettingError(_("unknown setting {key}").format(key=key))
+    if spec.secret:
+        return SECRET_SHOWN if secret(key) else ""
     value = store.get_setting(key)
     return _default(spec) if value is None else value
 
 
+def secret(key: str) -> str:
+    """The value of a secret setting (for the code that uses it; never shown)."""
+    from .data.secrets import read_secret
+
+    return read_secret(key.replace(".", "-"))
+
+
 def all_values() -> dict[str, str]:
     stored = store.all_settings()
-    return {s.key: stored[s.key] if s.key in stored else _default(s) for s in SPECS}
+    return {s.key: get(s.key) if s.secret else stored[s.key] if s.key in stored else _default(s) for s in SPECS}
 
 
 def _default(spec: Spec) -> str:
@@ -180,6 +213,12 @@ def validate(key: str, value: str) -> str:
 def set_value(key: str, value: str, user_name: str = "") -> str:
     """Validate and store; logs the change.  Returns the stored (normalised) value."""
     clean = validate(key, value)
+    if BY_KEY[key].secret:  # in its own file; the log says that it changed, never what it is
+        from .data.secrets import write_secret
+
+        write_secret(key.replace(".", "-"), clean)
+        store.log_event("setting_changed", user_name, key=key, old="", new=SECRET_SHOWN if clean else "")
+        return SECRET_SHOWN if clean else ""
     old = get(key)
     with store.atomic():
         store.set_setting(key, clean)
@@ -189,8 +228,18 @@ def set_value(key: str, value: str, user_name: str = "") -> str:
 
 
 def set_many(values: dict[str, str], user_name: str = "") -> None:
-    """Validate everything first, then store all or nothing."""
+    """Validate everything first, then store all or nothing (a secret left as shown is unchanged)."""
+    def is_secret(key: str) -> bool:
+        spec = BY_KEY.get(key)
+        return spec is not None and spec.secret
+
+    values = {k: v for k, v in values.items() if not (is_secret(k) and v == SECRET_SHOWN)}
+    secrets = {k: values.pop(k) for k in list(values) if is_secret(k)}
     clean = {k: validate(k, v) for k, v in values.items()}
+    for k, v in secrets.items():
+        validate(k, v)
+    for k, v in secrets.items():
+        set_value(k, v, user_name)
     with store.atomic():
         for k, v in clean.items():
             old = get(k)

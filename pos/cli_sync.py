@@ -1,0 +1,59 @@
+"""``pos sync test`` (registered by ``pos.cli.build_parser``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from .i18n import _
+
+
+def client_from_settings():
+    """A PrestaShop client on the configured shop, or a ``ValueError`` saying what is missing."""
+    from . import settings
+    from .sync.client import PrestaShopClient
+
+    url, key = settings.get("prestashop.url"), settings.secret("prestashop.key")
+    if not url or not key:
+        raise ValueError(_("PrestaShop is not configured: pos config set prestashop.url URL, "
+                           "then pos config set prestashop.key KEY"))
+    return PrestaShopClient(url, key)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from .cli import CliError, _open
+    from .data import store
+    from .sync.errors import PrestaShopError
+
+    _open(args)
+    try:
+        client = client_from_settings()
+        report = client.test_connection()
+    except (ValueError, PrestaShopError) as exc:
+        raise CliError(str(exc)) from exc
+    print(f"url: {report.url}")
+    print(f"version: {report.version}")
+    print(f"shop: {report.shop_name}")
+    for resource in sorted(report.permissions):
+        print(f"permission.{resource}: {' '.join(sorted(report.permissions[resource]))}")
+    for resource in sorted(report.missing):
+        print(f"missing.{resource}: {' '.join(sorted(report.missing[resource]))}")
+    for lang in report.languages:
+        print(f"language.{lang.get('id', '?')}: {lang.get('iso_code', '')} {lang.get('name', '')}".rstrip())
+    print(f"default_language: {report.default_language or ''}")
+    if report.currency:
+        print(f"currency: {report.currency.get('iso_code', '')}")
+    print(f"default_country: {report.default_country or ''}")
+    print(f"patch: {'yes' if report.patch else 'no (full PUT)'}")
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    store.log_event("sync_test", "cli", version=report.version, ok=report.ok)
+    if not report.ok:
+        raise CliError(_("the webservice key lacks permissions the sync needs: {missing}").format(
+            missing=", ".join(f"{r} ({' '.join(sorted(m))})" for r, m in sorted(report.missing.items()))))
+    return 0
+
+
+def register(sub, common: argparse.ArgumentParser) -> None:
+    s = sub.add_parser("sync", parents=[common], help="PrestaShop: test the connection")
+    s.add_argument("action", choices=["test"])
+    s.set_defaults(func=cmd_sync)
