@@ -125,6 +125,21 @@ def check_ws_key(value: str) -> str:
     return value
 
 
+def check_id_list(value: str) -> str:
+    """``2, 3,4`` → ``2,3,4``: PrestaShop ids (order states)."""
+    ids = [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
+    if not all(v.isdigit() for v in ids):
+        raise SettingError(_("a list of numbers separated by commas, e.g. 2,3,4,5"))
+    return ",".join(ids)
+
+
+def check_optional_int(value: str) -> str:
+    value = value.strip()
+    if value and not value.isdigit():
+        raise SettingError(_("a whole number, or nothing"))
+    return value
+
+
 def check_choice(*choices: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         value = value.strip()
@@ -171,6 +186,17 @@ SPECS: list[Spec] = [
     Spec("display.url", N_("Customer display"), "none", check_device("display")),
     Spec("prestashop.url", N_("PrestaShop shop address"), "", check_shop_url),
     Spec("prestashop.key", N_("PrestaShop webservice key"), "", check_ws_key, secret=True),
+    # the sync's options (seed 002: Config > General options > Orders)
+    Spec("prestashop.language", N_("Language of the article names (PrestaShop language id; empty: the shop's)"),
+         "", check_optional_int),
+    Spec("prestashop.order_states", N_("Order states imported as sales (ids)"), "2,3,4,5", check_id_list),
+    Spec("prestashop.mode", N_("POS sales on PrestaShop: stock only, or as orders"), "stock",
+         check_choice("stock", "orders")),
+    Spec("prestashop.shipping_article", N_("Article for shipping fees (reference)"), "PORT", check_text(64)),
+    Spec("prestashop.department", N_("Department of new articles (empty: the product's default category)"), "",
+         check_text(64)),
+    Spec("prestashop.id_shop", N_("PrestaShop shop id (multistore; empty: the default shop)"), "",
+         check_optional_int),
 ]
 SECRET_SHOWN = "********"
 BY_KEY = {s.key: s for s in SPECS}

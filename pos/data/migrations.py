@@ -178,6 +178,23 @@ V9_JOURNAL = [
     for op in ("UPDATE", "DELETE")
 ]
 
+V10_SYNC = [
+    # PrestaShop: which article is which product / combination (0 for a product without combinations),
+    # so that a renamed product or a changed reference updates its article instead of duplicating it
+    'CREATE TABLE "ps_link" ("id" INTEGER NOT NULL PRIMARY KEY, "article_id" INTEGER NOT NULL, '
+    '"id_product" INTEGER NOT NULL, "id_product_attribute" INTEGER NOT NULL, "date_upd" VARCHAR(255) NOT NULL, '
+    'FOREIGN KEY ("article_id") REFERENCES "article" ("id") ON DELETE CASCADE)',
+    'CREATE UNIQUE INDEX "ps_link_id_product_id_product_attribute" ON "ps_link" ("id_product", "id_product_attribute")',
+    'CREATE UNIQUE INDEX "ps_link_article_id" ON "ps_link" ("article_id")',
+    # every sync run: what, when, how it ended, its counts and its errors (the sync log page)
+    'CREATE TABLE "sync_run" ("id" INTEGER NOT NULL PRIMARY KEY, "kind" VARCHAR(255) NOT NULL, '
+    '"started_at" VARCHAR(255) NOT NULL, "finished_at" VARCHAR(255), "status" VARCHAR(255) NOT NULL, '
+    '"dry_run" INTEGER NOT NULL, "user_name" VARCHAR(255) NOT NULL, "counts" TEXT NOT NULL, "error" TEXT NOT NULL)',
+    # web orders imported once: the ledger (reset by id or ALL)
+    'CREATE TABLE "ps_order" ("id_order" INTEGER NOT NULL PRIMARY KEY, "reference" VARCHAR(255) NOT NULL, '
+    '"ticket_number" INTEGER, "imported_at" VARCHAR(255) NOT NULL)',
+]
+
 Migration = tuple[int, str, list[str]]
 
 MIGRATIONS: list[Migration] = [
@@ -190,6 +207,7 @@ MIGRATIONS: list[Migration] = [
     (7, "customer activity and the import log", V7_TRANSFER),
     (8, "article list by name", V8_ARTICLE_NAME),
     (9, "fiscal journal, closures, cash movements, training tickets", V9_JOURNAL),
+    (10, "PrestaShop links, sync runs and the web order ledger", V10_SYNC),
 ]
 
 LATEST = MIGRATIONS[-1][0]

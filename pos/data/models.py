@@ -304,8 +304,48 @@ class CashMovement(ImmutableModel):
     user_name = CharField()
 
 
+class PsLink(Base):
+    """An article ↔ a PrestaShop product or combination (migration 10)."""
+
+    id = AutoField()
+    article = ForeignKeyField(Article, backref="ps_link", on_delete="CASCADE", unique=True)
+    id_product = IntegerField()
+    id_product_attribute = IntegerField()  # 0: a product without combinations
+    date_upd = CharField()  # the product's date_upd when last pulled
+
+    class Meta:
+        table_name = "ps_link"
+        indexes = ((("id_product", "id_product_attribute"), True),)
+
+
+class SyncRun(Base):
+    """One sync run (migration 10)."""
+
+    id = AutoField()
+    kind = CharField()  # articles | stock | orders | all | test
+    started_at = CharField()
+    finished_at = CharField(null=True)
+    status = CharField()  # running | done | failed | cancelled
+    dry_run = BooleanField()
+    user_name = CharField()
+    counts = TextField()  # JSON
+    error = TextField()
+
+
+class PsOrder(Base):
+    """A web order imported once (migration 10)."""
+
+    id_order = IntegerField(primary_key=True)
+    reference = CharField()
+    ticket_number = IntegerField(null=True)
+    imported_at = CharField()
+
+    class Meta:
+        table_name = "ps_order"
+
+
 ALL_MODELS = [
     VatRate, Department, Article, Barcode, CustomField, PaymentMethod, User, Customer,
     Setting, Ticket, TicketLine, TicketVat, TicketPayment, SavedBasket, Event, BarcodeRule, TicketPrint,
-    ImportLog, Journal, Closure, CashMovement,
+    ImportLog, Journal, Closure, CashMovement, PsLink, SyncRun, PsOrder,
 ]
