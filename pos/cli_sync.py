@@ -25,6 +25,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from .sync.errors import PrestaShopError
 
     _open(args)
+    if args.action != "test":
+        return run_job(args)
     try:
         client = client_from_settings()
         report = client.test_connection()
@@ -53,7 +55,31 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+JOBS = {"articles": "pos.sync.articles", "stock": "pos.sync.stock"}
+
+
+def run_job(args: argparse.Namespace) -> int:
+    """``pos sync articles|stock``: each job module has ``cli(client, args) -> dict`` printing its counts."""
+    import importlib
+
+    from .cli import CliError
+    from .sync.errors import PrestaShopError
+
+    try:
+        module = importlib.import_module(JOBS[args.action])
+        client = client_from_settings()
+        module.cli(client, args)
+    except (ValueError, PrestaShopError) as exc:
+        raise CliError(str(exc)) from exc
+    return 0
+
+
 def register(sub, common: argparse.ArgumentParser) -> None:
-    s = sub.add_parser("sync", parents=[common], help="PrestaShop: test the connection")
-    s.add_argument("action", choices=["test"])
+    s = sub.add_parser("sync", parents=[common], help="PrestaShop: test the connection, pull articles, push stock")
+    s.add_argument("action", choices=["test", *JOBS])
+    s.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    s.add_argument("--add", action="store_true", help="articles: add the new ones")
+    s.add_argument("--update", action="store_true", help="articles: update the changed ones")
+    s.add_argument("--delete", action="store_true", help="articles: deactivate those deleted in the shop")
+    s.add_argument("--full", action="store_true", help="articles: every product, not only those changed")
     s.set_defaults(func=cmd_sync)
