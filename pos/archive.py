@@ -94,21 +94,22 @@ def export(period: str, folder: str | os.PathLike, user_name: str = "", shop: st
     out = Path(folder)
     if out.exists() and any(out.iterdir()):
         raise ArchiveError(_("{folder} is not empty").format(folder=out))
-    rng = sql.journal_range(start, end)
-    if rng is None:
-        raise ArchiveError(_("nothing was recorded in {period}").format(period=period))
-    out.mkdir(parents=True, exist_ok=True)
-    for name, (header, query) in sql.TABLES.items():
-        with open(out / name, "w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(sql.rows(query, start, end))
-    closures = [dict(c, data=json.loads(c["data"])) for c in sql.closures(start, end)]
-    (out / "closures.json").write_text(json.dumps(closures, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
-                                       encoding="utf-8")
-    with open(out / "journal.jsonl", "w", encoding="utf-8") as f:
-        for row in journal.journal_rows("WHERE seq BETWEEN ? AND ?", rng):
-            f.write(json.dumps(dict(zip(FIELDS, row)), ensure_ascii=False, sort_keys=True) + "\n")
+    with sql.snapshot():  # one read transaction: a sale committed meanwhile is in every file or in none
+        rng = sql.journal_range(start, end)
+        if rng is None:
+            raise ArchiveError(_("nothing was recorded in {period}").format(period=period))
+        out.mkdir(parents=True, exist_ok=True)
+        for name, (header, query) in sql.TABLES.items():
+            with open(out / name, "w", encoding="utf-8", newline="") as f:
+                writer = csv.writer(f, lineterminator="\n")
+                writer.writerow(header)
+                writer.writerows(sql.rows(query, start, end))
+        closures = [dict(c, data=json.loads(c["data"])) for c in sql.closures(start, end)]
+        (out / "closures.json").write_text(json.dumps(closures, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                                           encoding="utf-8")
+        with open(out / "journal.jsonl", "w", encoding="utf-8") as f:
+            for row in journal.journal_rows("WHERE seq BETWEEN ? AND ?", rng):
+                f.write(json.dumps(dict(zip(FIELDS, row)), ensure_ascii=False, sort_keys=True) + "\n")
     at = now_iso()
     (out / "DESCRIPTION.md").write_text(DESCRIPTION.format(period=period, shop=shop, till=till, at=at,
                                                            user=user_name, alg=journal.ALG, first=rng[0],

@@ -695,9 +695,13 @@ def invoice_pdf(ticket_number: int, customer_id: int, path: str | os.PathLike, l
             number=ticket_number, id=ticket.customer_id))
     shop = _shop()
     issued = issued or dt.date.today()
-    return _build_pdf(path, _invoice_story(ticket, customer, shop, lang, issued),
-                      f"{_('Invoice')} {invoice_number(ticket_number)}",
-                      " — ".join(x for x in (shop.get("shop.name", ""), _shop_legal(shop)) if x))
+    written = _build_pdf(path, _invoice_story(ticket, customer, shop, lang, issued),
+                         f"{_('Invoice')} {invoice_number(ticket_number)}",
+                         " — ".join(x for x in (shop.get("shop.name", ""), _shop_legal(shop)) if x))
+    # every invoice issued is in the fiscal journal: number, ticket, customer, the PDF's name
+    store.log_event("invoice", "", number=invoice_number(ticket_number), ticket=ticket_number,
+                    customer=customer_id, file=Path(written).name)
+    return written
 
 
 def _shop_legal(shop: dict[str, str]) -> str:

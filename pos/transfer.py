@@ -429,6 +429,7 @@ class Import:
                                        stage_cols)
         depts = {name.casefold(): (i, name) for name, i in look["departments"].items()}
         depts.update({name: (i, name) for name, i in look["departments"].items()})  # exact names: no casefold
+        new_depts: dict[str, str] = {}
         kinds = {f["key"]: f["kind"] for f in look["custom_fields"]}
         pos = header.positions
         key_i = pos.get(ent.columns[0].name)
@@ -480,8 +481,8 @@ class Import:
                         hit = depts.get(name) or depts.get(name.casefold())
                         if hit:
                             values[stage_index["department_id"]] = hit[0]
-                        else:
-                            dept_new = name
+                        else:  # a new department: one per name, case ignored, spelt as first written
+                            dept_new = new_depts.setdefault(name.casefold(), name)
                 codes_text = None
                 if bc_i is not None:
                     raw = fields[bc_i].strip() if bc_i < n else ""
@@ -627,9 +628,12 @@ class Import:
                 fingerprint=self._fingerprint, log=log, fail_after=fail_after)
         except sql.StaleError:
             raise ValueError(_("the list changed since the preview: preview the file again")) from None
-        except IntegrityError as exc:  # e.g. a barcode moved to a new article without updating the old one
-            raise ValueError(_("these choices conflict with the shop's data, nothing was changed ({error}): "
-                               "choose to update the existing ones too").format(error=exc)) from None
+        except IntegrityError as exc:
+            if "barcode.code" in str(exc):  # a barcode moved to a new article without updating the old one
+                raise ValueError(_("these choices conflict with the shop's data, nothing was changed ({error}): "
+                                   "choose to update the existing ones too").format(error=exc)) from None
+            raise ValueError(_("the file conflicts with the shop's data, nothing was changed: {error}")
+                             .format(error=exc)) from None
         self.preview.created = done
         return done
 

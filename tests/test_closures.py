@@ -124,7 +124,7 @@ def test_a_day_z(manager):
     payload = json.loads(row[4])
     assert payload["data"] == d and (payload["total"], payload["perpetual_total"]) == (700, 700)
     assert closures.get_closure("day", 1) == z
-    assert journal.read_head() == journal.last_record()
+    assert journal.read_head()[:2] == journal.last_record()
     assert journal.verify().ok
     # nothing left: the next Z is refused; a new sale makes Z 2, whose perpetual total follows
     with pytest.raises(ClosureError, match="nothing to close"):
@@ -254,7 +254,7 @@ def test_cash_movements(manager):
     assert ev["data"] == {"movement": m["id"], "amount": 2000, "reason": "bank deposit"}
     rec = [r for r in journal.journal_rows() if r[2] == "event" and r[3] == "cash_out"]
     assert len(rec) == 1 and json.loads(rec[0][4])["data"]["reason"] == "bank deposit"
-    assert journal.read_head() == journal.last_record()
+    assert journal.read_head()[:2] == journal.last_record()
     z = closures.close("day", "Claire")  # movements alone make a Z
     assert z["ticket_count"] == 0 and z["first_ticket"] is None and z["data"]["cash"]["expected"] == -2000
     assert z["data"]["cash"]["last_movement_id"] == m["id"] + 1

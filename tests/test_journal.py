@@ -59,7 +59,7 @@ def test_every_ticket_and_event_is_chained(shop, sales):
     assert ticket["number"] == sales[0] and len(ticket["lines"]) == 2 and ticket["payments"][0]["method_code"] == "cash"
     verdict = journal.verify()
     assert verdict.ok, verdict.message
-    assert journal.read_head() == journal.last_record()
+    assert journal.read_head()[:2] == journal.last_record()
 
 
 def test_the_journal_refuses_changes(shop, sales):
@@ -160,7 +160,9 @@ def test_training_tickets_are_journaled_and_marked(shop, till):
     from pos.receipt import render
 
     till.training = True
+    stock = store.find_article_by_code("3760123000017").stock
     number = sell(till, "3760123000017")
+    assert store.find_article_by_code("3760123000017").stock == stock  # no real stock moves in training
     payload = json.loads(next(r[4] for r in journal.journal_rows() if r[2] == "ticket" and r[3] == str(number)))
     assert payload["training"] is True
     assert journal.verify().ok
@@ -235,3 +237,69 @@ def test_cli_verify_and_archive(shop, sales, tmp_path):
     proc = subprocess.run([*env_cmd, "journal", "verify"], capture_output=True, text=True, env=cli_env())
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.startswith(f"pos: journal NOT intact (first bad record: {seq}): record {seq}")
+
+
+def test_concurrent_writers_keep_the_head_file_and_the_chain(shop):
+    """Threads (each with its own connection) journaling at once: no error after a commit, chain intact."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for i in range(40):
+                store.log_event("bench", f"t{k}", i=i)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            store.release_thread_connection()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    verdict = journal.verify()
+    assert verdict.ok, verdict.message
+    assert journal.read_head()[:2] == journal.last_record()
+
+
+def test_a_head_file_left_by_another_database_is_not_a_cut(tmp_path):
+    from pos.data.db import close_database, open_database
+
+    path = tmp_path / "shop.sqlite3"
+    open_database(path)
+    for i in range(5):
+        store.log_event("x", i=i)
+    close_database()
+    for suffix in ("", "-wal", "-shm"):  # the database is recreated; its old head file stays
+        (tmp_path / f"shop.sqlite3{suffix}").unlink(missing_ok=True)
+    open_database(path)
+    try:
+        store.log_event("y")
+        verdict = journal.verify()
+        assert verdict.ok, verdict.message
+    finally:
+        close_database()
+
+
+def test_deleted_closure_and_cash_movement_rows_are_detected(shop, till):
+    from pos import closures
+
+    sell(till, "3760123000017")
+    closures.cash_movement("out", 500, "banque", "Claire")
+    closures.close("day", "Claire")
+    assert journal.verify().ok
+    conn = sqlite3.connect(shop.database)
+    conn.execute("DROP TRIGGER cash_movement_no_delete")
+    conn.execute("DELETE FROM cash_movement")
+    conn.commit()
+    verdict = journal.verify()
+    assert not verdict.ok and "cash movement 1 of journal record" in verdict.message
+    conn.execute("DROP TRIGGER closure_no_delete")
+    conn.execute("DELETE FROM closure")
+    conn.commit()
+    conn.close()
+    verdict = journal.verify()
+    assert not verdict.ok and "closure day-1 of journal record" in verdict.message

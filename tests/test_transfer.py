@@ -485,3 +485,44 @@ def test_database_file_is_never_read_by_sqlite3_writes_from_preview(shop, tmp_pa
     job.close()
     assert conn.execute("PRAGMA data_version").fetchone()[0] == version
     conn.close()
+
+
+def test_an_update_with_a_custom_column_applies(shop, tmp_path):
+    store.add_custom_field("origin", "Origine")
+    path = write(tmp_path / "c.csv", "reference;origine\nD010001;Bretagne\n")
+    job, p = preview("articles", path)
+    with job:
+        assert p.counts["changed"] == 1 and p.fields == {"origin": 1}
+        assert job.apply(add=False, update=True, delete=False)["updated"] == 1
+    assert store.article_custom(store.find_article_by_code("D010001").id) == {"origin": "Bretagne"}
+
+
+def test_blank_cells_keep_what_cannot_be_empty(shop, tmp_path):
+    """A blank stock or active cell keeps the article's value; a new article gets the default."""
+    before = store.find_article_by_code("D010001")
+    path = write(tmp_path / "b.csv", "reference;name;price;vat_rate;stock;active\n"
+                                     "D010001;Baguette tradition;1,20;5,5;;\nNEW1;Nouveau;1,00;5,5;;\n")
+    job, p = preview("articles", path)
+    with job:
+        assert (p.counts["new"], p.counts["changed"], p.counts["same"], p.counts["invalid"]) == (1, 0, 1, 0)
+        job.apply(add=True, update=True, delete=False)
+    after, new = store.find_article_by_code("D010001"), store.find_article_by_code("NEW1")
+    assert (after.stock, after.active) == (before.stock, before.active)
+    assert (new.stock, new.active) == (0, True)
+
+
+def test_department_names_ignore_case_accents_included(shop, tmp_path):
+    path = write(tmp_path / "d.csv", "name;colour\népicerie;#112233\n")
+    job, p = preview("departments", path)
+    with job:
+        assert (p.counts["new"], p.counts["changed"]) == (0, 1)
+    path = write(tmp_path / "d2.csv", "name;colour\nBOULANGERIE;#112233\nboulangerie;#445566\n")
+    job, p = preview("departments", path)
+    with job:
+        assert p.counts["invalid"] == 1 and "already on line 2" in job.errors()[0]
+    path = write(tmp_path / "a.csv", f"{HEADER}\nP1;;Tarte;Pâtisserie;4;5,5;;0;1\nP2;;Éclair;PÂTISSERIE;3;5,5;;0;1\n")
+    job, p = preview("articles", path, create_departments=True)
+    with job:
+        assert p.new_departments == ["Pâtisserie"]
+        assert job.apply(add=True, update=False, delete=False)["departments_created"] == 1
+    assert store.find_article_by_code("P2").department == "Pâtisserie"

@@ -38,6 +38,11 @@ TABLES = {
 }
 
 
+def snapshot():
+    """A read transaction: every query inside it sees the same committed state (WAL)."""
+    return database.atomic()
+
+
 def rows(sql: str, start: str, end: str) -> Iterator[tuple]:
     yield from _cursor_rows(sql, (start, end))
 

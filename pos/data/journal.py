@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import secrets
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ from typing import Any
 from ..i18n import _
 from .models import database
 
+log = logging.getLogger(__name__)
 ALG = "v1:sha256"
 ZERO = "0" * 64
 # a closure's journal payload: its whole row but the record's own seq (``data`` as an object)
@@ -63,27 +66,44 @@ def head_path() -> Path | None:
     return None if name in ("", ":memory:") else Path(f"{name}.head")
 
 
-def read_head() -> tuple[int, str] | None:
+def read_head() -> tuple[int, str, str] | None:
+    """(seq, hash, genesis hash) of the head file, or None."""
     path = head_path()
     try:
-        seq, digest = path.read_text("ascii").split() if path else ("", "")
-        return int(seq), digest
-    except (OSError, ValueError):
+        parts = path.read_text("ascii").split() if path else []
+        return int(parts[0]), parts[1], parts[2] if len(parts) > 2 else ""
+    except (OSError, ValueError, IndexError):
         return None
 
 
+def _genesis() -> str:
+    row = database.execute_sql("SELECT hash FROM journal WHERE seq = 1").fetchone()
+    return row[0] if row else ""
+
+
+def _same_chain(head: tuple[int, str, str]) -> bool:
+    """The head file belongs to this journal (a database recreated next to an old head file does not)."""
+    return not head[2] or head[2] == _genesis()
+
+
 def write_head() -> None:
-    """Write the last committed record's seq and hash next to the database (after each commit)."""
+    """Write the last committed record's seq and hash (and the chain's genesis hash) next to the database,
+    after each commit.  Best effort: the event is committed whatever happens to this file, and a
+    head that falls behind is never taken for a cut-off journal."""
     path = head_path()
     if path is None:
         return
-    row = database.execute_sql("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
-    if row is None:
-        return
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="ascii") as f:
-        f.write(f"{row[0]} {row[1]}\n")
-    os.replace(tmp, path)
+    try:
+        row = database.execute_sql("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            return
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)  # one per writer: no race
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(f"{row[0]} {row[1]} {_genesis()}\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("journal head file not written: %s", exc)
 
 
 # ---------------------------------------------------------------- appending
@@ -109,7 +129,7 @@ def append(kind: str, ref: str, payload: dict[str, Any] | str, at: str) -> int:
     assert last is not None
     seq, prev = last
     head = read_head()
-    if head is not None and (head[0] > seq or _hash_at(head[0]) not in (head[1], None)):
+    if head is not None and _same_chain(head) and (head[0] > seq or _hash_at(head[0]) not in (head[1], None)):
         data = json.loads(payload) if isinstance(payload, str) else payload
         payload = {**data, "anomaly": f"end of chain deletion detected: the head file had record {head[0]} "
                                       f"({head[1][:16]}…), the journal ends at {seq}"}
@@ -267,6 +287,8 @@ def verify() -> Verdict:
     n = verdict.records
     last = _last()
     head = read_head()
+    if head is not None and not _same_chain(head):
+        head = None  # the head file of another database (recreated here); the next commit replaces it
     if head is not None:
         if last is None or head[0] > last[0]:
             return _fail(n, (last[0] + 1) if last else 1,
@@ -301,4 +323,26 @@ def verify() -> Verdict:
         if record is None or json.loads(record[0]) != fields:
             return _fail(n, seq, _("closure {kind} {number} differs from its journal record {seq}").format(
                 kind=fields["kind"], number=fields["number"], seq=seq))
+    # ...and every closure record still has its row (a deleted Z would let the day be closed again)
+    for seq, ref in database.execute_sql(
+            "SELECT j.seq, j.ref FROM journal j WHERE j.kind = 'closure' AND NOT EXISTS "
+            "(SELECT 1 FROM closure c WHERE c.journal_seq = j.seq) ORDER BY j.seq").fetchall():
+        return _fail(n, seq, _("closure {ref} of journal record {seq} was deleted").format(ref=ref, seq=seq))
+    # cash movements (they make the expected cash) against their events, both ways
+    events = {}
+    for seq, payload in database.execute_sql(
+            "SELECT seq, payload FROM journal WHERE kind = 'event' AND ref IN ('cash_float', 'cash_in', 'cash_out')"):
+        event = json.loads(payload)
+        events[event["data"].get("movement")] = (seq, event)
+    for mid, kind, amount, reason in database.execute_sql(
+            "SELECT id, kind, amount, reason FROM cash_movement ORDER BY id").fetchall():
+        seq, event = events.pop(mid, (None, None))
+        if event is None:
+            return _fail(n, None, _("cash movement {id} has no journal record: it was inserted outside the till")
+                         .format(id=mid))
+        if (event["kind"], event["data"].get("amount"), event["data"].get("reason")) != (f"cash_{kind}", amount,
+                                                                                         reason):
+            return _fail(n, seq, _("cash movement {id} differs from its journal record {seq}").format(id=mid, seq=seq))
+    for mid, (seq, _event) in sorted(events.items(), key=lambda e: e[1][0]):
+        return _fail(n, seq, _("cash movement {id} of journal record {seq} was deleted").format(id=mid, seq=seq))
     return Verdict(True, n, _("{n} records, chain intact, tickets and closures match the journal").format(n=n))

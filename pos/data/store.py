@@ -3,6 +3,7 @@ gets plain dataclasses back: no SQL, no peewee query, outside ``pos/data``."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -460,8 +461,15 @@ def events(kind: str | None = None) -> list[dict[str, Any]]:
     return [dict(e, data=json.loads(e["data"])) for e in query.dicts()]
 
 
+@contextlib.contextmanager
 def atomic():
-    return database.atomic("IMMEDIATE")
+    """A write transaction (IMMEDIATE); once the outermost one is committed, the journal's head file
+    is brought up to date (the events journaled inside it are then protected too)."""
+    outermost = not database.in_transaction()
+    with database.atomic("IMMEDIATE"):
+        yield
+    if outermost:
+        journal.write_head()
 
 
 # ---------------------------------------------------------------- baskets
@@ -601,8 +609,8 @@ def record_ticket(*, kind: str, user: UserInfo, created_at: str, customer_id: in
         cursor.executemany(_SQL_VAT, [(ticket_id, v["vat_bp"], v["total"], v["excl"], v["vat"]) for v in vat])
         cursor.executemany(_SQL_PAYMENT, [(ticket_id, methods[p["method_code"]], p["method_code"],
                                            p["method_name"], p["amount"]) for p in payments])
-        stock = [(line["qty"], line["article"]) for line in lines if line.get("article")]
-        if stock:
+        stock = [(line["qty"], line["article"]) for line in lines if line.get("article") and not training]
+        if stock:  # a training sale moves no real stock
             cursor.executemany('UPDATE "article" SET "stock" = "stock" - ? WHERE "id" = ?', stock)
         if clear_basket_of is not None:
             cursor.execute('DELETE FROM "saved_basket" WHERE "kind" = ? AND "user_id" = ?',

@@ -44,9 +44,21 @@ class Table:
     in_use: str = ""  # SQL condition on alias t: true when t cannot be deleted (then deactivated)
     order: str = "t.id"
 
+    @property
+    def keep_blank(self) -> set[str]:
+        """Columns that cannot be empty: a blank cell keeps the value (or gives the default to a new row)."""
+        return set(self.defaults) & set(self.columns)
+
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: Any) -> str:
+    """An SQL literal for a default value (integers and short texts of this module only)."""
+    if isinstance(value, (bool, int)):
+        return str(int(value))
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 # ---------------------------------------------------------------- the staging file
@@ -59,6 +71,8 @@ class Stage:
         self.columns = list(stage_columns)
         self.conn = sqlite3.connect(shop_path, check_same_thread=False, isolation_level=None)
         self.conn.execute("PRAGMA query_only = 0")
+        # case ignored the way people expect it, accented capitals too (SQLite's NOCASE folds ASCII only)
+        self.conn.create_function("fold", 1, lambda v: v.casefold() if isinstance(v, str) else v, deterministic=True)
         self.conn.execute("ATTACH DATABASE ? AS stage", (stage_path,))
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
             self.conn.execute(f"PRAGMA stage.{pragma}")
@@ -120,9 +134,8 @@ class Stage:
                           "WHERE lower(email) = lower(stage.row.email)) "
                           "WHERE target IS NULL AND email IS NOT NULL AND email != ''")
         else:
-            collate = " COLLATE NOCASE" if t.entity == "departments" else ""
-            c.execute(f"UPDATE stage.row SET target = (SELECT id FROM {_q(t.table)} WHERE {key} = stage.row.key"
-                      f"{collate}) WHERE key != ''")
+            match = f"fold({key}) = fold(stage.row.key)" if t.entity == "departments" else f"{key} = stage.row.key"
+            c.execute(f"UPDATE stage.row SET target = (SELECT id FROM {_q(t.table)} WHERE {match}) WHERE key != ''")
         if has_barcodes:
             # no reference: the first barcode finds the article, or becomes the new article's reference
             c.execute("UPDATE stage.row SET target = (SELECT b.article_id FROM barcode b, stage.bc s "
@@ -135,12 +148,13 @@ class Stage:
             c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
                       "SELECT line, NULL, ?, ?, 'classify' FROM stage.row WHERE key = ''",
                       (t.key, messages["no_key"]))
-            # the same key twice in the file: the later lines are refused
+            # the same key twice in the file: the later lines are refused (department names: case ignored)
+            same = "fold(p.key) = fold(r.key)" if t.entity == "departments" else "p.key = r.key"
             c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
                       "SELECT r.line, NULL, ?, replace(replace(?, '{key}', r.key), '{line}', "
-                      "(SELECT min(p.line) FROM stage.row p WHERE p.key = r.key)), 'classify' "
+                      f"(SELECT min(p.line) FROM stage.row p WHERE {same})), 'classify' "
                       "FROM stage.row r WHERE r.key != '' AND "
-                      "EXISTS (SELECT 1 FROM stage.row p WHERE p.key = r.key AND p.line < r.line)",
+                      f"EXISTS (SELECT 1 FROM stage.row p WHERE {same} AND p.line < r.line)",
                       (t.key, messages["duplicate_key"]))
         else:
             c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
@@ -179,9 +193,12 @@ class Stage:
                           (label, messages["missing_column"].replace("{field}", label)))
         c.execute("UPDATE stage.row SET status = 'invalid' WHERE status != 'invalid' AND line IN "
                   "(SELECT line FROM stage.err WHERE phase = 'classify')")
-        # what changes, field by field, for the rows that match
+        # what changes, field by field, for the rows that match (a blank cell of a column that cannot be
+        # empty, like stock or active, leaves the value as it is)
         checks = [f"CASE WHEN t.{_q(col)} IS NOT r.{_q(col)} OR r.dept_new IS NOT NULL THEN ',{col}' ELSE '' END"
                   if col == "department_id" else
+                  f"CASE WHEN r.{_q(col)} IS NOT NULL AND t.{_q(col)} IS NOT r.{_q(col)} THEN ',{col}' ELSE '' END"
+                  if col in t.keep_blank else
                   f"CASE WHEN t.{_q(col)} IS NOT r.{_q(col)} THEN ',{col}' ELSE '' END"
                   for col in present if col in t.columns]
         if has_barcodes:
@@ -341,9 +358,11 @@ def apply_stage(stage: Stage, *, present: Sequence[str], custom_keys: Sequence[s
             dept_expr = ("coalesce(r.department_id, (SELECT id FROM department WHERE name = r.dept_new))"
                          if t.entity == "articles" else None)
 
-            def value(col: str) -> str:
+            def value(col: str, new: bool = False) -> str:
                 if col == "department_id" and dept_expr:
                     return dept_expr
+                if col in t.keep_blank:  # a blank cell: the default of a new row, the current value otherwise
+                    return f"coalesce(r.{_q(col)}, {_literal(t.defaults[col]) if new else f'{_q(t.table)}.{_q(col)}'})"
                 return f"r.{_q(col)}"
 
             cols = [col for col in present if col in t.columns]
@@ -362,7 +381,7 @@ def apply_stage(stage: Stage, *, present: Sequence[str], custom_keys: Sequence[s
                 if t.entity == "customers":
                     extra["created_at"] = now
                 names = [*cols, *extra_names, *extra]
-                values = [*(value(c) for c in cols), *extra_sql, *("?" for _ in extra)]
+                values = [*(value(c, new=True) for c in cols), *extra_sql, *("?" for _ in extra)]
                 key_col = [] if t.entity == "customers" or t.key in cols else [t.key]
                 names = [*key_col, *names]
                 values = [*("r.key" for _ in key_col), *values]
@@ -376,7 +395,7 @@ def apply_stage(stage: Stage, *, present: Sequence[str], custom_keys: Sequence[s
                 sets = [f"{_q(c)} = {value(c)}" for c in cols if c != t.key]
                 params: list[Any] = []
                 if custom_keys:
-                    sets.append("custom = json_patch(custom, r.custom)")
+                    sets.append(f"custom = json_patch({_q(t.table)}.custom, r.custom)")
                 if t.entity == "articles":
                     sets.append("updated_at = ?")
                     params.append(now)
