@@ -1143,6 +1143,8 @@ class PrestaShopEmulator(_Engine):
             self.schemas[resource] = learn_schema(resource, self._fixture_records(name))
         pov = ET.parse(FIXTURES.parent / "ps1.6-oca-cassettes" / "product_option_value_1.xml").getroot()[0]
         self.schemas["product_option_values"] = learn_schema("product_option_values", [pov])
+        po = ET.parse(FIXTURES.parent / "ps1.6-oca-cassettes" / "product_option_1.xml").getroot()[0]
+        self.schemas["product_options"] = learn_schema("product_options", [po])
         self.schemas["configurations"] = manual_schema(
             "configurations", ["id", "value", "name", "id_shop_group", "id_shop", "date_add", "date_upd"])
         self.schemas["order_states"] = manual_schema(
@@ -1231,6 +1233,13 @@ class PrestaShopEmulator(_Engine):
                                    11: (2, "Black")}.items():
             self._put_record("product_option_values", {"id": str(pid), "id_attribute_group": str(group),
                                                        "color": "", "position": "0", "name": {1: name, 2: name}})
+        # Their groups (attribute groups): Size and Colour.
+        for gid, (name, colour) in {1: ("Size", "0"), 2: ("Colour", "1")}.items():
+            self._put_record("product_options", {
+                "id": str(gid), "is_color_group": colour, "group_type": "color" if colour == "1" else "select",
+                "position": str(gid - 1), "name": {1: name, 2: name}, "public_name": {1: name, 2: name},
+                "associations": {"product_option_values": [{"id": str(v)} for v in ((1, 2, 3, 4) if gid == 1
+                                                                                    else (8, 11))]}})
         # Products: 1 from the fixture (8 combinations), 2..19 cloned from it without combinations.
         product = self._seed_file("products", "product_1.xml")[0]
         self.reductions[1] = 0.2
@@ -1381,6 +1390,7 @@ def ean13(n: int) -> str:
 class _Handler(BaseHTTPRequestHandler):
     shop: Any = None
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall between them
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet server
         pass

@@ -1,0 +1,99 @@
+"""The stock push: 500 changed articles against the PrestaShop emulator, 20 ms of latency per request.
+
+    python bench/bench_sync_stock.py [--articles N] [--latency S]
+
+A fresh demo database gets N synthetic articles, each linked to a synthetic product of the emulator
+(tests/prestashop_emulator.py, on 127.0.0.1), and sales of every one of them (tickets of 50 lines).
+The push is timed with ``latency`` seconds added to every request; the emulator counts the requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from common import Report  # noqa: E402
+
+
+def sell_all(articles: list, lines_per_ticket: int = 50) -> int:
+    from pos.data import store
+
+    user = store.find_user("Marie")
+    tickets = 0
+    for start in range(0, len(articles), lines_per_ticket):
+        chunk = articles[start:start + lines_per_ticket]
+        lines = [{"position": i + 1, "article": a.id, "reference": a.reference, "barcode": "", "name": a.name,
+                  "department": "", "qty": 1000, "unit_price": a.price, "list_price": a.price, "vat_bp": 2000,
+                  "discount_kind": None, "discount_value": None, "discount_amount": 0, "ticket_discount": 0,
+                  "total": a.price, "refund_of_line": None} for i, a in enumerate(chunk)]
+        total = sum(a.price for a in chunk)
+        excl = round(total * 10000 / 12000)
+        store.record_ticket(kind="sale", user=user, created_at=store.now_iso(), customer_id=None, refund_of=None,
+                            subtotal=total, discount_kind=None, discount_value=None, discount_amount=0, total=total,
+                            paid=total, change=0, lines=lines,
+                            vat=[{"vat_bp": 2000, "total": total, "excl": excl, "vat": total - excl}],
+                            payments=[{"method_code": "card", "method_name": "Carte", "amount": total}])
+        tickets += 1
+    return tickets
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=500)
+    parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every request")
+    args = parser.parse_args(argv)
+
+    from pos import i18n
+    from pos.data import store
+    from pos.data import sync as data_sync
+    from pos.data.db import close_database, open_database
+    from pos.demo import add_synthetic_articles, load_demo_shop, synthetic_reference
+    from pos.sync.client import PrestaShopClient
+    from pos.sync.stock import push_stock
+    from tests.prestashop_emulator import PrestaShopEmulator
+
+    report = Report()
+    n = args.articles
+    with tempfile.TemporaryDirectory(prefix="bench-stock-") as tmp, PrestaShopEmulator(shuffle=False) as ps:
+        open_database(Path(tmp) / "pos.sqlite3")
+        i18n.set_language("en")
+        load_demo_shop()
+        add_synthetic_articles(n)
+        articles = [store.find_article_by_code(synthetic_reference(i)) for i in range(1, n + 1)]
+        products = ps.generate_products(n)
+        for article, pid in zip(articles, products):
+            data_sync.set_link(article.id, pid, 0, "2026-01-01 00:00:00")
+        report.line("stock_tickets", sell_all(articles))
+        report.line("stock_articles_changed", n)
+        client = PrestaShopClient(ps.url, ps.key, timeout=(5, 30), backoff=0)
+        client.supports_patch  # noqa: B018 - the version (one HEAD), as any earlier call would have
+        ps.reset_log()
+        ps.inject("latency", count=None, seconds=args.latency)
+        report.line("stock_latency_per_request", args.latency * 1000, "ms")
+        t0 = time.perf_counter()
+        result = push_stock(client)
+        elapsed = time.perf_counter() - t0
+        ps.clear_faults()
+        assert result["status"] == "done" and result["pushed"] == n, result
+        requests = ps.count()
+        report.line("stock_push_total_time", elapsed, "s")
+        report.line("stock_push_per_article", elapsed / n * 1000, "ms")
+        report.line("stock_push_requests", requests)
+        report.line("stock_push_requests_per_article", requests / n)
+        report.line("stock_push_network_share", requests * args.latency / elapsed * 100, "%")
+        t0 = time.perf_counter()
+        again = push_stock(client)
+        report.line("stock_push_nothing_to_do_time", (time.perf_counter() - t0) * 1000, "ms")
+        assert again["pushed"] == 0
+        close_database()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,196 @@
+"""The SQL of the "articles from PrestaShop" job (``pos/sync/articles.py``).
+
+Look-ups in batches (by article id, reference, barcode; the links), and the apply: new
+articles, updates, deactivations, departments, links, the job's state and its event,
+all in ONE ``BEGIN IMMEDIATE`` transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import journal, store
+from .models import database
+from .sync import get_state, set_state
+
+CHUNK = 500  # ids / codes per IN (...) query, well under SQLite's variable limit
+
+
+@dataclass
+class TillArticle:
+    """An article as the comparison needs it."""
+
+    id: int
+    reference: str
+    name: str
+    price: int
+    vat_bp: int
+    department: str
+    active: bool
+    stock: int
+    barcodes: list[str] = field(default_factory=list)
+    link: tuple[int, int] | None = None
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for k in range(0, len(values), size):
+        yield values[k:k + size]
+
+
+_SELECT = ("SELECT a.id, a.reference, a.name, a.price, v.rate_bp, COALESCE(d.name, ''), a.active, a.stock, "
+           "l.id_product, l.id_product_attribute "
+           "FROM article a JOIN vat_rate v ON v.id = a.vat_id LEFT JOIN department d ON d.id = a.department_id "
+           "LEFT JOIN ps_link l ON l.article_id = a.id ")
+
+
+def _articles(where: str, values: Sequence[Any]) -> dict[int, TillArticle]:
+    out: dict[int, TillArticle] = {}
+    for part in _chunks(list(values)):
+        marks = ",".join("?" * len(part))
+        for row in database.execute_sql(_SELECT + where.format(marks=marks), tuple(part)).fetchall():
+            aid, ref, name, price, vat_bp, dep, active, stock, pid, attr = row
+            out[aid] = TillArticle(aid, ref, name, price, vat_bp, dep, bool(active), stock,
+                                   link=None if pid is None else (pid, attr))
+    ids = list(out)
+    for part in _chunks(ids):
+        marks = ",".join("?" * len(part))
+        for aid, code in database.execute_sql(
+                f"SELECT article_id, code FROM barcode WHERE article_id IN ({marks}) ORDER BY id", tuple(part)):
+            out[aid].barcodes.append(code)
+    return out
+
+
+def articles_by_id(ids: Iterable[int]) -> dict[int, TillArticle]:
+    return _articles("WHERE a.id IN ({marks})", sorted(set(ids)))
+
+
+def articles_by_reference(references: Iterable[str]) -> dict[str, TillArticle]:
+    found = _articles("WHERE a.reference IN ({marks})", sorted(set(references)))
+    return {a.reference: a for a in found.values()}
+
+
+def articles_by_barcode(codes: Iterable[str]) -> dict[str, TillArticle]:
+    owners: dict[str, int] = {}
+    for part in _chunks(sorted(set(codes))):
+        marks = ",".join("?" * len(part))
+        for code, aid in database.execute_sql(f"SELECT code, article_id FROM barcode WHERE code IN ({marks})",
+                                              tuple(part)):
+            owners[code] = aid
+    found = articles_by_id(owners.values())
+    return {code: found[aid] for code, aid in owners.items() if aid in found}
+
+
+def links() -> dict[tuple[int, int], int]:
+    """(id_product, id_product_attribute) → article id."""
+    return {(pid, attr): aid for pid, attr, aid in
+            database.execute_sql("SELECT id_product, id_product_attribute, article_id FROM ps_link")}
+
+
+def linked_active() -> list[tuple[int, int, int, str, str]]:
+    """(id_product, id_product_attribute, article id, reference, name) of the active linked articles."""
+    return [tuple(r) for r in database.execute_sql(
+        "SELECT l.id_product, l.id_product_attribute, a.id, a.reference, a.name FROM ps_link l "
+        "JOIN article a ON a.id = l.article_id WHERE a.active = 1 ORDER BY l.id_product, l.id_product_attribute")]
+
+
+def department_names() -> set[str]:
+    return {r[0] for r in database.execute_sql("SELECT name FROM department")}
+
+
+def _department_ids(names: Iterable[str]) -> tuple[dict[str, int], int]:
+    """Create the departments missing among ``names``; returns (name → id, how many were created)."""
+    ids = {name: did for did, name in database.execute_sql("SELECT id, name FROM department")}
+    position = database.execute_sql("SELECT COALESCE(MAX(position), 0) FROM department").fetchone()[0]
+    created = 0
+    for name in sorted({n for n in names if n and n not in ids}):
+        position += 1
+        cur = database.execute_sql("INSERT INTO department (name, colour, position, vat_id, active) "
+                                   "VALUES (?, '#546E7A', ?, NULL, 1)", (name, position))
+        ids[name] = cur.lastrowid
+        created += 1
+    return ids, created
+
+
+def _set_link(cur: Any, article_id: int, key: tuple[int, int], date_upd: str) -> None:
+    cur.execute("DELETE FROM ps_link WHERE article_id = ? AND NOT (id_product = ? AND id_product_attribute = ?)",
+                (article_id, key[0], key[1]))
+    cur.execute("INSERT INTO ps_link (article_id, id_product, id_product_attribute, date_upd) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (id_product, id_product_attribute) DO UPDATE SET article_id = excluded.article_id, "
+                "date_upd = excluded.date_upd", (article_id, key[0], key[1], date_upd))
+
+
+def apply_articles(*, new: Sequence[dict[str, Any]], updates: Sequence[dict[str, Any]], deactivate: Sequence[int],
+                   state: dict[str, str], event: dict[str, Any], user_name: str) -> dict[str, int]:
+    """Apply everything in one transaction (all or nothing).
+
+    ``new``: dicts with reference, name, price, vat_bp, department, barcode, active, stock, key, date_upd.
+    ``updates``: dicts with article_id, key, date_upd, ``values`` (the changed fields among those of
+    ``new``) and ``old_barcode`` (removed when the barcode changes and it is an EAN-13).
+    ``deactivate``: article ids.  ``state``: sync-state names → values.  Raises peewee's
+    IntegrityError (a reference or a barcode taken meanwhile): nothing is changed then.
+    """
+    now = store.now_iso()
+    with database.atomic("IMMEDIATE"):
+        vat_ids = {bp: vid for vid, bp in database.execute_sql("SELECT id, rate_bp FROM vat_rate")}
+        names = [r["department"] for r in new] + [u["values"]["department"] for u in updates
+                                                  if "department" in u["values"]]
+        dep_ids, created = _department_ids(names)
+        cur = database.cursor()
+        for row in new:
+            cur.execute("INSERT INTO article (reference, name, department_id, price, vat_id, cost, stock, active, "
+                        "by_weight, free_price, favourite, custom, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, NULL, ?, ?, 0, 0, 0, '{}', ?)",
+                        (row["reference"], row["name"], dep_ids.get(row["department"]), row["price"],
+                         vat_ids[row["vat_bp"]], row["stock"], int(row["active"]), now))
+            aid = cur.lastrowid
+            if row["barcode"]:
+                cur.execute("INSERT INTO barcode (code, article_id) VALUES (?, ?)", (row["barcode"], aid))
+            _set_link(cur, aid, row["key"], row["date_upd"])
+        columns = {"reference": "reference", "name": "name", "price": "price", "stock": "stock", "active": "active"}
+        for upd in updates:
+            aid, values = upd["article_id"], upd["values"]
+            sets: list[str] = []
+            params: list[Any] = []
+            for name, value in values.items():
+                if name in columns:
+                    sets.append(f"{columns[name]} = ?")
+                    params.append(int(value) if name == "active" else value)
+                elif name == "vat":
+                    sets.append("vat_id = ?")
+                    params.append(vat_ids[value])
+                elif name == "department":
+                    sets.append("department_id = ?")
+                    params.append(dep_ids.get(value))
+            if sets:
+                cur.execute(f"UPDATE article SET {', '.join(sets)}, updated_at = ? WHERE id = ?",
+                            (*params, now, aid))
+                if cur.rowcount != 1:
+                    raise ValueError(f"article {aid} no longer exists")
+            if "barcode" in values:
+                old = upd.get("old_barcode") or ""
+                if len(old) == 13 and old.isdigit():
+                    cur.execute("DELETE FROM barcode WHERE article_id = ? AND code = ?", (aid, old))
+                cur.execute("INSERT INTO barcode (code, article_id) SELECT ?, ? WHERE NOT EXISTS "
+                            "(SELECT 1 FROM barcode WHERE code = ? AND article_id = ?)",
+                            (values["barcode"], aid, values["barcode"], aid))
+            _set_link(cur, aid, upd["key"], upd["date_upd"])
+        deactivated = 0
+        for part in _chunks(list(deactivate)):
+            marks = ",".join("?" * len(part))
+            cur.execute(f"UPDATE article SET active = 0, updated_at = ? WHERE active = 1 AND id IN ({marks})",
+                        (now, *part))
+            deactivated += cur.rowcount
+        for name, value in state.items():
+            set_state(name, value)
+        if get_state("stock.last_ticket") == "":
+            # the first articles come from the shop with its stock: the stock push starts after the
+            # tickets already recorded (pushing the till's whole history would count it twice)
+            row = database.execute_sql("SELECT coalesce(max(number), 0) FROM ticket").fetchone()
+            set_state("stock.last_ticket", str(row[0]))
+        done = {"added": len(new), "updated": len(updates), "deactivated": deactivated,
+                "departments_created": created}
+        store.log_event("sync_articles", user_name, **event, **done)
+    journal.write_head()
+    return done

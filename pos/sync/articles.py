@@ -1,0 +1,611 @@
+"""Articles from PrestaShop: products and their combinations become till articles.
+
+``pull_preview(client)`` fetches what changed in the shop and compares it with the till
+(nothing changes); ``apply(preview, add=, update=, delete=)`` applies the chosen actions
+in one transaction (``pos/data/sync_articles.py``); ``cli(client, args)`` is
+``pos sync articles``.
+
+- Each combination is one article (its own reference and EAN-13), named
+  ``Product – Size: M, Colour: red``; a product without combinations is one article.
+- Price incl. VAT = (product price + the combination's impact, both tax excluded) ×
+  (1 + the rate of the product's tax rule group for the shop's country,
+  ``PS_COUNTRY_DEFAULT``), rounded half up to the cent (``pos.money.round_div``).
+  Specific prices (discounts) are not the catalogue price and are ignored.
+- The rate must be one of the till's active VAT rates, else the row is an error.
+- The default category is the department (created at apply time if unknown), unless the
+  setting ``prestashop.department`` names the department of all new articles.
+- Active flag and stock (``stock_availables``, units → thousandths) come from the shop.
+- Matching: the link (``ps_link``) first, else the reference, else the EAN-13.  A linked
+  article follows its product's renames and reference changes.
+- After a first full pull, only products whose ``date_upd`` is after the newest one seen
+  by the last applied run are fetched, plus those at that very second the run did not
+  see (an ids-only request) and the products it left over (errors, not applied by choice).
+  Deleted products are found by a scan of the product ids and their articles deactivated
+  (never deleted).
+- A network loss during the pull changes nothing: everything is fetched before the
+  single apply transaction, and the state (last ``date_upd``) moves only with it.
+
+No SQL and no Kivy here.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pos.barcode import gtin_check_digit
+from pos.i18n import _
+from pos.money import BP_ONE, round_div
+from pos.sync.client import PrestaShopClient, filter_gt, filter_in
+from pos.sync.errors import PrestaShopError
+from pos.sync.xml import Record
+
+KIND = "articles"
+STATE_DATE = "articles.date_upd"  # the newest product date_upd of the last applied run (the shop's clock)
+STATE_RETRY = "articles.retry"  # product ids to fetch again at the next delta run
+STATE_BOUNDARY = "articles.boundary"  # ids of the products fetched whose date_upd is STATE_DATE
+BOUNDARY_MAX = 20_000
+RETRY_MAX = 2000  # beyond that, the date does not move (the next run fetches the same products again)
+FIELDS = ("reference", "name", "price", "vat", "department", "barcode", "active", "stock", "link")
+PRODUCT_FIELDS = ["id", "reference", "ean13", "price", "id_tax_rules_group", "id_category_default", "active",
+                  "name", "date_upd"]
+COMBINATION_FIELDS = "[id,id_product,reference,ean13,price,product_option_values[id]]"
+STOCK_FIELDS = ["id", "id_product", "id_product_attribute", "id_shop", "quantity"]
+DASH = " \u2013 "  # "Product – Size: M"
+NAME_MAX = 255
+
+Progress = Callable[[str, int, "int | None"], None]
+
+
+class SyncCancelled(ValueError):
+    """The user cancelled the pull: nothing was changed."""
+
+
+@dataclass
+class ShopArticle:
+    """One article as the shop says it should be."""
+
+    id_product: int
+    id_product_attribute: int
+    reference: str
+    name: str
+    price: int  # cents incl. VAT
+    vat_bp: int
+    department: str
+    barcode: str
+    active: bool
+    stock: int  # thousandths
+    date_upd: str
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.id_product, self.id_product_attribute)
+
+    def values(self) -> dict[str, Any]:
+        return {"reference": self.reference, "name": self.name, "price": self.price, "vat": self.vat_bp,
+                "department": self.department, "barcode": self.barcode, "active": self.active, "stock": self.stock}
+
+
+@dataclass
+class ArticleChange:
+    """A linked or matched article whose fields differ: ``fields`` is name → (old, new)."""
+
+    article_id: int
+    shop: ShopArticle
+    fields: dict[str, tuple[Any, Any]]
+
+
+@dataclass
+class Deactivation:
+    article_id: int
+    reference: str
+    name: str
+    id_product: int
+    id_product_attribute: int
+
+
+@dataclass
+class ArticlePreview:
+    full: bool
+    language: int
+    products: int = 0  # products fetched
+    new: list[ShopArticle] = field(default_factory=list)
+    changed: list[ArticleChange] = field(default_factory=list)
+    unchanged: int = 0
+    to_deactivate: list[Deactivation] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    error_products: set[int] = field(default_factory=set)
+    new_departments: list[str] = field(default_factory=list)
+    date_upd: str = ""  # newest date_upd seen ("" if no product was fetched)
+    boundary: set[int] = field(default_factory=set)  # the products fetched whose date_upd is date_upd
+    since: str = ""  # the delta's lower bound ("" for a full pull)
+
+    @property
+    def fields(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for change in self.changed:
+            for name in change.fields:
+                out[name] = out.get(name, 0) + 1
+        return dict(sorted(out.items()))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"products": self.products, "new": len(self.new), "changed": len(self.changed),
+                "unchanged": self.unchanged, "to_deactivate": len(self.to_deactivate), "errors": len(self.errors)}
+
+    def summary(self) -> dict[str, Any]:
+        """The counts in the stable ``key: value`` order of the CLI."""
+        out: dict[str, Any] = {"mode": "full" if self.full else "delta", "products": self.products,
+                               "new": len(self.new), "changed": len(self.changed)}
+        out.update({f"changed.{k}": n for k, n in self.fields.items()})
+        out.update(unchanged=self.unchanged, to_deactivate=len(self.to_deactivate), errors=len(self.errors))
+        return out
+
+
+# ---------------------------------------------------------------- helpers
+def _check(cancel: threading.Event | Callable[[], bool] | None) -> Callable[[], None]:
+    def check() -> None:
+        if cancel is None:
+            return
+        stop = cancel.is_set() if isinstance(cancel, threading.Event) else cancel()
+        if stop:
+            raise SyncCancelled(_("Synchronisation cancelled: nothing was changed."))
+    return check
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+
+
+def _micro(text: Any) -> int:
+    """A PrestaShop decimal (``"23.900000"``) in millionths, exactly."""
+    try:
+        value = Decimal(str(text or "0").strip() or "0")
+    except InvalidOperation:
+        raise ValueError(_("not a number: {text}").format(text=text)) from None
+    return int((value * 1_000_000).to_integral_value())
+
+
+def price_incl(price_excl: str, impact: str, rate_bp: int) -> int:
+    """Cents incl. VAT from PrestaShop's tax-excluded price and impact: one rounding, half up."""
+    micro = _micro(price_excl) + _micro(impact)
+    return round_div(micro * (BP_ONE + rate_bp), BP_ONE * 10_000)
+
+
+def rate_bp(rate: Any) -> int:
+    """``"20.000"`` → 2000 (basis points); a rate finer than 0.01 % is rounded half up."""
+    return round_div(_micro(rate), 10_000)
+
+
+def _text(value: Any, language: int) -> str:
+    if isinstance(value, dict):
+        return str(value.get(language) or next((v for v in value.values() if v), "")).strip()
+    return str(value or "").strip()
+
+
+def valid_ean13(code: str) -> bool:
+    return len(code) == 13 and code.isdigit() and gtin_check_digit(code[:-1]) == int(code[-1])
+
+
+def _chunks(values: list[int], size: int) -> Iterator[list[int]]:
+    for k in range(0, len(values), size):
+        yield values[k:k + size]
+
+
+def _format_rate(bp: int) -> str:
+    return f"{bp / 100:g}"
+
+
+# ---------------------------------------------------------------- fetch
+@dataclass
+class _Catalogue:
+    """What was fetched from the shop."""
+
+    language: int
+    products: dict[int, Record] = field(default_factory=dict)
+    combinations: dict[int, list[Record]] = field(default_factory=dict)
+    stock: dict[tuple[int, int], int] = field(default_factory=dict)
+    shop_ids: set[int] = field(default_factory=set)  # every product id in the shop
+    rates: dict[int, int] = field(default_factory=dict)  # id_tax_rules_group → bp
+    categories: dict[int, str] = field(default_factory=dict)
+    groups: dict[int, tuple[int, str]] = field(default_factory=dict)  # id_attribute_group → (position, name)
+    values: dict[int, tuple[int, str]] = field(default_factory=dict)  # option value → (group, name)
+
+
+class _Fetcher:
+    def __init__(self, client: PrestaShopClient, *, page_size: int, scan_page_size: int,
+                 progress: Progress | None, check: Callable[[], None]) -> None:
+        self.client = client
+        self.page_size = page_size
+        self.scan_page_size = scan_page_size
+        self.progress = progress
+        self.check = check
+        shop = _setting("prestashop.id_shop")
+        self.params = {"id_shop": shop} if shop else None
+        self.id_shop = shop
+
+    def report(self, stage: str, done: int, total: int | None = None) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)
+
+    def scan(self, resource: str, stage: str, *, display: Any, filters: dict[str, str] | None = None,
+             language: int | None = None, page_size: int | None = None) -> Iterator[Record]:
+        """Every matching row, page by page (``sort=[id_ASC]``), checking for a cancel between pages."""
+        size = page_size or self.scan_page_size
+        offset = 0
+        while True:
+            self.check()
+            page = self.client.list(resource, display_=display, filters=filters, sort="[id_ASC]",
+                                    limit=(offset, size), language=language, params=self.params)
+            yield from page
+            offset += len(page)
+            self.report(stage, offset)
+            if len(page) < size:
+                return
+
+    def reference_data(self, cat: _Catalogue, country: str) -> None:
+        lang = cat.language
+        rules = list(self.scan("tax_rules", "taxes", display=["id", "id_tax_rules_group", "id_state", "id_tax"],
+                               filters={"id_country": f"[{country}]"}))
+        tax_ids = sorted({_int(r.get("id_tax")) for r in rules} - {0})
+        taxes: dict[int, int] = {}
+        if tax_ids:
+            for row in self.scan("taxes", "taxes", display=["id", "rate"], filters={"id": filter_in(tax_ids)}):
+                taxes[_int(row.get("id"))] = rate_bp(row.get("rate"))
+        # the rule for the whole country (id_state 0) wins over a state's rule
+        for rule in sorted(rules, key=lambda r: (_int(r.get("id_state")) != 0, _int(r.get("id")))):
+            group = _int(rule.get("id_tax_rules_group"))
+            if group not in cat.rates:
+                cat.rates[group] = taxes.get(_int(rule.get("id_tax")), 0)
+        for row in self.scan("categories", "categories", display=["id", "name"], language=lang):
+            cat.categories[_int(row.get("id"))] = _text(row.get("name"), lang)
+        for row in self.scan("product_options", "options", display=["id", "position", "name", "public_name"],
+                             language=lang):
+            name = _text(row.get("public_name"), lang) or _text(row.get("name"), lang)
+            cat.groups[_int(row.get("id"))] = (_int(row.get("position")), name)
+        for row in self.scan("product_option_values", "options", display=["id", "id_attribute_group", "name"],
+                             language=lang):
+            cat.values[_int(row.get("id"))] = (_int(row.get("id_attribute_group")), _text(row.get("name"), lang))
+
+    def add_stock(self, cat: _Catalogue, rows: Iterable[Record]) -> None:
+        for row in rows:
+            if self.id_shop and str(row.get("id_shop")) not in (self.id_shop, "0"):
+                continue
+            key = (_int(row.get("id_product")), _int(row.get("id_product_attribute")))
+            if key not in cat.stock or str(row.get("id_shop")) == (self.id_shop or "1"):
+                cat.stock[key] = _int(row.get("quantity")) * 1000
+
+    def add_combinations(self, cat: _Catalogue, rows: Iterable[Record]) -> None:
+        for row in rows:
+            pid = _int(row.get("id_product"))
+            if pid in cat.products:
+                cat.combinations.setdefault(pid, []).append(row)
+
+    def full(self, cat: _Catalogue) -> None:
+        for row in self.scan("products", "products", display=PRODUCT_FIELDS, language=cat.language,
+                             page_size=self.page_size):
+            cat.products[_int(row.get("id"))] = row
+        cat.shop_ids = set(cat.products)
+        self.add_combinations(cat, self.scan("combinations", "combinations", display=COMBINATION_FIELDS))
+        self.add_stock(cat, self.scan("stock_availables", "stock", display=STOCK_FIELDS))
+
+    def delta(self, cat: _Catalogue, since: str, retry: list[int], boundary: list[int]) -> None:
+        """Products changed after ``since``, those at ``since`` not fetched by the last run, ``retry``."""
+        for row in self.scan("products", "products", display=PRODUCT_FIELDS, language=cat.language,
+                             page_size=self.page_size, filters={"date_upd": filter_gt(since)}):
+            cat.products[_int(row.get("id"))] = row
+        at_since = {_int(r.get("id")) for r in self.scan("products", "ids", display=["id"],
+                                                          filters={"date_upd": f"[{since}]"})}
+        missing = sorted((set(retry) | (at_since - set(boundary))) - set(cat.products))
+        for part in _chunks(missing, 200):
+            for row in self.scan("products", "products", display=PRODUCT_FIELDS, language=cat.language,
+                                 filters={"id": filter_in(part)}):
+                cat.products[_int(row.get("id"))] = row
+        ids = sorted(cat.products)
+        for part in _chunks(ids, 200):
+            self.add_combinations(cat, self.scan("combinations", "combinations", display=COMBINATION_FIELDS,
+                                                 filters={"id_product": filter_in(part)}))
+            self.add_stock(cat, self.scan("stock_availables", "stock", display=STOCK_FIELDS,
+                                          filters={"id_product": filter_in(part)}))
+        cat.shop_ids = {_int(r.get("id")) for r in self.scan("products", "ids", display=["id"])}
+
+
+def _setting(key: str) -> str:
+    from pos import settings
+
+    return (settings.get(key) or "").strip()
+
+
+def _get_list(text: str) -> list[int]:
+    return sorted({int(x) for x in text.split(",") if x.strip().isdigit()})
+
+
+# ---------------------------------------------------------------- preview
+def pull_preview(client: PrestaShopClient, *, full: bool = False, progress: Progress | None = None,
+                 cancel: threading.Event | Callable[[], bool] | None = None, page_size: int = 500,
+                 scan_page_size: int = 5000) -> ArticlePreview:
+    """Fetch the shop's products (all, or those changed since the last applied run) and compare them
+    with the till.  Nothing changes.  Raises ``PrestaShopError`` (network, shop), ``SyncCancelled``,
+    ``ValueError`` (the shop's configuration)."""
+    from pos.data import store
+    from pos.data import sync as sync_state
+
+    check = _check(cancel)
+    since = "" if full else sync_state.get_state(STATE_DATE)
+    full = full or not since
+    retry = [] if full else _get_list(sync_state.get_state(STATE_RETRY))
+    boundary = [] if full else _get_list(sync_state.get_state(STATE_BOUNDARY))
+    fetcher = _Fetcher(client, page_size=page_size, scan_page_size=scan_page_size, progress=progress, check=check)
+    config = client.configuration(["PS_LANG_DEFAULT", "PS_COUNTRY_DEFAULT"])
+    language = _int(_setting("prestashop.language") or config.get("PS_LANG_DEFAULT"), 1) or 1
+    country = config.get("PS_COUNTRY_DEFAULT", "")
+    if not country.isdigit():
+        raise ValueError(_("The shop has no default country (PS_COUNTRY_DEFAULT): its VAT rates are unknown."))
+    cat = _Catalogue(language)
+    fetcher.reference_data(cat, country)
+    if full:
+        fetcher.full(cat)
+    else:
+        fetcher.delta(cat, since, retry, boundary)
+    check()
+    preview = ArticlePreview(full=full, language=language, products=len(cat.products), since=since)
+    rows = _build_rows(cat, preview, {v.rate_bp for v in store.vat_rates()})
+    _compare(rows, cat, preview)
+    preview.date_upd = max((str(p.get("date_upd") or "") for p in cat.products.values()), default="")
+    preview.boundary = {pid for pid, p in cat.products.items() if str(p.get("date_upd") or "") == preview.date_upd}
+    return preview
+
+
+def _combination_name(product: str, combo: Record, cat: _Catalogue) -> str:
+    parts = []
+    for n, item in enumerate(combo.get("associations", {}).get("product_option_values", [])):
+        value = cat.values.get(_int(item.get("id")))
+        if value is None:
+            continue
+        group, text = value
+        position, group_name = cat.groups.get(group, (1_000_000, ""))
+        parts.append(((position, group, n), f"{group_name}: {text}" if group_name else text))
+    label = ", ".join(text for _key, text in sorted(parts))
+    return (product + DASH + label if label else product)[:NAME_MAX]
+
+
+def _build_rows(cat: _Catalogue, preview: ArticlePreview, till_rates: set[int]) -> list[ShopArticle]:
+    rows: list[ShopArticle] = []
+    department_setting = _setting("prestashop.department")
+    for pid in sorted(cat.products):
+        p = cat.products[pid]
+        name = _text(p.get("name"), cat.language) or f"PS {pid}"
+        base_ref = str(p.get("reference") or "").strip() or f"PS{pid}"
+        group = _int(p.get("id_tax_rules_group"))
+        bp = cat.rates.get(group, 0)
+        department = department_setting or cat.categories.get(_int(p.get("id_category_default")), "")
+        combos = sorted(cat.combinations.get(pid, []), key=lambda c: _int(c.get("id")))
+        refs = [str(c.get("reference") or "").strip() for c in combos]
+        variants: list[tuple[int, str, str, str, str]] = []  # attr, reference, name, impact, ean13
+        if combos:
+            for combo, ref in zip(combos, refs, strict=True):
+                attr = _int(combo.get("id"))
+                if not ref or ref == str(p.get("reference") or "").strip() or refs.count(ref) > 1:
+                    ref = f"{base_ref}-{attr}"
+                variants.append((attr, ref, _combination_name(name, combo, cat), str(combo.get("price") or "0"),
+                                 str(combo.get("ean13") or "").strip()))
+        else:
+            variants.append((0, base_ref, name[:NAME_MAX], "0", str(p.get("ean13") or "").strip()))
+        for attr, ref, label, impact, ean in variants:
+            where = _("product {id} ({reference})").format(id=pid if not attr else f"{pid}/{attr}", reference=ref)
+            try:
+                price = price_incl(str(p.get("price") or "0"), impact, bp)
+            except ValueError as exc:
+                price, error = 0, str(exc)
+            else:
+                error = ""
+            if not error and bp not in till_rates:
+                error = _("the till has no VAT rate of {rate} %: add it in Configuration > VAT rates").format(
+                    rate=_format_rate(bp))
+            if not error and price < 0:
+                error = _("negative price")
+            if not error and ean and not valid_ean13(ean):
+                error = _("{code} is not a valid EAN-13").format(code=ean)
+            if error:
+                preview.errors.append(f"{where}: {error}")
+                preview.error_products.add(pid)
+                continue
+            rows.append(ShopArticle(pid, attr, ref, label, price, bp, department, ean, str(p.get("active")) == "1",
+                                    cat.stock.get((pid, attr), 0), str(p.get("date_upd") or "")))
+    return rows
+
+
+def _compare(rows: list[ShopArticle], cat: _Catalogue, preview: ArticlePreview) -> None:
+    from pos.data import sync_articles as data
+
+    links = data.links()
+    linked = data.articles_by_id({links[r.key] for r in rows if r.key in links})
+    by_ref = data.articles_by_reference(r.reference for r in rows)
+    by_code = data.articles_by_barcode(r.barcode for r in rows if r.barcode)
+    departments = data.department_names()
+    keep_department = bool(_setting("prestashop.department"))
+    taken: dict[int, tuple[int, int]] = {}  # article id → the shop row it was matched to
+    seen_refs: dict[str, tuple[int, int]] = {}
+    seen_codes: dict[str, tuple[int, int]] = {}
+    new_departments: set[str] = set()
+    seen_keys: set[tuple[int, int]] = set()
+    for row in rows:
+        seen_keys.add(row.key)
+        where = _("product {id} ({reference})").format(
+            id=row.id_product if not row.id_product_attribute else f"{row.id_product}/{row.id_product_attribute}",
+            reference=row.reference)
+        art = linked.get(links.get(row.key, -1))
+        if art is None:
+            for candidate in (by_ref.get(row.reference), by_code.get(row.barcode) if row.barcode else None):
+                if candidate is not None and (candidate.link is None or candidate.link == row.key):
+                    art = candidate
+                    break
+        error = ""
+        if row.reference in seen_refs:
+            error = _("the reference {reference} is also product {other}'s").format(
+                reference=row.reference, other="/".join(map(str, seen_refs[row.reference])))
+        elif row.barcode and row.barcode in seen_codes:
+            error = _("the EAN-13 {code} is also product {other}'s").format(
+                code=row.barcode, other="/".join(map(str, seen_codes[row.barcode])))
+        else:
+            owner = by_ref.get(row.reference)
+            if owner is not None and (art is None or owner.id != art.id):
+                error = _("the reference {reference} is already the till's article {name}").format(
+                    reference=row.reference, name=owner.name)
+            owner = by_code.get(row.barcode) if row.barcode else None
+            if not error and owner is not None and (art is None or owner.id != art.id):
+                error = _("the EAN-13 {code} is already the till's article {reference} {name}").format(
+                    code=row.barcode, reference=owner.reference, name=owner.name)
+            if not error and art is not None and art.id in taken:
+                error = _("the till's article {reference} already matches product {other}").format(
+                    reference=art.reference, other="/".join(map(str, taken[art.id])))
+        seen_refs.setdefault(row.reference, row.key)
+        if row.barcode:
+            seen_codes.setdefault(row.barcode, row.key)
+        if error:
+            preview.errors.append(f"{where}: {error}")
+            preview.error_products.add(row.id_product)
+            continue
+        if art is None:
+            preview.new.append(row)
+            if row.department and row.department not in departments:
+                new_departments.add(row.department)
+            continue
+        taken[art.id] = row.key
+        fields: dict[str, tuple[Any, Any]] = {}
+        old = {"reference": art.reference, "name": art.name, "price": art.price, "vat": art.vat_bp,
+               "department": art.department, "active": art.active, "stock": art.stock}
+        for name, new in row.values().items():
+            if name == "barcode":
+                if new and new not in art.barcodes:
+                    fields["barcode"] = (art.barcodes[0] if art.barcodes else "", new)
+            elif name == "department":
+                if new and not keep_department and new != old["department"]:
+                    fields["department"] = (old["department"], new)
+                    if new not in departments:
+                        new_departments.add(new)
+            elif old[name] != new:
+                fields[name] = (old[name], new)
+        if art.link != row.key:
+            fields["link"] = ("/".join(map(str, art.link)) if art.link else "", f"{row.key[0]}/{row.key[1]}")
+        if fields:
+            preview.changed.append(ArticleChange(art.id, row, fields))
+        else:
+            preview.unchanged += 1
+    error_keys = preview.error_products
+    for pid, attr, aid, reference, name in data.linked_active():
+        gone = pid not in cat.shop_ids or (pid in cat.products and pid not in error_keys
+                                           and (pid, attr) not in seen_keys)
+        if gone and aid not in taken:
+            preview.to_deactivate.append(Deactivation(aid, reference, name, pid, attr))
+    preview.new_departments = sorted(new_departments)
+
+
+# ---------------------------------------------------------------- apply
+def apply(preview: ArticlePreview, *, add: bool, update: bool, delete: bool, user_name: str) -> dict[str, int]:
+    """Apply the chosen actions in one transaction; returns the counts done ({} if none was chosen).
+
+    ``delete`` deactivates the articles of products deleted in the shop (an article is never
+    deleted: it may be on tickets).  The job's state moves with the apply, so the next delta run
+    starts from this one; products not applied (errors, actions not chosen) are fetched again.
+    """
+    import peewee
+
+    from pos.data import sync as sync_state
+    from pos.data import sync_articles as data
+
+    if not (add or update or delete):
+        return {}
+    new = preview.new if add else []
+    changed = preview.changed if update else []
+    retry = set(preview.error_products)
+    if not add:
+        retry |= {r.id_product for r in preview.new}
+    if not update:
+        retry |= {c.shop.id_product for c in preview.changed}
+    state: dict[str, str] = {}
+    if len(retry) <= RETRY_MAX:  # else the date stays: the next run fetches the same products again
+        old_date = sync_state.get_state(STATE_DATE)
+        new_date = (preview.date_upd or old_date) if preview.full else max(preview.date_upd, old_date)
+        boundary = set(preview.boundary) if new_date == preview.date_upd else set()
+        if new_date == old_date and not preview.full:
+            boundary |= set(_get_list(sync_state.get_state(STATE_BOUNDARY)))
+        state[STATE_DATE] = new_date
+        state[STATE_BOUNDARY] = ",".join(map(str, sorted(boundary))) if len(boundary) <= BOUNDARY_MAX else ""
+        state[STATE_RETRY] = ",".join(str(i) for i in sorted(retry))
+    new_rows = [dict(r.values(), vat_bp=r.vat_bp, key=r.key, date_upd=r.date_upd) for r in new]
+    updates = [{"article_id": c.article_id, "key": c.shop.key, "date_upd": c.shop.date_upd,
+                "values": {k: v[1] for k, v in c.fields.items() if k != "link"},
+                "old_barcode": c.fields.get("barcode", ("", ""))[0]} for c in changed]
+    event = {"full": preview.full, "choices": {"add": add, "update": update, "delete": delete},
+             "preview": preview.counts}
+    try:
+        return data.apply_articles(new=new_rows, updates=updates,
+                                   deactivate=[d.article_id for d in preview.to_deactivate] if delete else [],
+                                   state=state, event=event, user_name=user_name)
+    except peewee.IntegrityError as exc:
+        raise ValueError(_("The till's articles changed since the preview, nothing was changed ({error}): "
+                           "preview again").format(error=exc)) from None
+
+
+# ---------------------------------------------------------------- CLI
+def _tty_progress(stage: str, done: int, total: int | None) -> None:
+    text = f"{stage}: {done}" + (f"/{total}" if total else "")
+    print("\r" + text.ljust(40), end="", file=sys.stderr, flush=True)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split()) or _("unknown error")
+
+
+def cli(client: PrestaShopClient, args: Any) -> dict[str, Any]:
+    """``pos sync articles [--full] [--add] [--update] [--delete] [--dry-run]``: the preview's counts as
+    ``key: value`` lines, then (with a choice and without --dry-run) the apply's.  Every run is a
+    ``sync_run`` row.  Raises ``ValueError`` (one line) on failure."""
+    from pos.data import sync as sync_state
+
+    add, update, delete = bool(args.add), bool(args.update), bool(args.delete)
+    chosen = add or update or delete
+    dry = bool(args.dry_run) or not chosen
+    user = f"cli:{getpass.getuser()}"
+    run_id = sync_state.start_run(KIND, user, dry)
+    counts: dict[str, Any] = {}
+    tty = sys.stderr.isatty()
+    try:
+        preview = pull_preview(client, full=bool(getattr(args, "full", False)),
+                               progress=_tty_progress if tty else None)
+        if tty:
+            print("\r" + " " * 40 + "\r", end="", file=sys.stderr, flush=True)
+        counts = preview.summary()
+        for key, value in counts.items():
+            print(f"{key}: {value}")
+        if preview.new_departments:
+            print("new_departments: " + "|".join(preview.new_departments))
+        for line in preview.errors[:200]:
+            print(f"error: {line}", file=sys.stderr)
+        if not chosen:
+            print(_("preview only: choose --add, --update and/or --delete to apply"))
+        elif args.dry_run:
+            print(_("dry run: nothing was changed"))
+        else:
+            done = apply(preview, add=add, update=update, delete=delete, user_name=user)
+            for key in ("added", "updated", "deactivated", "departments_created"):
+                print(f"{key}: {done.get(key, 0)}")
+            counts.update(done)
+    except (PrestaShopError, ValueError, OSError) as exc:
+        message = _one_line(str(exc))
+        sync_state.finish_run(run_id, "failed", counts, message)
+        raise ValueError(message) from None
+    except BaseException as exc:
+        sync_state.finish_run(run_id, "failed", counts, _one_line(repr(exc)))
+        raise
+    sync_state.finish_run(run_id, "done", counts, "\n".join(preview.errors[:50]))
+    return counts

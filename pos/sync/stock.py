@@ -1,0 +1,311 @@
+"""The stock push: POS sales and refunds since the last push become stock deltas on PrestaShop.
+
+**Deltas.** For the tickets numbered after the last pushed one: the quantities of their lines, summed
+per article (a refund's negative lines give stock back).  Only channel ``pos`` tickets count (a web
+order imported as a ``web`` ticket was already decremented by PrestaShop itself), training tickets never.
+Articles sold by weight are not pushed (PrestaShop counts whole units; they are counted ``weighed``);
+a unit article's sum of thousandths is rounded half up to whole units (``round_div``).  Articles
+without a link to a product / combination are counted ``not_linked``; a net delta of 0 ``unchanged``.
+
+**Exactly once.** A run first finishes the pending batch, if a previous run stopped, then freezes a new
+one: the last ticket number and the per-article deltas, in one transaction.  For each article:
+
+1. GET its ``stock_available`` (fresh), ``new = quantity - delta``;
+2. record ``before = quantity`` and ``target = new`` (state *writing*) — committed before the write;
+3. write it (PATCH on 8.x, GET + full PUT on 1.7); state *written* once the shop acknowledged it;
+4. GET it again and compare with ``target``; state *done*.
+
+Any PrestaShop or network error stops the run (logged *failed*); the next run resumes the same batch,
+skipping the *done* articles.  On resume:
+
+- *written*: the write is on the shop; only the verification is repeated (never written again);
+- *writing* (the answer to the write was lost — it may or may not have reached the shop): if the shop's
+  quantity equals ``target``, the write did land: done.  If it equals ``before``, it did not: write
+  ``target`` again.  Otherwise the quantity moved meanwhile (a web sale, PrestaShop's own decrement):
+  the delta is applied to the current value, and a conflict is reported, because if the lost write had
+  in fact landed before that web sale, the delta is now counted twice (PrestaShop offers no version
+  or history to tell the two cases apart: check that article's stock).
+
+When every article is done the last pushed ticket advances, the batch is forgotten and a
+``sync_stock`` event is journaled, in one transaction.
+
+**Conflicts** (reported, the batch goes on): a resulting negative stock (written anyway: the shop
+should show what the shelf really lacks, and the next refund or delivery stays exact); no
+``stock_available`` row for the link, several rows (multistore without ``prestashop.id_shop``) or a
+stock managed by the advanced stock management (not written, the delta is dropped: fix the link and
+the stock by hand); a verification that reads back another value than the one written (a web sale in
+between: left as is).
+
+No Kivy, no SQL here: the SQL is in ``pos/data/sync_stock.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from pos.data import sync as data_sync
+from pos.data import sync_stock as data
+from pos.i18n import _
+from pos.money import round_div
+from pos.sync.client import PrestaShopClient, filter_in
+from pos.sync.errors import NotFound, PrestaShopError
+
+RESOURCE = "stock_availables"
+READ_FIELDS = ["id", "id_product", "id_product_attribute", "id_shop", "quantity", "depends_on_stock"]
+COUNTS = ("articles", "pushed", "unchanged", "not_linked", "weighed", "conflicts", "errors")
+
+Progress = Callable[[int, int], None]
+
+
+class Cancelled(Exception):
+    """The user stopped the run (between two articles)."""
+
+
+def push_stock(client: PrestaShopClient, *, dry_run: bool = False, progress: Progress | None = None,
+               cancel: Callable[[], bool] | None = None, user_name: str = "") -> dict[str, Any]:
+    """Push the POS stock movements since the last push (see the module docstring).
+
+    Returns ``status`` (done | failed | cancelled), ``error`` (one line), ``first_ticket`` /
+    ``last_ticket`` (None when there was nothing to push), ``resumed``, ``dry_run``, the counts
+    (``COUNTS``), ``conflict_list`` ([{reference, id_product, id_product_attribute, text}]) and ``run_id``.
+    A ``dry_run`` reads the shop but writes nothing, there or in the sync state.
+    """
+    _check_mode()
+    id_shop = _id_shop()
+    run_id = data_sync.start_run("stock", user_name, dry_run)
+    result: dict[str, Any] = {"status": "running", "error": "", "first_ticket": None, "last_ticket": None,
+                              "resumed": False, "dry_run": dry_run, "conflict_list": [], "run_id": run_id,
+                              **{k: 0 for k in COUNTS}}
+    job = _Job(client, result, id_shop, dry_run, progress, cancel, user_name)
+    try:
+        job.run()
+        result["status"] = "done"
+    except Cancelled:
+        result["status"] = "cancelled"
+    except PrestaShopError as exc:
+        result["status"] = "failed"
+        result["errors"] += 1
+        result["error"] = str(exc).replace("\n", " ")
+    except Exception as exc:
+        data_sync.finish_run(run_id, "failed", _counts(result), f"{type(exc).__name__}: {exc}")
+        raise
+    data_sync.finish_run(run_id, result["status"], _counts(result), result["error"])
+    return result
+
+
+def start_from_now() -> int:
+    """Declare the shop's stock right as of the last ticket (nothing before it will be pushed)."""
+    if data.pending_batch():
+        raise ValueError(_("A stock push is unfinished: run it again first."))
+    number = data.last_ticket_number()
+    data.set_last_pushed_ticket(number)
+    return number
+
+
+def cli(client: PrestaShopClient, args: argparse.Namespace) -> dict[str, Any]:
+    """``pos sync stock [--dry-run]``: push, print ``key: value`` lines, ``ValueError`` on failure."""
+    result = push_stock(client, dry_run=bool(getattr(args, "dry_run", False)), user_name="cli")
+    if result["status"] != "done":
+        raise ValueError(_("stock push stopped ({pushed} articles pushed): {error}; run it again to resume")
+                         .format(pushed=result["pushed"], error=result["error"] or result["status"]))
+    for line in format_result(result):
+        print(line)
+    return result
+
+
+def format_result(result: dict[str, Any]) -> list[str]:
+    """The stable ``key: value`` form of a run's result."""
+    first, last = result["first_ticket"], result["last_ticket"]
+    lines = [f"dry_run: {'yes' if result['dry_run'] else 'no'}",
+             f"tickets: {f'{first}-{last}' if first is not None and first <= last else 'none'}",
+             f"resumed: {'yes' if result['resumed'] else 'no'}"]
+    lines += [f"{key}: {result[key]}" for key in COUNTS if key != "errors"]
+    lines += [f"conflict.{c['reference']}: {c['text']}" for c in result["conflict_list"]]
+    return lines
+
+
+# ---------------------------------------------------------------- the job
+def _counts(result: dict[str, Any]) -> dict[str, Any]:
+    counts = {k: result[k] for k in COUNTS}
+    counts.update(first_ticket=result["first_ticket"], last_ticket=result["last_ticket"],
+                  resumed=result["resumed"], conflict_list=result["conflict_list"])
+    return counts
+
+
+def _check_mode() -> None:
+    from pos import settings
+
+    if settings.get("prestashop.mode") == "orders":
+        raise ValueError(_("POS sales are sent to PrestaShop as orders (prestashop.mode = orders): "
+                           "the shop decrements their stock itself, a stock push would count them twice."))
+
+
+def _id_shop() -> int | None:
+    from pos import settings
+
+    value = settings.get("prestashop.id_shop")
+    return int(value) if value and value.isdigit() else None
+
+
+def split_deltas(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The articles to push (items in the ``pending`` state) and the counts of the others."""
+    counts = {"articles": len(rows), "unchanged": 0, "not_linked": 0, "weighed": 0}
+    items = []
+    for row in rows:
+        delta = round_div(row["qty"], 1000)
+        if row["qty"] == 0 or (delta == 0 and not row["by_weight"]):
+            counts["unchanged"] += 1
+        elif row["id_product"] is None:
+            counts["not_linked"] += 1
+        elif row["by_weight"]:
+            counts["weighed"] += 1
+        else:
+            items.append({"article_id": row["article_id"], "reference": row["reference"],
+                          "id_product": row["id_product"], "id_product_attribute": row["id_product_attribute"],
+                          "delta": delta, "state": "pending", "id_stock": None, "before": None, "target": None,
+                          "final": None, "note": ""})
+    return items, counts
+
+
+class _Job:
+    def __init__(self, client: PrestaShopClient, result: dict[str, Any], id_shop: int | None, dry_run: bool,
+                 progress: Progress | None, cancel: Callable[[], bool] | None, user_name: str) -> None:
+        self.client = client
+        self.result = result
+        self.id_shop = id_shop
+        self.dry_run = dry_run
+        self.progress = progress
+        self.cancel = cancel
+        self.user_name = user_name
+
+    def run(self) -> None:
+        pending = data.pending_batch()
+        if pending is not None:
+            self.result["resumed"] = True
+            self._tickets(pending)
+            self._add_counts(pending)
+            self._push(pending, data.batch_items())
+            after = pending["last"]
+        else:
+            after = data.last_pushed_ticket()
+        upto = data.last_ticket_number()
+        if upto <= after:
+            return
+        items, counts = split_deltas(data.deltas(after, upto))
+        header = {"first": after + 1, "last": upto, **counts}
+        self._tickets(header)
+        self._add_counts(header)
+        if not self.dry_run:
+            data.freeze_batch(header, items)
+        self._push(header, items)
+
+    def _add_counts(self, header: dict[str, Any]) -> None:
+        """The batch's articles and those not pushed (reported by every run that works on it)."""
+        for key in ("articles", "unchanged", "not_linked", "weighed"):
+            self.result[key] += header.get(key, 0)
+
+    def _tickets(self, header: dict[str, Any]) -> None:
+        if self.result["first_ticket"] is None:
+            self.result["first_ticket"] = header["first"]
+        self.result["last_ticket"] = header["last"]
+
+    def _push(self, header: dict[str, Any], items: list[dict[str, Any]]) -> None:
+        todo = [item for item in items if item["state"] not in ("done", "skipped")]
+        if self.progress:
+            self.progress(0, len(todo))
+        for n, item in enumerate(todo, start=1):
+            if self.cancel is not None and self.cancel():
+                raise Cancelled
+            self._push_item(item)
+            if self.dry_run or item["state"] in ("done", "skipped"):
+                if item["state"] != "skipped":
+                    self.result["pushed"] += 1
+                if item["note"]:
+                    self.result["conflicts"] += 1
+                    self.result["conflict_list"].append(
+                        {"reference": item["reference"], "id_product": item["id_product"],
+                         "id_product_attribute": item["id_product_attribute"], "text": item["note"]})
+            if self.progress:
+                self.progress(n, len(todo))
+        if not self.dry_run:
+            done = data.batch_items()
+            data.complete_batch(header["last"], self.user_name, {
+                "first": header["first"], "last": header["last"], "articles": header.get("articles", len(done)),
+                "pushed": sum(1 for i in done if i["state"] == "done"),
+                "conflicts": sorted(i["reference"] for i in done if i["note"])})
+
+    # ---- one article
+    def _save(self, item: dict[str, Any], **changes: Any) -> None:
+        item.update(changes)
+        if not self.dry_run:
+            data.save_item(item)
+
+    def _note(self, item: dict[str, Any], text: str) -> None:
+        item["note"] = f"{item['note']}; {text}" if item["note"] else text
+
+    def _push_item(self, item: dict[str, Any]) -> None:
+        row = self._read(item)
+        if isinstance(row, str):
+            self._note(item, row)
+            self._save(item, state="skipped")
+            return
+        current = int(row["quantity"] or 0)
+        if item["state"] == "written":  # acknowledged by the shop: only the verification was lost
+            if current != item["target"]:
+                self._note(item, _("read back {found} after writing {target}").format(
+                    found=current, target=item["target"]))
+            self._save(item, state="done", final=current)
+            return
+        if item["state"] == "writing":  # the answer to the write was lost
+            if current == item["target"]:
+                self._save(item, state="done", final=current)
+                return
+            if current != item["before"]:
+                self._note(item, _("the shop's stock moved while a write was unanswered: {before} or {target} "
+                                   "expected, {found} found; {sold} taken from {found} (check it)").format(
+                    before=item["before"], target=item["target"], found=current, sold=item["delta"]))
+        new = current - item["delta"]
+        if new < 0:
+            self._note(item, _("negative stock on the shop: {before} - {sold} = {after}").format(
+                before=current, sold=item["delta"], after=new))
+        if self.dry_run:
+            item.update(before=current, target=new)
+            return
+        self._save(item, state="writing", id_stock=int(row["id"]), before=current, target=new)
+        self.client.update(RESOURCE, row["id"], {"quantity": str(new)})
+        self._save(item, state="written")
+        final = self._read_back(int(row["id"]))
+        if final != new:
+            self._note(item, _("read back {found} after writing {target}").format(found=final, target=new))
+        self._save(item, state="done", final=final)
+
+    def _read(self, item: dict[str, Any]) -> dict[str, Any] | str:
+        """The article's stock row, or the conflict that prevents writing it."""
+        filters: dict[str, Any] = {"id_product": filter_in([item["id_product"]]),
+                                   "id_product_attribute": filter_in([item["id_product_attribute"]])}
+        if self.id_shop is not None:
+            filters["id_shop"] = filter_in([self.id_shop])
+        rows = self.client.list(RESOURCE, display_=READ_FIELDS, filters=filters)
+        if not rows:
+            return _("no stock row on the shop for product {product} combination {combination}").format(
+                product=item["id_product"], combination=item["id_product_attribute"])
+        if len(rows) > 1:
+            return _("{n} stock rows on the shop for product {product} combination {combination} "
+                     "(multistore: set prestashop.id_shop)").format(
+                n=len(rows), product=item["id_product"], combination=item["id_product_attribute"])
+        row = rows[0]
+        if str(row.get("depends_on_stock") or "0") == "1":
+            return _("the shop's advanced stock management computes this stock: not written")
+        if item["id_stock"] is not None and int(row["id"]) != item["id_stock"]:
+            return _("the stock row changed on the shop ({old} then {new}): not written").format(
+                old=item["id_stock"], new=row["id"])
+        return row
+
+    def _read_back(self, id_stock: int) -> int | None:
+        try:
+            row = self.client.get(RESOURCE, id_stock, display_=["id", "quantity"])
+        except NotFound:
+            return None
+        return int(row.get("quantity") or 0)
