@@ -55,7 +55,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
-JOBS = {"articles": "pos.sync.articles", "stock": "pos.sync.stock"}
+JOBS = {"articles": "pos.sync.articles", "stock": "pos.sync.stock", "orders": "pos.sync.orders",
+        "all": "pos.sync.endofday"}
 
 
 def run_job(args: argparse.Namespace) -> int:
@@ -66,7 +67,10 @@ def run_job(args: argparse.Namespace) -> int:
     from .sync.errors import PrestaShopError
 
     try:
-        module = importlib.import_module(JOBS[args.action])
+        try:
+            module = importlib.import_module(JOBS[args.action])
+        except ModuleNotFoundError:
+            raise ValueError(_("pos sync {job} is not available in this version").format(job=args.action)) from None
         client = client_from_settings()
         module.cli(client, args)
     except (ValueError, PrestaShopError) as exc:
@@ -82,4 +86,5 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     s.add_argument("--update", action="store_true", help="articles: update the changed ones")
     s.add_argument("--delete", action="store_true", help="articles: deactivate those deleted in the shop")
     s.add_argument("--full", action="store_true", help="articles: every product, not only those changed")
+    s.add_argument("--reset", metavar="ID|ALL", help="orders: forget imported order ids (comma-separated) or ALL")
     s.set_defaults(func=cmd_sync)

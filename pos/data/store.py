@@ -575,7 +575,7 @@ def record_ticket(*, kind: str, user: UserInfo, created_at: str, customer_id: in
                   discount_value: int | None, discount_amount: int, total: int, paid: int,
                   change: int, lines: list[dict[str, Any]], vat: list[dict[str, Any]],
                   payments: list[dict[str, Any]], clear_basket_of: int | None = None,
-                  training: bool = False) -> int:
+                  training: bool = False, channel: str = "pos") -> int:
     """Commit one ticket, atomically and durably.  Returns its gap-free number.
 
     The number is taken inside the write transaction (BEGIN IMMEDIATE), so two
@@ -600,7 +600,7 @@ def record_ticket(*, kind: str, user: UserInfo, created_at: str, customer_id: in
                 raise ValueError(f"ticket {refund_of} does not exist")
             refund_of_id = row[0]
             _check_refunds(lines)
-        cursor.execute(_SQL_TICKET, (number, kind, "paid", "pos", created_at, user.id, user.name, customer_id,
+        cursor.execute(_SQL_TICKET, (number, kind, "paid", channel, created_at, user.id, user.name, customer_id,
                                      refund_of_id, subtotal, discount_kind, discount_value, discount_amount,
                                      total, paid, change, bool(training)))
         ticket_id = cursor.lastrowid
@@ -610,6 +610,7 @@ def record_ticket(*, kind: str, user: UserInfo, created_at: str, customer_id: in
         cursor.executemany(_SQL_PAYMENT, [(ticket_id, methods[p["method_code"]], p["method_code"],
                                            p["method_name"], p["amount"]) for p in payments])
         stock = [(line["qty"], line["article"]) for line in lines if line.get("article") and not training]
+        # (a web order's stock moves here too: the shop decremented its own when the order was placed)
         if stock:  # a training sale moves no real stock
             cursor.executemany('UPDATE "article" SET "stock" = "stock" - ? WHERE "id" = ?', stock)
         if clear_basket_of is not None:
