@@ -126,9 +126,11 @@ def ticket_bounds(after: int) -> tuple[int, int, str | None]:
 
 
 def ticket_totals(after: int, upto: int) -> list[tuple[bool, str, int, int, int, int]]:
-    """Per (training, kind): (training, kind, count, sum of totals, sum of change, sum of ticket discounts)."""
+    """Per (training, kind): (training, kind, count, sum of totals, sum of change, sum of ticket discounts).
+    The change of web tickets (channel ``web``) is left out: no drawer gave it."""
     rows = database.execute_sql(
-        'SELECT "training", "kind", COUNT(*), SUM("total"), SUM("change"), SUM("discount_amount") FROM "ticket" '
+        'SELECT "training", "kind", COUNT(*), SUM("total"), '
+        'SUM(CASE WHEN "channel" = \'web\' THEN 0 ELSE "change" END), SUM("discount_amount") FROM "ticket" '
         'WHERE "number" > ? AND "number" <= ? GROUP BY "training", "kind"', (after, upto)).fetchall()
     return [(bool(r[0]), r[1], r[2], r[3] or 0, r[4] or 0, r[5] or 0) for r in rows]
 
@@ -152,9 +154,12 @@ def vat_totals(after: int, upto: int) -> list[tuple[int, int, int, int]]:
 
 def payment_rows(after: int, upto: int) -> Iterator[tuple[int, int, str, str, int, bool]]:
     """(ticket id, ticket change, method code, method name, amount tendered, gives change) of the
-    non-training tickets numbered in (after, upto], by ticket then payment order."""
+    non-training tickets numbered in (after, upto], by ticket then payment order.  A web ticket's
+    payments never give change (channel ``web``: they are not in the drawer, whatever the method)."""
     cur = database.execute_sql(
-        'SELECT t."id", t."change", p."method_code", p."method_name", p."amount", COALESCE(m."gives_change", 0) '
+        'SELECT t."id", CASE WHEN t."channel" = \'web\' THEN 0 ELSE t."change" END, p."method_code", '
+        'p."method_name", p."amount", '
+        'CASE WHEN t."channel" = \'web\' THEN 0 ELSE COALESCE(m."gives_change", 0) END '
         'FROM "ticket_payment" p JOIN "ticket" t ON t."id" = p."ticket_id" '
         'LEFT JOIN "payment_method" m ON m."id" = p."method_id" '
         'WHERE t."number" > ? AND t."number" <= ? AND t."training" = 0 ORDER BY t."id", p."id"', (after, upto))

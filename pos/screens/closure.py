@@ -14,7 +14,8 @@ the ``closure`` action of ``Till.RESTRICTED``).  Three steps on one screen:
 
 *X report* shows what a Z would hold now (nothing is closed); the monthly and yearly
 closures have their buttons here too (a refusal, ``ClosureError``, is a toast).
-The end-of-day PrestaShop sync will hook in after the Z (not built yet: no button).
+After a daily Z, when PrestaShop is configured, *Synchronise with the web shop* opens the
+PrestaShop page (``pos/screens/sync.py``) and starts the end-of-day sync in the background.
 
 Also here: ``CashMovementPopup``, the Menu's *Cash in / out*: the opening float and cash
 put in are open to every user; cash taken out needs a manager (the ``cash_out``
@@ -37,7 +38,7 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from .. import closures
+from .. import closures, settings
 from ..i18n import N_, _, language
 from ..money import format_amount, parse_amount
 from .reports import COLUMNS, print_report, printed_message, save_closure_pdf
@@ -79,6 +80,7 @@ class ClosureScreen(Screen):
     text = StringProperty("")
     status = StringProperty("")
     closed = BooleanProperty(False)  # a closure was just run: its text is shown
+    sync_offered = BooleanProperty(False)  # a daily Z was just run and PrestaShop is configured
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -102,6 +104,7 @@ class ClosureScreen(Screen):
         self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
         self.ids.bar.clock = self.app.now_hm()
         self.closed = False
+        self.sync_offered = False
         self.shown = None
         self.saved_path = None
         self.status = ""
@@ -224,7 +227,7 @@ class ClosureScreen(Screen):
         if kind == "day":
             self.clear_count()
             self.load_expected()  # a new period starts: nothing expected but what is left
-            # the end-of-day PrestaShop sync (stock, orders) will be started from here: not built yet
+            self.sync_offered = bool(self.app.guard(lambda: settings.get("prestashop.url")))
         self.save_pdf()
 
     # ------------------------------------------------------------------ step 3: print and PDF
@@ -260,6 +263,14 @@ class ClosureScreen(Screen):
 
     def reports(self) -> None:
         self.app.show("reports")
+
+    def sync_web(self) -> None:
+        """The end-of-day sync: open the PrestaShop page on its run and start it (in the background)."""
+        from .sync import runner_of, start_end_of_day
+
+        runner_of(self.app).requested_tab = "endofday"
+        self.app.show("config", section="sync")
+        start_end_of_day(self.app, self.user_name)
 
     def back(self) -> None:
         self.app.show("sale")

@@ -35,6 +35,7 @@ SECTIONS = [
     ("departments", N_("Departments")),
     ("customers", N_("Customers")),
     ("transfer", N_("Import / Export")),
+    ("sync", N_("PrestaShop")),
     ("vat", N_("VAT")),
     ("methods", N_("Payment methods")),
     ("users", N_("Users")),
@@ -50,6 +51,7 @@ PAGES = {
     "departments": "catalog:DepartmentsPage",
     "customers": "catalog:CustomersPage",
     "transfer": "transfer:TransferPage",
+    "sync": "sync:SyncPage",
 }
 HARDWARE_KEYS = ["printer.url", "printer.profile", "printer.paper", "printer.columns", "printer.logo",
                  "printer.timeout", "receipt.print", "drawer.url", "scanner.url", "scanner.gap_ms", "display.url"]
