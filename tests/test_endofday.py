@@ -144,3 +144,26 @@ def test_cli_lines_and_failure(ps, shop, capsys):
         endofday.cli(client, argparse.Namespace(dry_run=False))
     assert "\n" not in str(err.value) and "articles" in str(err.value)
     assert "step.articles: failed" in capsys.readouterr().out
+
+
+def test_the_till_follows_the_shop_after_web_orders_and_back_office_changes(ps, till):
+    """A web order decrements the shop (and is imported as a web ticket), a back-office stock change
+    moves no date_upd: after the end-of-day run the till's stock of linked articles is the shop's."""
+    if not HAS_ORDERS:
+        pytest.skip("no web orders in this version")
+    from test_sync_orders import add_order
+
+    client = client_for(ps)
+    assert endofday.run_all(client, user_name="Claire")["status"] == "done"
+    with ps.lock:  # a back-office correction of product 2's stock, and a web order of 2 of them
+        row = next(r for r in ps.data["stock_availables"].values()
+                   if r["id_product"] == "2" and r["id_product_attribute"] == "0")
+        row["quantity"] = str(int(row["quantity"]) + 10 - 2)
+    add_order(ps, 901, state=2, module="ps_checkpayment", rows=[
+        {"reference": "demo_3", "qty": 2, "incl": "28.680000", "excl": "23.900000"}], date="2099-01-01 10:00:00")
+    client.update("products", 2, {"price": "20.000000"})  # and the product itself changed (pulled again)
+    sell(till, "demo_3", 1)
+    result = endofday.run_all(client, user_name="Claire")
+    assert result["status"] == "done", result
+    assert result["steps"]["orders"]["counts"]["imported"] == 1
+    assert store.find_article_by_code("demo_3").stock == shop_qty(ps, 2) * 1000

@@ -109,3 +109,19 @@ def complete_batch(last_ticket: int, user_name: str, event: dict[str, Any]) -> N
 def _clear_items() -> None:
     low, high = STATE_PREFIX + ITEM, STATE_PREFIX + ITEM[:-1] + "/"
     Setting.delete().where((Setting.key > low) & (Setting.key < high)).execute()
+
+
+def linked_unit_articles() -> list[tuple[int, tuple[int, int], int]]:
+    """(article id, (id_product, id_product_attribute), stock) of the linked articles sold by the unit."""
+    rows = database.execute_sql(
+        "SELECT a.id, l.id_product, l.id_product_attribute, a.stock FROM ps_link l "
+        "JOIN article a ON a.id = l.article_id WHERE a.by_weight = 0").fetchall()
+    return [(aid, (p, pa), stock) for aid, p, pa, stock in rows]
+
+
+def set_stocks(updates: list[tuple[int, int]]) -> None:
+    """(stock in thousandths, article id) pairs, in one transaction."""
+    if not updates:
+        return
+    with database.atomic("IMMEDIATE"):
+        database.cursor().executemany('UPDATE "article" SET "stock" = ? WHERE "id" = ?', updates)

@@ -217,6 +217,12 @@ def _step_stock(client: PrestaShopClient, step: dict[str, Any], progress: Progre
         step.update(status=result["status"] if result["status"] == "cancelled" else "failed",
                     error=_one_line(result["error"] or result["status"]))
         raise _Stop
+    if not dry_run:  # the till's stock of linked articles becomes the shop's (web orders, back office)
+        try:
+            step["counts"]["till_stock_refreshed"] = stock.refresh_till_stock(client)
+        except PrestaShopError as exc:
+            step.update(status="failed", error=_one_line(exc))
+            raise _Stop from None
     step["status"] = "done"
 
 

@@ -142,6 +142,37 @@ def _check_mode() -> None:
                            "the shop decrements their stock itself, a stock push would count them twice."))
 
 
+def refresh_till_stock(client: PrestaShopClient) -> int:
+    """After a complete push: the till's stock of every linked unit article becomes the shop's,
+    less the till's sales not pushed yet (rung up meanwhile).  Returns how many articles changed.
+
+    The shop is the reference for linked articles: web orders decrement it (and an imported web
+    order would otherwise be counted a second time by a pull of the same product), and a stock
+    change in the back office does not move a product's ``date_upd``, so a delta pull misses it.
+    One scan of ``stock_availables`` (a few pages of ids and quantities)."""
+    from pos.sync.endofday import unpushed_units
+
+    params = {"id_shop": _id_shop()} if _id_shop() else None
+    shop: dict[tuple[int, int], int] = {}
+    for row in client.iter_all("stock_availables", page_size=5000, params=params,
+                               display_=["id_product", "id_product_attribute", "quantity"]):
+        try:
+            key = (int(row["id_product"]), int(row["id_product_attribute"]))
+            shop[key] = int(row["quantity"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    linked = data.linked_unit_articles()
+    unpushed = unpushed_units({aid for aid, _key, _stock in linked})
+    updates = []
+    for aid, key, stock in linked:
+        if key in shop:
+            target = (shop[key] - unpushed.get(aid, 0)) * 1000
+            if target != stock:
+                updates.append((target, aid))
+    data.set_stocks(updates)
+    return len(updates)
+
+
 def _id_shop() -> int | None:
     from pos import settings
 
