@@ -107,7 +107,9 @@ def main(argv: list[str]) -> int:
         "--sales", n["journal_sales"], "--runs", n["journal_runs"])
     run(report, "10. a Z over 5,000 tickets, a monthly report over 150,000 tickets", "bench_closure.py",
         working_copy(small, "closure.sqlite3"), "--runs", n["journal_runs"])
-    run(report, "11. PrestaShop stock push, changed articles, 20 ms per request (emulator)", "bench_sync_stock.py",
+    run(report, "11. PrestaShop article pull: 10,000 products, 30,000 combinations, 20 ms per request (emulator)",
+        "bench_sync.py", *(() if not args.quick else ("--products", 2000, "--combinations", 6000)))
+    run(report, "12. PrestaShop stock push, changed articles, 20 ms per request (emulator)", "bench_sync_stock.py",
         "--articles", n["stock_articles"])
 
     for suffix in ("", "-wal", "-shm"):
