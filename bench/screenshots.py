@@ -128,6 +128,32 @@ def main(out: Path) -> None:
     shot("sale_training")
     app.till.cancel()
     app.till.set_training(False)
+
+    # the end-of-day synchronisation with the web store (the PrestaShop emulator of the tests)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    import time
+
+    from prestashop_emulator import DEFAULT_KEY, PrestaShopEmulator
+
+    from pos.screens.sync import start_end_of_day
+
+    with PrestaShopEmulator() as web:
+        settings.set_value("prestashop.url", web.url)
+        settings.set_value("prestashop.key", DEFAULT_KEY)
+        config = app.show("config", section="sync")
+        config.page_widget.open_tab("endofday")
+        start_end_of_day(app, "Claire")
+        runner = config.page_widget.runner
+        for _ in range(1500):
+            EventLoop.idle()
+            time.sleep(0.01)
+            if not runner.busy:
+                break
+        config.page_widget.open_tab("endofday")
+        for _ in range(400):  # until the "done" toast has gone
+            EventLoop.idle()
+            time.sleep(0.01)
+        shot("sync_endofday")
     app.till.close()
     shutil.rmtree(tmp, ignore_errors=True)
 
