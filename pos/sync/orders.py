@@ -56,7 +56,7 @@ from pos.data import sync_orders as data
 from pos.i18n import _
 from pos.money import BP_ONE, QTY_ONE, round_div
 from pos.sync.client import PrestaShopClient, filter_in
-from pos.sync.errors import PrestaShopError
+from pos.sync.runs import Cancelled, logged_run
 from pos.sync.xml import Record
 
 KIND = "orders"
@@ -73,8 +73,6 @@ CARD_MODULES = ("stripe", "paypal", "payplug", "mollie", "adyen", "ps_checkout",
 Progress = Callable[[int, int], None]
 
 
-class Cancelled(Exception):
-    """The user stopped the run (between two orders)."""
 
 
 class OrderError(ValueError):
@@ -96,20 +94,7 @@ def import_orders(client: PrestaShopClient, *, dry_run: bool = False, progress: 
     result: dict[str, Any] = {"status": "running", "error": "", "first_ticket": None, "last_ticket": None,
                               "tickets": {}, "error_list": [], "mismatch_list": [], "dry_run": dry_run,
                               "run_id": run_id, **{k: 0 for k in COUNTS}}
-    try:
-        _Job(client, result, states, dry_run, progress, cancel).run()
-        result["status"] = "done"
-    except Cancelled:
-        result["status"] = "cancelled"
-    except PrestaShopError as exc:
-        result["status"] = "failed"
-        result["errors"] += 1
-        result["error"] = str(exc).replace("\n", " ")
-    except Exception as exc:
-        data_sync.finish_run(run_id, "failed", _counts(result), f"{type(exc).__name__}: {exc}")
-        raise
-    data_sync.finish_run(run_id, result["status"], _counts(result), result["error"])
-    return result
+    return logged_run(result, _Job(client, result, states, dry_run, progress, cancel).run, _counts)
 
 
 def reset(ids: list[int] | None) -> int:

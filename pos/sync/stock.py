@@ -50,7 +50,8 @@ from pos.data import sync_stock as data
 from pos.i18n import _
 from pos.money import round_div
 from pos.sync.client import PrestaShopClient, filter_in
-from pos.sync.errors import NotFound, PrestaShopError
+from pos.sync.errors import NotFound
+from pos.sync.runs import Cancelled, logged_run
 
 RESOURCE = "stock_availables"
 READ_FIELDS = ["id", "id_product", "id_product_attribute", "id_shop", "quantity", "depends_on_stock"]
@@ -59,8 +60,6 @@ COUNTS = ("articles", "pushed", "unchanged", "not_linked", "weighed", "conflicts
 Progress = Callable[[int, int], None]
 
 
-class Cancelled(Exception):
-    """The user stopped the run (between two articles)."""
 
 
 def push_stock(client: PrestaShopClient, *, dry_run: bool = False, progress: Progress | None = None,
@@ -79,20 +78,7 @@ def push_stock(client: PrestaShopClient, *, dry_run: bool = False, progress: Pro
                               "resumed": False, "dry_run": dry_run, "conflict_list": [], "run_id": run_id,
                               **{k: 0 for k in COUNTS}}
     job = _Job(client, result, id_shop, dry_run, progress, cancel, user_name)
-    try:
-        job.run()
-        result["status"] = "done"
-    except Cancelled:
-        result["status"] = "cancelled"
-    except PrestaShopError as exc:
-        result["status"] = "failed"
-        result["errors"] += 1
-        result["error"] = str(exc).replace("\n", " ")
-    except Exception as exc:
-        data_sync.finish_run(run_id, "failed", _counts(result), f"{type(exc).__name__}: {exc}")
-        raise
-    data_sync.finish_run(run_id, result["status"], _counts(result), result["error"])
-    return result
+    return logged_run(result, job.run, _counts)
 
 
 def start_from_now() -> int:

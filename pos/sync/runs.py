@@ -1,0 +1,34 @@
+"""What the sync jobs share: cancellation and the logged run (a ``sync_run`` row per run)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pos.data import sync as data_sync
+from pos.sync.errors import PrestaShopError
+
+
+class Cancelled(Exception):
+    """Raised inside a job when its ``cancel`` says so; the run ends *cancelled*."""
+
+
+def logged_run(result: dict[str, Any], run: Callable[[], None],
+               counts: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """Run a job whose ``result`` holds its ``run_id``: *done*, *cancelled*, or *failed* on a shop or
+    network error (counted in ``errors``, the message in ``error``); any other exception is logged
+    *failed* and raised.  The run's row gets the status, ``counts(result)`` and the error."""
+    try:
+        run()
+        result["status"] = "done"
+    except Cancelled:
+        result["status"] = "cancelled"
+    except PrestaShopError as exc:
+        result["status"] = "failed"
+        result["errors"] += 1
+        result["error"] = str(exc).replace("\n", " ")
+    except Exception as exc:
+        data_sync.finish_run(result["run_id"], "failed", counts(result), f"{type(exc).__name__}: {exc}")
+        raise
+    data_sync.finish_run(result["run_id"], result["status"], counts(result), result["error"])
+    return result
