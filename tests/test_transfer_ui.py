@@ -62,12 +62,33 @@ def open_page(app, window):
     return page
 
 
+def _visible(scroll, widget) -> bool:
+    """The widget's centre is inside the scroll view's window area (layout settled after a scroll)."""
+    x, y = widget.to_window(*widget.center)
+    sx, sy = scroll.to_window(scroll.x, scroll.y)
+    return sx <= x <= sx + scroll.width and sy <= y <= sy + scroll.height
+
+
 def touch(page, widget):
     """Scroll the page to the widget (as a finger would), then touch it."""
     if widget.parent is not None and page.ids.scroll in list(widget.walk_reverse()):
         page.ids.scroll.scroll_to(widget, padding=10, animate=False)
         frames(2)
+        assert wait_for(lambda: _visible(page.ids.scroll, widget), 3.0), "the page did not scroll to the widget"
+        frames(1)
     tap(widget)
+
+
+def close(window, group) -> None:
+    """Close a popup and wait until it has left the window (its dismiss may be animated)."""
+    tap(group.ids.close)
+    assert wait_for(lambda: group not in window.children, 3.0), "the popup did not close"
+
+
+def opened(window, cls_name: str, timeout: float = 3.0):
+    """The popup a touch opened (it may take a frame or two to arrive)."""
+    assert wait_for(lambda: any(type(c).__name__ == cls_name for c in window.children), timeout), cls_name
+    return popup(window, cls_name)
 
 
 def finished(page, timeout=20.0):
@@ -147,16 +168,16 @@ def test_export_edit_preview_and_apply(app, window, tmp_path):
 
     # the changed group: the row and its field diff
     touch(page, buttons["changed"])
-    group = popup(window, "GroupPopup")
+    group = opened(window, "GroupPopup")
     assert group.ids.list.data[0]["title"].startswith("D010001")
     assert group.ids.list.data[0]["detail"] == "price: 1,20 → 9,99"
-    tap(group.ids.close)
+    close(window, group)
     # the missing group says which one is deactivated
     touch(page, buttons["missing"])
-    group = popup(window, "GroupPopup")
+    group = opened(window, "GroupPopup")
     details = {r["title"].split()[0]: r["detail"] for r in group.ids.list.data}
     assert "deactivated" in details["D010003"] and "deleted" in details["D010002"]
-    tap(group.ids.close)
+    close(window, group)
 
     # add + update + delete, then apply
     toggles = page.choice_toggles
@@ -234,10 +255,10 @@ def test_broken_files_show_their_error_and_change_nothing(app, window, tmp_path)
     assert "bad.csv:3: column C (price): not a number: abc" in page.error_text.text
     assert page.apply_button.disabled
     touch(page, page.group_buttons["invalid"])
-    group = popup(window, "GroupPopup")
+    group = opened(window, "GroupPopup")
     assert group.ids.list.data[0]["where"] == "line 3"
     assert group.ids.list.data[0]["detail"] == "column C (price): not a number: abc"
-    tap(group.ids.close)
+    close(window, group)
     page.apply()  # even forced, nothing is applied
     finished(page)
     assert "invalid rows" in page.status and page.status_error
