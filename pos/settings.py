@@ -141,12 +141,10 @@ def check_optional_int(value: str) -> str:
 
 
 def check_sync_mode(value: str) -> str:
+    """``stock`` (the default: POS sales pushed as stock deltas) or ``orders`` (sent as PrestaShop orders)."""
     value = value.strip()
-    if value == "orders":  # sending the till's sales as PrestaShop orders (cart → order) is not built yet
-        raise SettingError(_("sending the till's sales as PrestaShop orders is not available in this version: "
-                             "use stock"))
-    if value != "stock":
-        raise SettingError(_("expected one of: {choices}").format(choices="stock"))
+    if value not in ("stock", "orders"):
+        raise SettingError(_("expected one of: {choices}").format(choices="stock, orders"))
     return value
 
 
@@ -201,6 +199,8 @@ SPECS: list[Spec] = [
          "", check_optional_int),
     Spec("prestashop.order_states", N_("Order states imported as sales (ids)"), "2,3,4,5", check_id_list),
     Spec("prestashop.mode", N_("POS sales on PrestaShop: stock only, or as orders"), "stock", check_sync_mode),
+    Spec("prestashop.order_module", N_("Payment module of the orders sent by the till (mode orders)"),
+         "ps_checkpayment", check_text(64)),
     Spec("prestashop.shipping_article", N_("Article for shipping fees (reference)"), "PORT", check_text(64)),
     Spec("prestashop.department", N_("Department of new articles (empty: the product's default category)"), "",
          check_text(64)),

@@ -265,11 +265,10 @@ def test_conflicts_negative_missing_and_mismatch(ps, linked, till):
 
 def test_orders_mode_is_refused_until_it_exists_and_then_refuses_the_stock_push(ps, linked, till):
     from pos import settings
-    from pos.data import store
 
-    with pytest.raises(settings.SettingError, match="not available"):
-        settings.set_value("prestashop.mode", "orders")
-    store.set_setting("prestashop.mode", "orders")  # a database written by a later version
+    with pytest.raises(settings.SettingError):
+        settings.set_value("prestashop.mode", "invoices")
+    settings.set_value("prestashop.mode", "orders")  # accepted now that the order push exists
     with pytest.raises(ValueError, match="orders"):
         push_stock(client_for(ps))
 

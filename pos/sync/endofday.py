@@ -6,8 +6,9 @@
    delete (deactivate).  Rows in error are skipped and reported (``errors``, ``error_list``);
    they never block the other steps.
 2. **orders**: ``pos.sync.orders.import_orders`` when that module exists (else *skipped*).
-3. **stock**: ``stock.push_stock``; *skipped* when ``prestashop.mode`` is ``orders`` (the POS
-   sales then reach the shop as orders, which decrement its stock themselves).
+3. **stock**: ``stock.push_stock``; when ``prestashop.mode`` is ``orders``,
+   ``push_orders.push_orders`` instead (the POS sales reach the shop as orders, which decrement its
+   stock themselves: no stock push then).
 
 A failing step stops the run (the following steps are *skipped*); running again resumes,
 since every job keeps its own state.  ``cancel`` is checked between the steps and inside them.
@@ -199,7 +200,7 @@ def _step_stock(client: PrestaShopClient, step: dict[str, Any], progress: Progre
     from pos.sync import stock
 
     if settings.get("prestashop.mode") == "orders":
-        step.update(status="skipped", error=_("POS sales are sent as orders: no stock push"))
+        _step_push_orders(client, step, progress, cancelled, user_name, dry_run)
         return
 
     def report(done: int, total: int) -> None:
@@ -223,6 +224,31 @@ def _step_stock(client: PrestaShopClient, step: dict[str, Any], progress: Progre
         except PrestaShopError as exc:
             step.update(status="failed", error=_one_line(exc))
             raise _Stop from None
+    step["status"] = "done"
+
+
+def _step_push_orders(client: PrestaShopClient, step: dict[str, Any], progress: Progress | None,
+                      cancelled: Callable[[], bool], user_name: str, dry_run: bool) -> None:
+    """The stock step in orders mode: the POS sales are sent as orders (which decrement the shop's stock)."""
+    from pos.sync import push_orders
+
+    def report(done: int, total: int) -> None:
+        if progress is not None:
+            progress("stock", "orders", done, total)
+
+    try:
+        result = push_orders.push_orders(client, dry_run=dry_run, progress=report, cancel=cancelled,
+                                         user_name=user_name)
+    except (PrestaShopError, ValueError, OSError) as exc:
+        step.update(status="failed", error=_one_line(exc))
+        raise _Stop from None
+    step["counts"] = _scalars({"mode": "orders", **{k: result[k] for k in (*push_orders.COUNTS, "first_ticket",
+                                                                          "last_ticket")}})
+    step["error_list"] = [f"{m['ticket']}: {m['text']}" for m in result.get("mismatch_list", [])][:ERRORS_KEPT]
+    if result["status"] != "done":
+        step.update(status=result["status"] if result["status"] == "cancelled" else "failed",
+                    error=_one_line(result["error"] or result["status"]))
+        raise _Stop
     step["status"] = "done"
 
 

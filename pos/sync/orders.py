@@ -227,6 +227,10 @@ class _Job:
         self.cancel = cancel
         self.rates = sorted(v.rate_bp for v in store.vat_rates(include_inactive=True))
         self.stalled = False  # an order failed: the state no longer moves in this run
+        from pos.data.sync_push_orders import till_customer
+
+        own = till_customer().get("id_customer")
+        self.own_customer = str(own) if own else ""  # the customer of the orders the till sends itself
 
     def run(self) -> None:
         since = data_sync.get_state(STATE_DATE) or EPOCH
@@ -268,6 +272,11 @@ class _Job:
         order = self.client.get("orders", id_order)
         if int(order.get("current_state") or 0) not in self.states:  # changed since the list was read
             self.result["skipped_state"] += 1
+            return
+        if self.own_customer and str(order.get("id_customer") or "") == self.own_customer:
+            # an order the till itself sent (prestashop.mode = orders): that sale is already a POS ticket
+            self.result["skipped_already"] += 1
+            self._advance(date_upd)
             return
         try:
             ticket, unknown, mismatch = self._ticket(order)
