@@ -29,7 +29,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return run_job(args)
     try:
         client = client_from_settings()
-        report = client.test_connection()
+        from . import settings
+
+        report = client.test_connection(orders_mode=settings.get("prestashop.mode") == "orders")
     except (ValueError, PrestaShopError) as exc:
         raise CliError(str(exc)) from exc
     print(f"url: {report.url}")

@@ -79,3 +79,24 @@ def test_cli_sync_test_against_the_emulator(shop):
         proc = subprocess.run([*cmd, "sync", "test"], capture_output=True, text=True, env=cli_env())
         assert proc.returncode == 1 and proc.stdout == "" and len(proc.stderr.splitlines()) == 1
         assert wrong not in proc.stderr
+
+
+def test_sync_test_checks_the_rights_of_the_orders_mode(shop):
+    from prestashop_emulator import DEFAULT_KEY, PrestaShopEmulator
+
+    cmd = [sys.executable, "-m", "pos", "--db", shop.database]
+    with PrestaShopEmulator() as ps:
+        limited = "STOCKONLYKEY3456789ABCDEFGHIJKLM"
+        rights = {r: {"GET"} for r in ("products", "combinations", "product_option_values", "categories", "taxes",
+                                       "tax_rule_groups", "tax_rules", "languages", "currencies", "configurations",
+                                       "orders", "order_details", "order_states")}
+        rights["stock_availables"] = {"GET", "PATCH"}
+        ps.add_key(limited, rights)
+        settings.set_value("prestashop.url", ps.url)
+        settings.set_value("prestashop.key", limited)
+        proc = subprocess.run([*cmd, "sync", "test"], capture_output=True, text=True, env=cli_env())
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        settings.set_value("prestashop.mode", "orders")
+        proc = subprocess.run([*cmd, "sync", "test"], capture_output=True, text=True, env=cli_env())
+        assert proc.returncode == 1 and "missing.carts: GET POST" in proc.stdout
+        assert DEFAULT_KEY not in proc.stdout

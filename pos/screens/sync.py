@@ -380,8 +380,9 @@ class SyncPage(BoxLayout):
         def failed(message: str) -> None:
             runner.connection = message
 
-        if runner.start(_("Testing the connection…"), client.test_connection, done, cancellable=False,
-                        failed=failed):
+        orders_mode = settings.get("prestashop.mode") == "orders"  # read here, not on the worker thread
+        if runner.start(_("Testing the connection…"), lambda: client.test_connection(orders_mode=orders_mode),
+                        done, cancellable=False, failed=failed):
             self.test_button.disabled = True
 
     def describe_connection(self) -> str:

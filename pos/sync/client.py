@@ -58,6 +58,12 @@ KNOWN_READ_ONLY: dict[str, frozenset[str]] = {
 }
 
 # What the sync needs: resource -> methods.
+ORDERS_MODE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "carts": frozenset({"GET", "POST"}),
+    "orders": frozenset({"GET", "POST"}),
+    "customers": frozenset({"GET", "POST"}),
+    "addresses": frozenset({"GET", "POST"}),
+}
 SYNC_PERMISSIONS: dict[str, frozenset[str]] = {
     "products": frozenset({"GET"}),
     "combinations": frozenset({"GET"}),
@@ -494,7 +500,8 @@ class PrestaShopClient:
         rows = self.list("configurations", display_=["name", "value"], filters={"name": filter_in(names)})
         return {str(r.get("name")): str(r.get("value") or "") for r in rows}
 
-    def test_connection(self, required: Mapping[str, Iterable[str]] | None = None) -> ConnectionReport:
+    def test_connection(self, required: Mapping[str, Iterable[str]] | None = None, *,
+                        orders_mode: bool = False) -> ConnectionReport:
         """Check the key and read what the sync needs to know about the shop.
 
         Raises the ``PrestaShopError`` of the first failing call (bad key, unreachable
@@ -503,8 +510,11 @@ class PrestaShopClient:
         shop_name, perms = self.permissions()
         if required is None:
             required = dict(SYNC_PERMISSIONS)
-            write = "PATCH" if version_tuple(self.version) >= (8,) else "PUT"
-            required["stock_availables"] = frozenset({"GET", write})
+            if orders_mode:  # the till's sales sent as orders: carts, orders, and the till's customer
+                required.update(ORDERS_MODE_PERMISSIONS)
+            else:
+                write = "PATCH" if version_tuple(self.version) >= (8,) else "PUT"
+                required["stock_availables"] = frozenset({"GET", write})
         missing = {res: set(methods) - perms.get(res, set()) for res, methods in required.items()}
         missing = {res: methods for res, methods in missing.items() if methods}
         warnings: list[str] = []
