@@ -424,3 +424,10 @@ def test_store_refusals_change_nothing(till):
     with pytest.raises(store.CatalogError, match="phone"):
         store.save_customer({"name": "Bob", "phone": "call me"})
     assert store.customer_page("").rows == []
+
+
+def test_the_articles_page_opens_the_prestashop_article_sync(make_app):  # noqa: F811
+    app = make_app()
+    config, page = open_page(app, "articles")
+    tap(page.sync_button)
+    assert config.section == "sync" and config.page_widget.tab == "articles"

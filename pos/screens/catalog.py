@@ -281,6 +281,12 @@ class ArticlesPage(CatalogPage):
 
     def add_actions(self) -> None:
         self.fields_button = self.action(_("Custom fields"), self.open_custom_fields)
+        self.sync_button = self.action(_("Synchronise"), self.open_sync)  # with PrestaShop (seed 002)
+
+    def open_sync(self) -> None:
+        """The articles tab of the PrestaShop page: preview the shop's changes, then apply."""
+        self.config.open_section("sync")
+        self.config.page_widget.open_tab("articles")
 
     def fetch(self, text, offset, include_inactive):
         page = store.article_page(text, offset, PAGE, include_inactive)
