@@ -87,10 +87,7 @@ class Entity:
         return [c.name for c in self.columns]
 
 
-ARTICLES = Entity("articles", sql.Table(
-    "articles", "article", "reference", ("name", "department_id", "price", "vat_id", "cost", "stock", "active"),
-    defaults={"stock": 0, "active": 1, "by_weight": 0, "free_price": 0, "favourite": 0},
-    in_use="EXISTS (SELECT 1 FROM ticket_line l WHERE l.article_id = t.id)", order="t.reference"), (
+ARTICLES = Entity("articles", sql.TABLES["articles"], (
     Column("reference", "key", None, N_("reference"),
            ("ref", "référence", "code", "code article", "code produit", "ref article", "sku", "réf")),
     Column("barcode", "barcodes", None, N_("barcode"),
@@ -112,10 +109,7 @@ ARTICLES = Entity("articles", sql.Table(
     Column("active", "bool", "active", N_("active"), ("actif", "en vente", "activé", "enabled")),
 ))
 
-DEPARTMENTS = Entity("departments", sql.Table(
-    "departments", "department", "name", ("colour", "vat_id", "position", "active"),
-    defaults={"colour": "#546E7A", "position": 0, "active": 1},
-    in_use="EXISTS (SELECT 1 FROM article a WHERE a.department_id = t.id)", order="t.position, t.name"), (
+DEPARTMENTS = Entity("departments", sql.TABLES["departments"], (
     Column("name", "key", None, N_("name"), ("nom", "rayon", "department", "libellé", "libelle", "famille")),
     Column("colour", "colour", "colour", N_("colour"), ("couleur", "color")),
     Column("vat_rate", "vat_or_none", "vat_id", N_("VAT rate"), ("tva", "taux tva", "taux de tva", "vat", "tva %")),
@@ -123,12 +117,7 @@ DEPARTMENTS = Entity("departments", sql.Table(
     Column("active", "bool", "active", N_("active"), ("actif", "activé", "enabled")),
 ))
 
-CUSTOMERS = Entity("customers", sql.Table(
-    "customers", "customer", "id", ("name", "email", "phone", "address", "postcode", "city", "vat_number",
-                                    "notes", "active"),
-    defaults={"email": "", "phone": "", "address": "", "postcode": "", "city": "", "vat_number": "", "notes": "",
-              "active": 1},
-    in_use="EXISTS (SELECT 1 FROM ticket k WHERE k.customer_id = t.id)", order="t.id"), (
+CUSTOMERS = Entity("customers", sql.TABLES["customers"], (
     Column("id", "key", None, N_("customer number"), ("n° client", "numéro client", "numero client",
                                                        "code client", "no client", "num client")),
     Column("name", "text", "name", N_("name"), ("nom", "raison sociale", "client", "nom client", "société",

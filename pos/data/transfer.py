@@ -50,6 +50,25 @@ class Table:
         return set(self.defaults) & set(self.columns)
 
 
+# what the SQL knows of each importable list (``pos/transfer.py`` adds the CSV columns)
+TABLES = {
+    "articles": Table(
+        "articles", "article", "reference", ("name", "department_id", "price", "vat_id", "cost", "stock", "active"),
+        defaults={"stock": 0, "active": 1, "by_weight": 0, "free_price": 0, "favourite": 0},
+        in_use="EXISTS (SELECT 1 FROM ticket_line l WHERE l.article_id = t.id)", order="t.reference"),
+    "departments": Table(
+        "departments", "department", "name", ("colour", "vat_id", "position", "active"),
+        defaults={"colour": "#546E7A", "position": 0, "active": 1},
+        in_use="EXISTS (SELECT 1 FROM article a WHERE a.department_id = t.id)", order="t.position, t.name"),
+    "customers": Table(
+        "customers", "customer", "id",
+        ("name", "email", "phone", "address", "postcode", "city", "vat_number", "notes", "active"),
+        defaults={"email": "", "phone": "", "address": "", "postcode": "", "city": "", "vat_number": "",
+                  "notes": "", "active": 1},
+        in_use="EXISTS (SELECT 1 FROM ticket k WHERE k.customer_id = t.id)", order="t.id"),
+}
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
