@@ -26,7 +26,7 @@ screenshots: $(STAMP)
 	$(BIN)/python bench/screenshots.py assets/screenshots
 
 i18n: $(STAMP)
-	$(BIN)/python -m pos.locale.build
+	$(BIN)/python -m pos.core.locale.build
 
 clean:
 	rm -rf $(VENV) build *.egg-info

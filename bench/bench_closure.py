@@ -3,7 +3,7 @@
     python bench/bench_closure.py DB [--day-tickets N] [--month-tickets N] [--runs N]
 
 DB is a throw-away copy of the demo database.  The day's tickets are recorded
-through ``store.record_ticket`` (journaled, as the till does); each run records a
+through ``tickets_db.record_ticket`` (journaled, as the till does); each run records a
 day, times X reports over it, then the Z.  The month's tickets are written in
 bulk (SQL) into a fresh database, then ``reports.sales_report`` is timed for each
 grouping, and once with its PDF.
@@ -25,10 +25,12 @@ from common import Report  # noqa: E402
 
 
 def record_day(count: int, rng: random.Random) -> None:
-    from pos.data import store
+    from pos.data import catalog, users
+    from pos.data import common as common_db
+    from pos.data import tickets as tickets_db
 
-    user = store.find_user("Marie")
-    articles = [store.find_article_by_code(f"D0{d}00{i:02d}") for d in (1, 2, 3) for i in range(1, 6)]
+    user = users.find_user("Marie")
+    articles = [catalog.find_article_by_code(f"D0{d}00{i:02d}") for d in (1, 2, 3) for i in range(1, 6)]
     articles = [a for a in articles if a]
     for _ in range(count):
         chosen = rng.sample(articles, 3)
@@ -47,7 +49,8 @@ def record_day(count: int, rng: random.Random) -> None:
         cash = rng.random() < 0.4
         paid = ((total // 500) + 1) * 500 if cash else total
         method = ("cash", "Espèces") if cash else ("card", "Carte bancaire")
-        store.record_ticket(kind="sale", user=user, created_at=store.now_iso(), customer_id=None, refund_of=None,
+        tickets_db.record_ticket(kind="sale", user=user, created_at=common_db.now_iso(), customer_id=None,
+                            refund_of=None,
                             subtotal=total, discount_kind=None, discount_value=None, discount_amount=0, total=total,
                             paid=paid, change=paid - total, lines=lines, vat=vats,
                             payments=[{"method_code": method[0], "method_name": method[1], "amount": paid}])
@@ -106,8 +109,8 @@ def main(argv: list[str]) -> int:
     report = Report()
     rng = random.Random(6)
 
-    from pos import closures, reports
     from pos.data.db import close_database, open_database
+    from pos.fiscal import closures, reports
 
     open_database(args.db)
     z_times, x_times = [], []

@@ -6,7 +6,7 @@ DB is a throw-away copy of the 1,000,000-article database.  Each measured run is
 a fresh process (its peak RSS is read with ``os.wait4``), on a fresh copy of DB
 for imports:
 
-- ``csv_export``: ``pos.transfer.export`` of every article (target ≤ 10 s);
+- ``csv_export``: ``pos.catalog.transfer.export`` of every article (target ≤ 10 s);
 - ``csv_import``: preview then apply (add + update + delete) of a file of
   1,000,000 rows against the 1,000,000 articles: 10 % changed (price), 1 % new,
   1 % missing (target ≤ 20 s, peak memory ≤ 500 MB);
@@ -38,8 +38,8 @@ WORK = CACHE / "csv"
 def child(mode: str, db: str, path: str) -> None:
     """One measured operation, in its own process; prints one JSON line."""
     sys.path.insert(0, str(ROOT))
+    from pos.catalog.transfer import Import, export
     from pos.data.db import open_database
-    from pos.transfer import Import, export
 
     open_database(db)
     out: dict[str, float | int] = {}

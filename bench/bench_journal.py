@@ -25,12 +25,14 @@ from common import Report  # noqa: E402
 
 def sale_overhead(report: Report, db: str, sales: int) -> None:
     """record_ticket with and without the journal, interleaved in one process (same disk, same load)."""
-    from pos.data import journal, store
+    from pos.data import catalog, journal, users
+    from pos.data import common as common_db
+    from pos.data import tickets as tickets_db
     from pos.data.db import close_database, open_database
 
     open_database(db)
-    user = store.find_user("Marie")
-    article = store.find_article_by_code("D010001")
+    user = users.find_user("Marie")
+    article = catalog.find_article_by_code("D010001")
     line = {"position": 1, "article": article.id, "reference": article.reference, "barcode": "", "name": article.name,
             "department": "", "qty": 1000, "unit_price": article.price, "list_price": article.price,
             "vat_bp": article.vat_bp, "discount_kind": None, "discount_value": None, "discount_amount": 0,
@@ -49,7 +51,7 @@ def sale_overhead(report: Report, db: str, sales: int) -> None:
         journal.append = real_append if on else (lambda *a, **k: 0)
         journal.write_head = real_head if on else (lambda: None)
         t0 = time.perf_counter()
-        store.record_ticket(created_at=store.now_iso(), **args)
+        tickets_db.record_ticket(created_at=common_db.now_iso(), **args)
         (with_j if on else without_j).append(time.perf_counter() - t0)
     journal.append, journal.write_head = real_append, real_head
     report.stats("sale_commit_with_journal", with_j)
@@ -60,8 +62,8 @@ def sale_overhead(report: Report, db: str, sales: int) -> None:
     alone = []
     for _ in range(sales):
         t0 = time.perf_counter()
-        with store.atomic():
-            journal.append("event", "bench", {"kind": "bench"}, store.now_iso())
+        with common_db.atomic():
+            journal.append("event", "bench", {"kind": "bench"}, common_db.now_iso())
         journal.write_head()
         alone.append(time.perf_counter() - t0)
     report.stats("journal_append_event_commit", alone)

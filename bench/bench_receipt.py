@@ -28,23 +28,23 @@ LINES = 40
 
 
 def make_ticket(folder: Path):
-    from pos import i18n, settings
-    from pos.basket import Discount
-    from pos.data import store
+    from pos.core import i18n, settings
+    from pos.data import catalog, users
     from pos.data.db import open_database
     from pos.demo import load_demo_shop
     from pos.hardware import VirtualDrawer, VirtualPrinter
-    from pos.till import Till
+    from pos.sale.basket import Discount
+    from pos.sale.till import Till
 
     open_database(folder / "pos.sqlite3")
     i18n.set_language("fr")
     load_demo_shop()
     settings.set_value("receipt.header", "« Fait maison » — cœur de Lyon")
     till = Till(printer=VirtualPrinter(), drawer=VirtualDrawer())
-    till.login(store.find_user("Claire").id, "9999")  # a manager: the ticket discount needs no PIN
+    till.login(users.find_user("Claire").id, "9999")  # a manager: the ticket discount needs no PIN
     # articles spread over the whole demo catalogue: all departments, so 5.5 %, 10 % and 20 % VAT
-    step = max(1, store.count_articles() // (LINES + 2))
-    candidates = (store.get_article(i) for i in range(1, store.count_articles() + 1, step))
+    step = max(1, catalog.count_articles() // (LINES + 2))
+    candidates = (catalog.get_article(i) for i in range(1, catalog.count_articles() + 1, step))
     articles = [a for a in candidates if a is not None and not a.free_price][:LINES]
     for k, article in enumerate(articles):
         if article.by_weight:

@@ -3,7 +3,7 @@
     python bench/bench_sale.py DB [--sales N] [--seed S]
 
 Through the Till, as the screens drive it: 5 scans, one payment, ``validate()`` (which
-commits with ``store.record_ticket`` then reads the ticket back).  The commit is also
+commits with ``tickets.record_ticket`` then reads the ticket back).  The commit is also
 timed alone, inside that flow and in a loop of its own.  DB must be a throw-away copy.
 """
 
@@ -30,11 +30,12 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     report = Report()
 
-    from pos.data import store
+    from pos.data import catalog, events, tickets, users
+    from pos.data import common as common_db
     from pos.data.db import open_database, pragma
     from pos.demo import synthetic_barcode
     from pos.hardware import VirtualDrawer, VirtualPrinter
-    from pos.till import Till
+    from pos.sale.till import Till
 
     open_database(args.db)
     journal, sync = pragma("journal_mode"), pragma("synchronous")
@@ -43,7 +44,7 @@ def main(argv: list[str]) -> int:
     if journal != "wal" or sync < 2:
         print("the database is not opened durably (WAL + synchronous=FULL)", file=sys.stderr)
         return 1
-    count = store.count_synthetic()
+    count = catalog.count_synthetic()
     rng = random.Random(args.seed)
 
     def code() -> str:
@@ -53,18 +54,18 @@ def main(argv: list[str]) -> int:
     floor = []
     for _ in range(200):
         t0 = time.perf_counter()
-        store.log_event("bench_fsync_floor")
+        events.log_event("bench_fsync_floor")
         floor.append(time.perf_counter() - t0)
     report.stats("durable_commit_floor_one_row", floor)
 
     drawer = VirtualDrawer()
     till = Till(printer=VirtualPrinter(), drawer=drawer)
-    user = store.find_user("Marie")
+    user = users.find_user("Marie")
     till.login(user.id, "1234")
 
     commit_times: list[float] = []
     read_times: list[float] = []
-    real_record, real_get = store.record_ticket, store.get_ticket
+    real_record, real_get = tickets.record_ticket, tickets.get_ticket
 
     def timed_record(**kw):
         t0 = time.perf_counter()
@@ -98,7 +99,7 @@ def main(argv: list[str]) -> int:
 
     for k in range(20):  # warm-up, not counted
         one_sale(k)
-    store.record_ticket, store.get_ticket = timed_record, timed_get
+    tickets.record_ticket, tickets.get_ticket = timed_record, timed_get
     try:
         totals, validates = [], []
         start = time.perf_counter()
@@ -108,7 +109,7 @@ def main(argv: list[str]) -> int:
             validates.append(validate)
         wall = time.perf_counter() - start
     finally:
-        store.record_ticket, store.get_ticket = real_record, real_get
+        tickets.record_ticket, tickets.get_ticket = real_record, real_get
     report.line("sale_till_n_lines_per_sale", 5)
     _, p95 = report.stats("sale_till", totals)  # 5 scans + payment + validate
     report.stats("sale_till_validate", validates)  # record_ticket + read the ticket back
@@ -119,7 +120,7 @@ def main(argv: list[str]) -> int:
     report.target(f"sale_till_p95_target_{TARGET_MS:g}ms", p95 <= TARGET_MS, f"{p95:.2f} ms")
 
     # the commit alone, in a loop: the same 5-line payload each time
-    last = store.get_ticket(store.last_ticket_number())
+    last = tickets.get_ticket(tickets.last_ticket_number())
     assert last is not None
     keep = ("position", "article", "reference", "barcode", "name", "department", "qty", "unit_price",
             "list_price", "vat_bp", "discount_kind", "discount_value", "discount_amount",
@@ -135,13 +136,13 @@ def main(argv: list[str]) -> int:
     start = time.perf_counter()
     for _ in range(args.sales):
         t0 = time.perf_counter()
-        store.record_ticket(created_at=store.now_iso(), **payload)
+        tickets.record_ticket(created_at=common_db.now_iso(), **payload)
         alone.append(time.perf_counter() - t0)
     wall = time.perf_counter() - start
     _, cp95 = report.stats("record_ticket_alone", alone)
     report.line("record_ticket_alone_per_second", args.sales / wall, "sales/s")
     report.target(f"record_ticket_p95_target_{TARGET_MS:g}ms", cp95 <= TARGET_MS, f"{cp95:.2f} ms")
-    report.line("sale_tickets_in_db", store.last_ticket_number())
+    report.line("sale_tickets_in_db", tickets.last_ticket_number())
     report.line("sale_drawer_opened", drawer.opened)
     till.close()
     return 0

@@ -1,4 +1,4 @@
-"""Target 2 (data path): ``store.search_articles`` on the 1,000,000-article database.
+"""Target 2 (data path): ``catalog.search_articles`` on the 1,000,000-article database.
 
     python bench/bench_search.py DB [--queries N] [--rounds R] [--seed S]
 
@@ -33,14 +33,14 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     report = Report()
 
-    from pos.data import store
+    from pos.data import catalog
     from pos.data.db import open_database
 
     open_database(args.db)
-    count = store.count_synthetic()
+    count = catalog.count_synthetic()
     queries = make_queries(args.queries, seed=args.seed, count=count or 1_000_000)
     for q in queries[:20]:  # warm-up (page cache), not counted
-        store.search_articles(q, limit=LIMIT)
+        catalog.search_articles(q, limit=LIMIT)
 
     order = [q for _ in range(args.rounds) for q in queries]
     random.Random(args.seed).shuffle(order)
@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
     hits: dict[str, int] = {}
     for q in order:
         t0 = time.perf_counter()
-        found = store.search_articles(q, limit=LIMIT)
+        found = catalog.search_articles(q, limit=LIMIT)
         dt = time.perf_counter() - t0
         times.append(dt)
         per_query.setdefault(q, []).append(dt)

@@ -78,14 +78,14 @@ def main(argv: list[str]) -> int:
     from kivy.graphics.opengl import glFinish
     from queries import synthetic_name
 
-    from pos.basket import Basket
-    from pos.data import store
+    from pos.data import catalog
     from pos.demo import synthetic_barcode
     from pos.hardware.scanner import SerialScanner
     from pos.hardware.urls import parse
+    from pos.sale.basket import Basket
 
-    count = store.count_synthetic()
-    report.line("serial_scan_db_articles", store.count_articles())
+    count = catalog.count_synthetic()
+    report.line("serial_scan_db_articles", catalog.count_articles())
     if count < 40:
         print("the database has too few synthetic articles (pos demo --articles N)", file=sys.stderr)
         return 1

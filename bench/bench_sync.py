@@ -38,9 +38,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     report = Report()
 
-    from prestashop_emulator import PrestaShopEmulator
+    from helpers.prestashop.emulator import PrestaShopEmulator
 
-    from pos import i18n
+    from pos.core import i18n
     from pos.data.db import close_database, open_database
     from pos.sync import articles
     from pos.sync.client import PrestaShopClient

@@ -3,7 +3,7 @@
     python bench/bench_sync_stock.py [--articles N] [--latency S]
 
 A fresh demo database gets N synthetic articles, each linked to a synthetic product of the emulator
-(tests/prestashop_emulator.py, on 127.0.0.1), and sales of every one of them (tickets of 50 lines).
+(tests/helpers/prestashop/emulator.py, on 127.0.0.1), and sales of every one of them (tickets of 50 lines).
 The push is timed with ``latency`` seconds added to every request; the emulator counts the requests.
 """
 
@@ -22,9 +22,11 @@ from common import Report  # noqa: E402
 
 
 def sell_all(articles: list, lines_per_ticket: int = 50) -> int:
-    from pos.data import store
+    from pos.data import common as common_db
+    from pos.data import tickets as tickets_db
+    from pos.data import users
 
-    user = store.find_user("Marie")
+    user = users.find_user("Marie")
     tickets = 0
     for start in range(0, len(articles), lines_per_ticket):
         chunk = articles[start:start + lines_per_ticket]
@@ -34,7 +36,8 @@ def sell_all(articles: list, lines_per_ticket: int = 50) -> int:
                   "total": a.price, "refund_of_line": None} for i, a in enumerate(chunk)]
         total = sum(a.price for a in chunk)
         excl = round(total * 10000 / 12000)
-        store.record_ticket(kind="sale", user=user, created_at=store.now_iso(), customer_id=None, refund_of=None,
+        tickets_db.record_ticket(kind="sale", user=user, created_at=common_db.now_iso(), customer_id=None,
+                            refund_of=None,
                             subtotal=total, discount_kind=None, discount_value=None, discount_amount=0, total=total,
                             paid=total, change=0, lines=lines,
                             vat=[{"vat_bp": 2000, "total": total, "excl": excl, "vat": total - excl}],
@@ -49,14 +52,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every request")
     args = parser.parse_args(argv)
 
-    from pos import i18n
-    from pos.data import store
+    from pos.core import i18n
+    from pos.data import catalog
     from pos.data import sync as data_sync
     from pos.data.db import close_database, open_database
     from pos.demo import add_synthetic_articles, load_demo_shop, synthetic_reference
     from pos.sync.client import PrestaShopClient
     from pos.sync.stock import push_stock
-    from tests.prestashop_emulator import PrestaShopEmulator
+    from tests.helpers.prestashop.emulator import PrestaShopEmulator
 
     report = Report()
     n = args.articles
@@ -65,7 +68,7 @@ def main(argv: list[str]) -> int:
         i18n.set_language("en")
         load_demo_shop()
         add_synthetic_articles(n)
-        articles = [store.find_article_by_code(synthetic_reference(i)) for i in range(1, n + 1)]
+        articles = [catalog.find_article_by_code(synthetic_reference(i)) for i in range(1, n + 1)]
         products = ps.generate_products(n)
         for article, pid in zip(articles, products):
             data_sync.set_link(article.id, pid, 0, "2026-01-01 00:00:00")

@@ -47,12 +47,12 @@ def main(argv: list[str]) -> int:
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
-    from pos.basket import Basket
-    from pos.data import store
+    from pos.data import catalog
     from pos.demo import synthetic_barcode
+    from pos.sale.basket import Basket
 
-    count = store.count_synthetic()
-    report.line("ui_db_articles", store.count_articles())
+    count = catalog.count_synthetic()
+    report.line("ui_db_articles", catalog.count_articles())
     report.line("ui_window_size", f"{Window.width}x{Window.height}")
     if count < 1000:
         print("the database has no synthetic articles", file=sys.stderr)
@@ -185,7 +185,7 @@ def main(argv: list[str]) -> int:
     sale.clear_search()
     EventLoop.idle()
     report.line("search_screen_queries_without_result", empty)
-    report.stats("search_screen_query", s_calls)  # store.search_articles(limit=100) + rows
+    report.stats("search_screen_query", s_calls)  # catalog.search_articles(limit=100) + rows
     _, sp95 = report.stats("search_screen_with_frame", s_totals)
     report.stats("search_screen_with_frame_rendered", s_rendered)
     report.target(f"search_screen_p95_target_{SEARCH_TARGET_MS:g}ms", sp95 <= SEARCH_TARGET_MS, f"{sp95:.1f} ms")

@@ -56,7 +56,7 @@ def open_sale_screen(db_path, user_name: str = "Marie", pin: str = "1234"):
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
-    from pos.data import store
+    from pos.data import users
 
     app = PosApp()
     root = app.build()
@@ -64,7 +64,7 @@ def open_sale_screen(db_path, user_name: str = "Marie", pin: str = "1234"):
     Window.add_widget(root)
     for _ in range(3):
         EventLoop.idle()
-    app.till.login(store.find_user(user_name).id, pin)
+    app.till.login(users.find_user(user_name).id, pin)
     sale = app.show("sale")
     EventLoop.idle()
     return app, sale
@@ -127,7 +127,7 @@ def _pos_cmd() -> list[str]:
     exe = Path(sys.executable).with_name("pos")
     if exe.exists():
         return [str(exe)]
-    return [sys.executable, "-c", "import sys; from pos.cli import main; sys.exit(main())"]
+    return [sys.executable, "-c", "import sys; from pos.cli.commands import main; sys.exit(main())"]
 
 
 def cached_db(articles: int, report: Report | None = None) -> Path:

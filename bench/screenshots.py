@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main(out: Path) -> None:
-    from pos import settings
-    from pos.data import store
+    from pos.core import settings
+    from pos.data import catalog, users
+    from pos.data import shop as shop_db
     from pos.data.db import open_database
     from pos.demo import demo_ean, load_demo_shop
 
@@ -53,16 +54,16 @@ def main(out: Path) -> None:
         print(path)
 
     login = app.show("login")
-    login.choose(store.find_user("Marie"))
+    login.choose(users.find_user("Marie"))
     for key in "12":
         login.key(key)
     shot("login")
 
-    app.till.login(store.find_user("Marie").id, "1234")
+    app.till.login(users.find_user("Marie").id, "1234")
     sale = app.show("sale")
     for n in (1, 1, 3, 22):
         sale.scan(demo_ean(n))
-    sale.show_department(next(d.id for d in store.departments() if d.name == "Fruits et légumes"))
+    sale.show_department(next(d.id for d in shop_db.departments() if d.name == "Fruits et légumes"))
     for key in "0,452":
         sale.key(key)
     sale.add_article(next(b.article for b in sale.article_buttons if b.article and b.article.name == "Courgettes"))
@@ -81,15 +82,15 @@ def main(out: Path) -> None:
     shot("payment")
 
     # the manager's pages: an article being edited, then the preview of a CSV import
-    app.till.login(store.find_user("Claire").id, "9999")
+    app.till.login(users.find_user("Claire").id, "9999")
     config = app.show("config", section="articles")
     articles = config.page_widget
     articles.ids.query.text = "baguette"
     articles.search_now()
-    articles.open_article(store.find_article_by_code(demo_ean(1)).id)
+    articles.open_article(catalog.find_article_by_code(demo_ean(1)).id)
     shot("config_article")
 
-    from pos.transfer import export
+    from pos.catalog.transfer import export
 
     csv_path = tmp / "articles.csv"
     export("articles", csv_path)
@@ -108,7 +109,7 @@ def main(out: Path) -> None:
     shot("config_import")
 
     # the end of the day: a cash sale, a float and a cash out, then the count before the Z
-    from pos import closures
+    from pos.fiscal import closures
 
     config.back()
     closures.cash_movement("float", 15000, "", "Claire")
@@ -133,7 +134,7 @@ def main(out: Path) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     import time
 
-    from prestashop_emulator import DEFAULT_KEY, PrestaShopEmulator
+    from helpers.prestashop.emulator import DEFAULT_KEY, PrestaShopEmulator
 
     from pos.screens.sync import start_end_of_day
 

@@ -67,9 +67,9 @@ def main(argv: list[str]) -> int:
     EventLoop.idle()  # the login screen is drawn
     phase("login_screen")
 
-    from pos.data import store
+    from pos.data import catalog, users
 
-    user = store.find_user("Marie")
+    user = users.find_user("Marie")
     t = time.perf_counter()
     app.till.login(user.id, "1234")
     print(f"login_seconds {time.perf_counter() - t:.6f}", flush=True)
@@ -83,11 +83,11 @@ def main(argv: list[str]) -> int:
     if args.scans or args.searches:
         import random
 
-        from pos.basket import Basket
         from pos.demo import synthetic_barcode
+        from pos.sale.basket import Basket
 
         rng = random.Random(args.seed)
-        count = store.count_synthetic()
+        count = catalog.count_synthetic()
         for k in range(args.scans):
             if count:
                 sale.scan(synthetic_barcode(rng.randint(1, count)))

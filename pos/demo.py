@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import auth, settings
-from .barcode import make_ean13
-from .data import store
-from .i18n import _
+from pos.core import auth, settings
+from pos.core.i18n import _
+from pos.data import catalog, common, config, events, users
+from pos.data import shop as shop_db
+from pos.sale.barcode import make_ean13
 
 DEMO_USERS = [("Claire", "9999", "manager"), ("Marie", "1234", "cashier")]
 
@@ -125,32 +126,32 @@ def scale_ean(n: int, grams: int = 0) -> str:
 
 def load_demo_shop() -> None:
     """Users, departments, ~200 French articles and the shop identity, in one transaction."""
-    with store.atomic():
+    with common.atomic():
         for name, pin, role in DEMO_USERS:
-            if store.find_user(name) is None:
-                store.create_user(name, auth.hash_pin(pin), role)
+            if users.find_user(name) is None:
+                users.create_user(name, auth.hash_pin(pin), role)
         n = 0
-        existing = {d.name for d in store.departments(include_inactive=True)}
+        existing = {d.name for d in shop_db.departments(include_inactive=True)}
         for dep_pos, (dep_name, (colour, dep_vat, items)) in enumerate(DEMO_CATALOGUE.items(), start=1):
             if dep_name in existing:
                 continue
-            dep = store.create_department(dep_name, colour, dep_pos, vat_bp=dep_vat)
+            dep = shop_db.create_department(dep_name, colour, dep_pos, vat_bp=dep_vat)
             for name, price, vat, flags in items:
                 n += 1
                 ref = f"D{dep_pos:02d}{n:04d}"
-                if store.find_article_by_code(ref):
+                if catalog.find_article_by_code(ref):
                     continue
                 codes = [demo_ean(n)]
                 if "w" in flags:  # the scale's PLU: labels 23 AAAAA WWWWW C carry the weight
                     codes.append(scale_ean(n))
-                store.create_article(
+                catalog.create_article(
                     ref, name, price, vat, department_id=dep.id, barcodes=codes,
                     cost=price * 55 // 100 if price else None, stock=50_000,
                     by_weight="w" in flags, free_price="f" in flags, favourite="*" in flags)
         for key, value in DEMO_SETTINGS.items():
-            if store.get_setting(key) is None:
-                store.set_setting(key, settings.validate(key, value))
-        store.log_event("demo_loaded")
+            if config.get_setting(key) is None:
+                config.set_setting(key, settings.validate(key, value))
+        events.log_event("demo_loaded")
 
 
 def demo_article_count() -> int:
@@ -177,12 +178,12 @@ def add_synthetic_articles(count: int, progress: Callable[[int], None] | None = 
     """Append synthetic articles ``A0000001``... up to ``count`` in all (already present ones are kept)."""
     if not 0 <= count <= 1_000_000:
         raise ValueError(_("--articles must be between 0 and 1,000,000"))
-    vat_ids = {v.rate_bp: v.id for v in store.vat_rates(include_inactive=True)}
-    deps = [d.id for d in store.departments()]
+    vat_ids = {v.rate_bp: v.id for v in shop_db.vat_rates(include_inactive=True)}
+    deps = [d.id for d in shop_db.departments()]
     if not deps:
-        deps = [store.create_department(f"Rayon {k}", vat_bp=2000).id for k in range(1, 11)]
-    start = store.count_synthetic() + 1
-    now = store.now_iso()
+        deps = [shop_db.create_department(f"Rayon {k}", vat_bp=2000).id for k in range(1, 11)]
+    start = catalog.count_synthetic() + 1
+    now = common.now_iso()
     for first in range(start, count + 1, chunk):
         last = min(count, first + chunk - 1)
         rows = []
@@ -193,7 +194,7 @@ def add_synthetic_articles(count: int, progress: Callable[[int], None] | None = 
                          "vat": vat_ids[_VATS[i % len(_VATS)]], "cost": None, "stock": 10_000,
                          "active": True, "by_weight": False, "free_price": False,
                          "favourite": False, "custom": "{}", "updated_at": now})
-        store.bulk_insert_articles(rows, barcodes_for=synthetic_barcode)
+        catalog.bulk_insert_articles(rows, barcodes_for=synthetic_barcode)
         if progress:
             progress(last)
     return max(0, count - start + 1)

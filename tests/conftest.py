@@ -24,14 +24,15 @@ os.environ["LANG"] = "fr_FR.UTF-8"
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "tests"):  # the project, and the tests' ``helpers`` package
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 
 @pytest.fixture
 def db(tmp_path):
     """A fresh, migrated database file with the French defaults."""
-    from pos import i18n
+    from pos.core import i18n
     from pos.data.db import close_database, open_database
 
     database = open_database(tmp_path / "pos.sqlite3")
@@ -53,7 +54,7 @@ def shop(demo_template, tmp_path):
     """A fresh copy of the demo shop (Claire manager 9999, Marie cashier 1234)."""
     from helpers.demo_db import copy_database
 
-    from pos import i18n
+    from pos.core import i18n
     from pos.data.db import close_database, open_database
 
     database = open_database(copy_database(demo_template, tmp_path / "pos.sqlite3"))
@@ -64,12 +65,12 @@ def shop(demo_template, tmp_path):
 
 @pytest.fixture
 def till(shop):
-    from pos.data import store
+    from pos.data import users
     from pos.hardware import VirtualDrawer, VirtualPrinter
-    from pos.till import Till
+    from pos.sale.till import Till
 
     t = Till(printer=VirtualPrinter(), drawer=VirtualDrawer())
-    marie = store.find_user("Marie")
+    marie = users.find_user("Marie")
     t.login(marie.id, "1234")
     yield t
     t.close()

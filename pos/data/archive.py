@@ -1,11 +1,11 @@
-"""The SQL of the fiscal archive (``pos/archive.py`` writes the files)."""
+"""The SQL of the fiscal archive (``pos/fiscal/archive.py`` writes the files)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .journal import _cursor_rows
-from .models import database
+from pos.data.journal import _cursor_rows
+from pos.data.models import database
 
 TABLES = {
     # file name -> (header, SQL over one period [start, end) of ticket.created_at / at)

@@ -1,6 +1,6 @@
 """The SQL of closures (daily Z, monthly, yearly) and cash movements.
 
-The arithmetic and the rules live in ``pos/closures.py``; this module only reads
+The arithmetic and the rules live in ``pos/fiscal/closures.py``; this module only reads
 the tickets of a range of numbers, the cash movements and the closures, and
 writes a closure or a movement together with its journal record.  Writers are
 called inside ``write_transaction()`` (``BEGIN IMMEDIATE``): nothing can be sold
@@ -14,8 +14,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from . import journal, store
-from .models import database
+from pos.data import events, journal
+from pos.data.models import database
 
 _CLOSURE_COLS = ("id", "kind", "number", "till", "created_at", "user_name", "period_start", "period_end",
                  "first_ticket", "last_ticket", "ticket_count", "total", "perpetual_total", "data",
@@ -206,6 +206,6 @@ def insert_movement(kind: str, amount: int, reason: str, user_name: str, at: str
             (at, kind, amount, reason, user_name))
         movement = {"id": cur.lastrowid, "at": at, "kind": kind, "amount": amount, "reason": reason,
                     "user_name": user_name}
-        store.log_event(f"cash_{kind}", user_name, movement=movement["id"], amount=amount, reason=reason)
+        events.log_event(f"cash_{kind}", user_name, movement=movement["id"], amount=amount, reason=reason)
     after_commit()
     return movement

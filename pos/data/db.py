@@ -7,8 +7,8 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
-from .migrations import migrate
-from .models import database
+from pos.data.migrations import migrate
+from pos.data.models import database
 
 PRAGMAS = {
     "journal_mode": "wal",
@@ -44,7 +44,7 @@ def open_database(path: str | os.PathLike | None = None, *, upgrade: bool = True
         if 9 in applied:  # the fiscal journal starts: the tickets already there are sealed into it
             import datetime as dt
 
-            from . import journal
+            from pos.data import journal
 
             journal.adopt_existing_tickets(dt.datetime.now().astimezone().isoformat(timespec="seconds"))
     return db

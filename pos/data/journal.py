@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..i18n import _
-from .models import database
+from pos.core.i18n import _
+from pos.data.models import database
 
 log = logging.getLogger(__name__)
 ALG = "v1:sha256"

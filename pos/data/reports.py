@@ -20,7 +20,7 @@ import json
 import re
 from typing import Any
 
-from .models import database
+from pos.data.models import database
 
 GROUPINGS = ("day", "article", "department", "vat", "payment", "cashier", "hour")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .models import database
+from pos.data.models import database
 
 
 def secret_path(name: str) -> Path:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .models import PsLink, PsOrder, Setting, SyncRun, database
-from .store import now_iso
+from pos.data.common import now_iso
+from pos.data.models import PsLink, PsOrder, Setting, SyncRun, database
 
 STATE_PREFIX = "sync.state."  # hidden settings: where each job stopped (last date_upd, last ticket pushed...)
 

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import journal, store
-from .models import database
-from .sync import get_state, set_state
+from pos.data import common, events, journal
+from pos.data.models import database
+from pos.data.sync import get_state, set_state
 
 CHUNK = 500  # ids / codes per IN (...) query, well under SQLite's variable limit
 
@@ -131,7 +131,7 @@ def apply_articles(*, new: Sequence[dict[str, Any]], updates: Sequence[dict[str,
     ``deactivate``: article ids.  ``state``: sync-state names → values.  Raises peewee's
     IntegrityError (a reference or a barcode taken meanwhile): nothing is changed then.
     """
-    now = store.now_iso()
+    now = common.now_iso()
     with database.atomic("IMMEDIATE"):
         vat_ids = {bp: vid for vid, bp in database.execute_sql("SELECT id, rate_bp FROM vat_rate")}
         names = [r["department"] for r in new] + [u["values"]["department"] for u in updates
@@ -191,6 +191,6 @@ def apply_articles(*, new: Sequence[dict[str, Any]], updates: Sequence[dict[str,
             set_state("stock.last_ticket", str(row[0]))
         done = {"added": len(new), "updated": len(updates), "deactivated": deactivated,
                 "departments_created": created}
-        store.log_event("sync_articles", user_name, **event, **done)
+        events.log_event("sync_articles", user_name, **event, **done)
     journal.write_head()
     return done

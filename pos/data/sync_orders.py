@@ -11,10 +11,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from . import journal, store
-from .models import PaymentMethod, PsOrder, User, database
-from .store import ArticleInfo, MethodInfo, UserInfo
-from .sync import set_state
+from pos.data import catalog, common, journal
+from pos.data import tickets as tickets_db
+from pos.data.catalog import ArticleInfo
+from pos.data.models import PaymentMethod, PsOrder, User, database
+from pos.data.shop import MethodInfo
+from pos.data.sync import set_state
+from pos.data.users import UserInfo
 
 WEB_USER = "Web"
 
@@ -46,25 +49,25 @@ def ensure_payment_method(code: str, name: str) -> MethodInfo:
 
 def ensure_article(reference: str, name: str, vat_bp: int) -> ArticleInfo:
     """The article ``reference``; created (free price, 0 €) if missing."""
-    found = store.find_article_by_code(reference)
+    found = catalog.find_article_by_code(reference)
     if found is not None and found.reference == reference:
         return found
-    article_id = store.create_article(reference, name, 0, vat_bp, free_price=True)
-    info = store.get_article(article_id)
+    article_id = catalog.create_article(reference, name, 0, vat_bp, free_price=True)
+    info = catalog.get_article(article_id)
     assert info is not None
     return info
 
 
 def article_by_reference(reference: str) -> ArticleInfo | None:
     row = database.execute_sql('SELECT "id" FROM "article" WHERE "reference" = ?', (reference,)).fetchone()
-    return store.get_article(row[0]) if row else None
+    return catalog.get_article(row[0]) if row else None
 
 
 def article_by_barcode(code: str) -> ArticleInfo | None:
     row = database.execute_sql('SELECT "article_id" FROM "barcode" WHERE "code" = ?', (code,)).fetchone()
     if row is None:
         return None
-    info = store.get_article(row[0])
+    info = catalog.get_article(row[0])
     return info
 
 
@@ -79,14 +82,14 @@ def ticket_of_order(id_order: int) -> int | None:
 
 def import_order(id_order: int, reference: str, state_name: str, state_value: str,
                  ticket: dict[str, Any]) -> int:
-    """Record the order's ticket (``ticket``: ``store.record_ticket``'s keyword arguments), its
+    """Record the order's ticket (``ticket``: ``tickets_db.record_ticket``'s keyword arguments), its
     ledger row and the state, all or nothing.  Returns the ticket number; ``AlreadyImported`` if
     the ledger already has the order."""
     with database.atomic("IMMEDIATE"):
         if PsOrder.get_or_none(PsOrder.id_order == id_order) is not None:
             raise AlreadyImported(id_order)
-        number = store.record_ticket(channel="web", **ticket)
-        PsOrder.create(id_order=id_order, reference=reference, ticket_number=number, imported_at=store.now_iso())
+        number = tickets_db.record_ticket(channel="web", **ticket)
+        PsOrder.create(id_order=id_order, reference=reference, ticket_number=number, imported_at=common.now_iso())
         set_state(state_name, state_value)
     journal.write_head()  # record_ticket wrote it before our commit: again, now that it is committed
     return number

@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import store
-from .models import database
-from .sync import get_state, set_state
+from pos.data import tickets as tickets_db
+from pos.data.models import database
+from pos.data.sync import get_state, set_state
 
 LAST_TICKET = "push_orders.last_ticket"
 TICKET = "push_orders.ticket."
@@ -37,7 +37,7 @@ def last_pushed_ticket() -> int:
 
 
 def last_ticket_number() -> int:
-    return store.last_ticket_number()
+    return tickets_db.last_ticket_number()
 
 
 def stock_batch_pending() -> bool:

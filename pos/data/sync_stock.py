@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import journal, store
-from .models import Setting, database
-from .sync import STATE_PREFIX, get_state, set_state
+from pos.data import events, journal
+from pos.data import tickets as tickets_db
+from pos.data.models import Setting, database
+from pos.data.sync import STATE_PREFIX, get_state, set_state
 
 LAST_TICKET = "stock.last_ticket"
 BATCH = "stock.batch"
@@ -38,7 +39,7 @@ def set_last_pushed_ticket(number: int) -> None:
 
 
 def last_ticket_number() -> int:
-    return store.last_ticket_number()
+    return tickets_db.last_ticket_number()
 
 
 def deltas(after: int, upto: int) -> list[dict[str, Any]]:
@@ -102,7 +103,7 @@ def complete_batch(last_ticket: int, user_name: str, event: dict[str, Any]) -> N
         set_state(LAST_TICKET, str(int(last_ticket)))
         Setting.delete().where(Setting.key == STATE_PREFIX + BATCH).execute()
         _clear_items()
-        store.log_event("sync_stock", user_name, **event)
+        events.log_event("sync_stock", user_name, **event)
     journal.write_head()
 
 

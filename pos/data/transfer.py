@@ -1,10 +1,10 @@
-"""The SQL of CSV import and export (``pos/transfer.py`` drives it).
+"""The SQL of CSV import and export (``pos/catalog/transfer.py`` drives it).
 
 An import is staged in its own SQLite file (``stage``), attached to a
 connection on the shop's database:
 
 - ``stage.row``: one record per data line of the file, already converted to the
-  shop's units (cents, thousandths, ids) by ``pos/transfer.py``, with its
+  shop's units (cents, thousandths, ids) by ``pos/catalog/transfer.py``, with its
   ``status`` (new, changed, same, invalid), the id of the ``target`` it matches
   and the ``changed`` field names;
 - ``stage.bc``: the barcodes of each line (articles);
@@ -25,9 +25,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import journal
-from .models import database
-from .store import now_iso
+from pos.data import journal
+from pos.data.common import now_iso
+from pos.data.models import database
 
 STATUSES = ("new", "changed", "same", "invalid")
 
@@ -50,7 +50,7 @@ class Table:
         return set(self.defaults) & set(self.columns)
 
 
-# what the SQL knows of each importable list (``pos/transfer.py`` adds the CSV columns)
+# what the SQL knows of each importable list (``pos/catalog/transfer.py`` adds the CSV columns)
 TABLES = {
     "articles": Table(
         "articles", "article", "reference", ("name", "department_id", "price", "vat_id", "cost", "stock", "active"),

@@ -44,7 +44,7 @@ class NoPrinter:
     """``printer.url = none``: asking for a receipt says so."""
 
     def print_ticket(self, ticket: Any, settings: dict[str, str], copy: int = 0) -> None:
-        from ..i18n import _
+        from pos.core.i18n import _
 
         raise DeviceError(_("No receipt printer is configured (Configuration, Hardware)"), "none")
 
@@ -60,7 +60,7 @@ class NoDrawer:
 
 
 def _text_receipt(ticket: Any, settings: dict[str, str], copy: int) -> list[str]:
-    from ..receipt import render
+    from pos.sale.receipt import render
 
     return render(ticket, settings, width=int(settings.get("printer.columns") or 42), copy=copy)
 

@@ -10,8 +10,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import NoDrawer, NoPrinter
-from .urls import parse
+from pos.hardware import NoDrawer, NoPrinter
+from pos.hardware.urls import parse
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class Devices:
 def build(values: dict[str, str]) -> Devices:
     devices = Devices(NoPrinter(), NoDrawer())
     try:
-        from .printer import make_printer
+        from pos.hardware.printer import make_printer
 
         printer = make_printer(values)
         if printer is not None:
@@ -36,7 +36,7 @@ def build(values: dict[str, str]) -> Devices:
         log.warning("printer not available: %s", exc)
         devices.problems["printer"] = str(exc)
     try:
-        from .drawer import make_drawer
+        from pos.hardware.drawer import make_drawer
 
         drawer = make_drawer(values, devices.printer if not isinstance(devices.printer, NoPrinter) else None)
         if drawer is not None:
@@ -47,7 +47,7 @@ def build(values: dict[str, str]) -> Devices:
     try:
         url = parse(values.get("display.url", "none"), "display")
         if url.scheme != "none":
-            from .display import CustomerDisplay
+            from pos.hardware.display import CustomerDisplay
 
             devices.display = CustomerDisplay(url)
     except Exception as exc:

@@ -9,9 +9,9 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from ..i18n import _
-from .scanner import SerialScanner
-from .urls import DeviceURLError, parse
+from pos.core.i18n import _
+from pos.hardware.scanner import SerialScanner
+from pos.hardware.urls import DeviceURLError, parse
 
 
 def scanner_test(url: str, count: int, out: TextIO, describe: Callable[[str], str], timeout: float | None = None,

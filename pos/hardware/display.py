@@ -29,10 +29,10 @@ import unicodedata
 
 import serial
 
-from ..i18n import _, language
-from ..money import format_amount
-from . import DeviceError
-from .urls import DeviceURL
+from pos.core.i18n import _, language
+from pos.core.money import format_amount
+from pos.hardware import DeviceError
+from pos.hardware.urls import DeviceURL
 
 WIDTH = 20
 CODEPAGE = "cp858"

@@ -15,10 +15,10 @@ import time
 
 import serial
 
-from ..i18n import _
-from .escpos_render import drawer_kick
-from .printer import OFFLINE, EscposPrinter, PrinterError
-from .urls import DeviceURL, parse
+from pos.core.i18n import _
+from pos.hardware.escpos_render import drawer_kick
+from pos.hardware.printer import OFFLINE, EscposPrinter, PrinterError
+from pos.hardware.urls import DeviceURL, parse
 
 log = logging.getLogger(__name__)
 

@@ -97,10 +97,10 @@ from escpos.magicencode import Encoder  # noqa: E402
 from escpos.printer import Dummy  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ..data.store import TicketRecord  # noqa: E402
-from ..i18n import _, language  # noqa: E402
-from ..money import format_amount, format_rate  # noqa: E402
-from ..receipt import _fit, render  # noqa: E402
+from pos.core.i18n import _, language  # noqa: E402
+from pos.core.money import format_amount, format_rate  # noqa: E402
+from pos.data.tickets import TicketRecord  # noqa: E402
+from pos.sale.receipt import _fit, render  # noqa: E402
 
 DEFAULT_PROFILE = "TM-T20II"
 #: code pages in order of preference (names as in python-escpos's capabilities)
@@ -359,7 +359,7 @@ def _vat_block(ticket: TicketRecord, columns: int, lang: str) -> list[str]:
 
 def render_receipt(ticket: TicketRecord, settings: dict[str, str], *, columns: int = 48,
                    profile: str = DEFAULT_PROFILE, copy: int = 0, logo: str | None = None) -> bytes:
-    """The ESC/POS bytes of a receipt: the lines of ``pos.receipt.render`` with styles,
+    """The ESC/POS bytes of a receipt: the lines of ``pos.sale.receipt.render`` with styles,
     the DUPLICATA mark for ``copy`` > 0, the ticket's barcode, the optional logo and a cut."""
     lang = language()
     out = _Receipt(profile, columns)

@@ -29,10 +29,10 @@ from typing import Any
 
 import serial
 
-from ..data.store import TicketRecord
-from ..i18n import _
-from . import DeviceError
-from .escpos_render import (
+from pos.core.i18n import _
+from pos.data.tickets import TicketRecord
+from pos.hardware import DeviceError
+from pos.hardware.escpos_render import (
     DEFAULT_PROFILE,
     choose_codepage,
     drawer_kick,
@@ -40,7 +40,7 @@ from .escpos_render import (
     render_test_page,
     render_text,
 )
-from .urls import DeviceURL, parse
+from pos.hardware.urls import DeviceURL, parse
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import serial
 
-from .urls import DeviceURL
+from pos.hardware.urls import DeviceURL
 
 log = logging.getLogger(__name__)
 

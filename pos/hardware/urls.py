@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
-from ..i18n import _
+from pos.core.i18n import _
 
 DEFAULT_TCP_PORT = 9100
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)

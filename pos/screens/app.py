@@ -37,16 +37,16 @@ from kivy.uix.floatlayout import FloatLayout  # noqa: E402
 from kivy.uix.screenmanager import NoTransition, ScreenManager  # noqa: E402
 from peewee import DatabaseError  # noqa: E402
 
-from .. import i18n, settings  # noqa: E402
-from ..data import store  # noqa: E402
-from ..i18n import N_, _  # noqa: E402
-from ..till import NeedsManager, Till, TillError  # noqa: E402
+from pos.core import i18n, settings  # noqa: E402
+from pos.core.i18n import N_, _  # noqa: E402
+from pos.data import events, users  # noqa: E402
+from pos.sale.till import NeedsManager, Till, TillError  # noqa: E402
 
 log = logging.getLogger(__name__)
 logging.getLogger("peewee").setLevel(logging.INFO)  # Kivy's root logger is DEBUG: no SQL in the logs
 global_idmap["_"] = _
 
-from . import widgets  # noqa: E402,F401  (loads the shared kv rules)
+from pos.screens import widgets  # noqa: E402,F401  (loads the shared kv rules)
 
 SCREENS = {
     "setup": "SetupScreen",
@@ -116,13 +116,13 @@ class PosApp(App):
         self.till.on_status = lambda kind, status, message: Clock.schedule_once(
             lambda _dt: self.device_status(kind, status, message))
         self.start_devices()
-        self.show("setup" if store.is_empty_shop() else "login")
+        self.show("setup" if users.is_empty_shop() else "login")
         return self.root_widget
 
     # ------------------------------------------------------------------ devices
     def start_devices(self) -> None:
         """(Re)build the printer, drawer, display and serial scanner from the settings."""
-        from ..hardware import NoPrinter, devices
+        from pos.hardware import NoPrinter, devices
 
         values = settings.all_values()
         if self._own_devices:
@@ -140,8 +140,8 @@ class PosApp(App):
         self.start_scanner(values)
 
     def _check_printer(self) -> str:
-        from ..hardware import DeviceError
-        from ..hardware.printer import status_message
+        from pos.hardware import DeviceError
+        from pos.hardware.printer import status_message
 
         status = self.till.printer.status()
         if status not in ("ok", "unknown"):
@@ -149,7 +149,7 @@ class PosApp(App):
         return status
 
     def start_scanner(self, values: dict[str, str]) -> None:
-        from ..hardware.urls import parse
+        from pos.hardware.urls import parse
 
         if self.serial_scanner is not None:
             self.serial_scanner.stop()
@@ -160,7 +160,7 @@ class PosApp(App):
             self.device_status("scanner", "error", str(exc))
             return
         if url.scheme == "serial":
-            from ..hardware.scanner import SerialScanner
+            from pos.hardware.scanner import SerialScanner
 
             self.serial_scanner = SerialScanner(
                 url, on_scan=lambda code: Clock.schedule_once(lambda _dt: self.scanned(code)),
@@ -240,7 +240,7 @@ class PosApp(App):
 
     # ------------------------------------------------------------------ feedback
     def toast(self, message: str, error: bool = False, seconds: float = 3.0) -> None:
-        from .widgets import Toast
+        from pos.screens.widgets import Toast
 
         if not message:
             return
@@ -284,7 +284,7 @@ class PosApp(App):
         try:
             result = action()
         except NeedsManager as exc:
-            from .widgets import ask_manager
+            from pos.screens.widgets import ask_manager
 
             self.toast(str(exc))
             ask_manager(lambda: self.guard(action, on_done), self.till, exc.action)
@@ -322,10 +322,10 @@ class PosApp(App):
 
 def run_app() -> None:
     """The till, between a "start" and a "stop" record of the fiscal journal."""
-    from .. import __version__
+    from pos import __version__
 
-    store.log_event("start", "", version=__version__)
+    events.log_event("start", "", version=__version__)
     try:
         PosApp().run()
     finally:
-        store.log_event("stop", "")
+        events.log_event("stop", "")

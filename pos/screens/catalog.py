@@ -22,11 +22,13 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.spinner import Spinner
 from kivy.uix.widget import Widget
 
-from ..data import store
-from ..i18n import _, language
-from ..money import format_amount, format_qty, format_rate, parse_amount, parse_qty
-from .config import _field, _label, _row
-from .widgets import hex_colour
+from pos.core.i18n import _, language
+from pos.core.money import format_amount, format_qty, format_rate, parse_amount, parse_qty
+from pos.data import catalog, common, events
+from pos.data import customers as customers_db
+from pos.data import shop as shop_db
+from pos.screens.config import _field, _label, _row
+from pos.screens.widgets import hex_colour
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -268,7 +270,7 @@ class ArticlesPage(CatalogPage):
 
     def __init__(self, config_screen, **kw) -> None:
         self.exact_id: int | None = None
-        self.detail: store.ArticleDetail | None = None
+        self.detail: catalog.ArticleDetail | None = None
         self.barcodes: list[str] = []
         self.barcode_input = None
         super().__init__(config_screen, **kw)
@@ -289,17 +291,17 @@ class ArticlesPage(CatalogPage):
         self.config.page_widget.open_tab("articles")
 
     def fetch(self, text, offset, include_inactive):
-        page = store.article_page(text, offset, PAGE, include_inactive)
+        page = catalog.article_page(text, offset, PAGE, include_inactive)
         if offset == 0:
             self.exact_id = page.exact_id
         return page.rows, page.next_offset
 
-    def row_data(self, a: store.ArticleInfo) -> dict[str, Any]:
+    def row_data(self, a: catalog.ArticleInfo) -> dict[str, Any]:
         return {"reference": a.reference, "name": a.name, "department": a.department,
                 "price": format_amount(a.price, language()), "status": _status(a.active), "active": a.active,
                 "on_select": self.select}
 
-    def open_item(self, item: store.ArticleInfo) -> None:
+    def open_item(self, item: catalog.ArticleInfo) -> None:
         self.open_article(item.id)
 
     def scan(self, code: str) -> None:
@@ -324,19 +326,19 @@ class ArticlesPage(CatalogPage):
 
     # -- the article form
     def open_article(self, article_id: int) -> None:
-        detail = self.app.guard(lambda: store.article_detail(article_id))
+        detail = self.app.guard(lambda: catalog.article_detail(article_id))
         if detail is None:
             self.app.toast(_("This article no longer exists"), error=True)
             return
         self.build_form(detail)
 
     def open_new(self, barcode: str = "", **_kw) -> None:
-        rates = [v.rate_bp for v in store.vat_rates()]
+        rates = [v.rate_bp for v in shop_db.vat_rates()]
         vat = 2000 if 2000 in rates else (rates[0] if rates else 0)
-        self.build_form(store.ArticleDetail(reference="", name="", price=0, vat_bp=vat,
+        self.build_form(catalog.ArticleDetail(reference="", name="", price=0, vat_bp=vat,
                                             barcodes=[barcode] if barcode else []))
 
-    def build_form(self, detail: store.ArticleDetail) -> None:
+    def build_form(self, detail: catalog.ArticleDetail) -> None:
         lang = language()
         self.detail = detail
         self.barcodes = list(detail.barcodes)
@@ -350,7 +352,7 @@ class ArticlesPage(CatalogPage):
             self.active_button.bind(on_release=lambda _b: self.set_active(not detail.active))
             buttons.append(self.active_button)
             self.delete_button = None
-            if not store.article_was_sold(detail.id):
+            if not catalog.article_was_sold(detail.id):
                 self.delete_button = Factory.TillButton(text=_("Delete (never sold)"), bg=(0.55, 0.22, 0.22, 1))
                 self.delete_button.bind(on_release=lambda _b: self.delete())
                 buttons.append(self.delete_button)
@@ -361,7 +363,7 @@ class ArticlesPage(CatalogPage):
             "reference": self.labelled(_("Reference"), _field(detail.reference)),
             "name": self.labelled(_("Article name"), _field(detail.name)),
         }
-        deps = store.departments(include_inactive=True)
+        deps = shop_db.departments(include_inactive=True)
         self.dep_ids = {_("(none)"): None}
         self.dep_ids.update({d.name: d.id for d in deps if d.active or d.id == detail.department_id})
         current_dep = next((d.name for d in deps if d.id == detail.department_id), _("(none)"))
@@ -369,7 +371,7 @@ class ArticlesPage(CatalogPage):
                                                                  font_size="18sp"))
         self.fields["price"] = self.labelled(_("Price incl. VAT"),
                                              _field(format_amount(detail.price, lang, currency=False)))
-        rates = [v.rate_bp for v in store.vat_rates()]
+        rates = [v.rate_bp for v in shop_db.vat_rates()]
         if detail.vat_bp not in rates:
             rates.append(detail.vat_bp)  # a rate deactivated since: kept until changed
         self.vat_bps = {format_rate(bp, lang): bp for bp in rates}
@@ -398,7 +400,7 @@ class ArticlesPage(CatalogPage):
         self.show_barcodes()
         # custom fields
         self.custom_inputs: dict[str, tuple[str, Any]] = {}
-        defs = store.custom_fields()
+        defs = catalog.custom_fields()
         if defs:
             self.form.add_widget(_label(_("Custom fields"), bold=True, size_hint_y=None, height="40dp"))
         for f in defs:
@@ -423,9 +425,9 @@ class ArticlesPage(CatalogPage):
         article_id = self.detail.id if self.detail else None
 
         def check() -> str:
-            code = store.check_barcode(text, article_id)
+            code = catalog.check_barcode(text, article_id)
             if code in self.barcodes:
-                raise store.CatalogError(_("The barcode {code} is listed twice").format(code=code))
+                raise catalog.CatalogError(_("The barcode {code} is listed twice").format(code=code))
             return code
 
         ok, code = self.attempt(check)
@@ -440,7 +442,7 @@ class ArticlesPage(CatalogPage):
             self.barcodes.remove(code)
         self.show_barcodes()
 
-    def form_detail(self) -> store.ArticleDetail:
+    def form_detail(self) -> catalog.ArticleDetail:
         """The article as the form says (raises ValueError with the field's name)."""
         f = self.fields
         price = self.parsed(_("Price incl. VAT"), parse_amount, f["price"].text)
@@ -456,7 +458,7 @@ class ArticlesPage(CatalogPage):
         custom = {key: (w.state == "down" if kind == "bool" else w.text)
                   for key, (kind, w) in self.custom_inputs.items()}
         d = self.detail
-        return store.ArticleDetail(
+        return catalog.ArticleDetail(
             id=d.id, reference=f["reference"].text.strip(), name=f["name"].text.strip(), price=price,
             vat_bp=self.vat_bps[self.vat.text], department_id=self.dep_ids.get(self.department.text),
             cost=cost, stock=stock, by_weight=self.flags["by_weight"].state == "down",
@@ -466,39 +468,39 @@ class ArticlesPage(CatalogPage):
     def save(self) -> None:
         old = self.detail
 
-        def write() -> tuple[int, store.ArticleDetail]:
+        def write() -> tuple[int, catalog.ArticleDetail]:
             new = self.form_detail()
-            return store.save_article(new), new
+            return catalog.save_article(new), new
 
         ok, result = self.attempt(write)
         if not ok:
             return
         article_id, new = result
         if old.id is None:
-            store.log_event("article_created", self.config.user_name, id=article_id, reference=new.reference)
+            events.log_event("article_created", self.config.user_name, id=article_id, reference=new.reference)
         else:
             changed = sorted(k for k in ("reference", "name", "price", "vat_bp", "department_id", "cost", "stock",
                                          "by_weight", "free_price", "favourite", "active", "barcodes")
                              if getattr(old, k) != getattr(new, k))
-            store.log_event("article_changed", self.config.user_name, id=article_id, reference=new.reference,
+            events.log_event("article_changed", self.config.user_name, id=article_id, reference=new.reference,
                             fields=changed, price=new.price, old_price=old.price)
         self.app.toast(_("Saved"))
         self.close_form()
 
     def set_active(self, active: bool) -> None:
         d = self.detail
-        ok, _none = self.attempt(lambda: store.set_article_active(d.id, active))
+        ok, _none = self.attempt(lambda: catalog.set_article_active(d.id, active))
         if ok:
-            store.log_event("article_changed", self.config.user_name, id=d.id, reference=d.reference, active=active)
+            events.log_event("article_changed", self.config.user_name, id=d.id, reference=d.reference, active=active)
             self.app.toast(_("{name} is active again").format(name=d.name) if active
                            else _("{name} is deactivated").format(name=d.name))
             self.close_form()
 
     def delete(self) -> None:
         d = self.detail
-        ok, _none = self.attempt(lambda: store.delete_article(d.id))
+        ok, _none = self.attempt(lambda: catalog.delete_article(d.id))
         if ok:
-            store.log_event("article_deleted", self.config.user_name, id=d.id, reference=d.reference, name=d.name)
+            events.log_event("article_deleted", self.config.user_name, id=d.id, reference=d.reference, name=d.name)
             self.app.toast(_("{name} is deleted").format(name=d.name))
             self.close_form()
 
@@ -507,7 +509,7 @@ class ArticlesPage(CatalogPage):
         self.barcode_input = None
         self.show_form(_("Custom fields"))
         kinds = {"text": _("text"), "number": _("number"), "bool": _("yes/no")}
-        defs = store.custom_fields()
+        defs = catalog.custom_fields()
         if not defs:
             self.form.add_widget(_label(_("No custom field yet: every article can get the fields added here."),
                                         size_hint_y=None, height="48dp"))
@@ -527,9 +529,9 @@ class ArticlesPage(CatalogPage):
     def add_custom_field(self) -> None:
         key, label = self.new_field_key.text.strip().lower(), self.new_field_label.text.strip()
         kind = self.kind_names.get(self.new_field_kind.text, "text")
-        ok, _none = self.attempt(lambda: store.define_custom_field(key, label, kind))
+        ok, _none = self.attempt(lambda: catalog.define_custom_field(key, label, kind))
         if ok:
-            store.log_event("custom_field_added", self.config.user_name, key=key, label=label, field_kind=kind)
+            events.log_event("custom_field_added", self.config.user_name, key=key, label=label, field_kind=kind)
             self.app.toast(_("Saved"))
             self.open_custom_fields()
 
@@ -547,21 +549,21 @@ class DepartmentsPage(CatalogPage):
         return _("New department")
 
     def fetch(self, text, offset, include_inactive):
-        wanted = store.sort_key(text.strip())
-        return [d for d in store.departments(include_inactive) if wanted in store.sort_key(d.name)], None
+        wanted = common.sort_key(text.strip())
+        return [d for d in shop_db.departments(include_inactive) if wanted in common.sort_key(d.name)], None
 
-    def row_data(self, d: store.DepartmentInfo) -> dict[str, Any]:
+    def row_data(self, d: shop_db.DepartmentInfo) -> dict[str, Any]:
         return {"name": d.name, "vat": format_rate(d.vat_bp, language()) if d.vat_bp is not None else "—",
                 "position": str(d.position), "swatch": hex_colour(d.colour), "status": _status(d.active),
                 "active": d.active, "on_select": self.select}
 
-    def open_item(self, item: store.DepartmentInfo) -> None:
+    def open_item(self, item: shop_db.DepartmentInfo) -> None:
         self.build_form(item)
 
     def open_new(self, **_kw) -> None:
         self.build_form(None)
 
-    def build_form(self, dep: store.DepartmentInfo | None) -> None:
+    def build_form(self, dep: shop_db.DepartmentInfo | None) -> None:
         lang = language()
         self.department = dep
         self.show_form(_("New department") if dep is None else dep.name, self.save)
@@ -582,7 +584,7 @@ class DepartmentsPage(CatalogPage):
             btn.bind(on_release=lambda _b, c=colour: setattr(self.colour_field, "text", c))
             palette.append(btn)
         self.form.add_widget(_row(*palette, height="44dp"))
-        rates = [v.rate_bp for v in store.vat_rates()]
+        rates = [v.rate_bp for v in shop_db.vat_rates()]
         if dep is not None and dep.vat_bp is not None and dep.vat_bp not in rates:
             rates.append(dep.vat_bp)
         self.vat_bps: dict[str, int | None] = {_("(none)"): None}
@@ -604,13 +606,13 @@ class DepartmentsPage(CatalogPage):
 
         def write() -> int:
             position = self.parsed(_("Position"), int, position_text) if position_text else None
-            return store.save_department(name, department_id=dep.id if dep else None, colour=colour,
+            return shop_db.save_department(name, department_id=dep.id if dep else None, colour=colour,
                                          vat_bp=vat_bp, position=position, active=active)
 
         ok, dep_id = self.attempt(write)
         if not ok:
             return
-        store.log_event("department_created" if dep is None else "department_changed", self.config.user_name,
+        events.log_event("department_created" if dep is None else "department_changed", self.config.user_name,
                         id=dep_id, name=name, old_name=dep.name if dep else "", colour=colour, vat_bp=vat_bp,
                         active=active)
         self.app.toast(_("Saved"))
@@ -631,7 +633,7 @@ class CustomersPage(CatalogPage):
         return _("New customer")
 
     def fetch(self, text, offset, include_inactive):
-        page = store.customer_page(text, offset, PAGE, include_inactive)
+        page = customers_db.customer_page(text, offset, PAGE, include_inactive)
         return page.rows, page.next_offset
 
     def row_data(self, c: dict[str, Any]) -> dict[str, Any]:
@@ -639,7 +641,7 @@ class CustomersPage(CatalogPage):
                 "status": _status(c["active"]), "active": bool(c["active"]), "on_select": self.select}
 
     def open_item(self, item: dict[str, Any]) -> None:
-        customer = self.app.guard(lambda: store.get_customer(item["id"]))
+        customer = self.app.guard(lambda: customers_db.get_customer(item["id"]))
         if customer is None:
             self.app.toast(_("This customer no longer exists"), error=True)
             return
@@ -672,7 +674,7 @@ class CustomersPage(CatalogPage):
         customer = self.customer
         values: dict[str, Any] = {k: w.text for k, w in self.fields.items()}
         values["active"] = self.active_toggle.state == "down"
-        ok, customer_id = self.attempt(lambda: store.save_customer(values, customer["id"] if customer else None))
+        ok, customer_id = self.attempt(lambda: customers_db.save_customer(values, customer["id"] if customer else None))
         if not ok:
             return
         def differs(key: str) -> bool:
@@ -683,16 +685,16 @@ class CustomersPage(CatalogPage):
             return (customer[key] or "") != values[key].strip()
 
         changed = sorted(k for k in values if differs(k))
-        store.log_event("customer_created" if customer is None else "customer_changed", self.config.user_name,
+        events.log_event("customer_created" if customer is None else "customer_changed", self.config.user_name,
                         id=customer_id, name=values["name"].strip(), fields=changed)
         self.app.toast(_("Saved"))
         self.close_form()
 
     def set_active(self, active: bool) -> None:
         customer = self.customer
-        ok, _none = self.attempt(lambda: store.save_customer({"active": active}, customer["id"]))
+        ok, _none = self.attempt(lambda: customers_db.save_customer({"active": active}, customer["id"]))
         if ok:
-            store.log_event("customer_changed", self.config.user_name, id=customer["id"], name=customer["name"],
+            events.log_event("customer_changed", self.config.user_name, id=customer["id"], name=customer["name"],
                             active=active)
             self.app.toast(_("{name} is active again").format(name=customer["name"]) if active
                            else _("{name} is deactivated").format(name=customer["name"]))

@@ -3,7 +3,7 @@
 Reached from the sale screen's Menu by a manager (a cashier needs a manager's PIN:
 the ``closure`` action of ``Till.RESTRICTED``).  Three steps on one screen:
 
-1. **Cash count**: a row per note and coin (``pos.closures.DENOMINATIONS``) with − / +
+1. **Cash count**: a row per note and coin (``pos.fiscal.closures.DENOMINATIONS``) with − / +
    and a count field; the counted total, the expected cash (from ``x_report()``),
    the difference, the opening float and the cash put in / taken out of the period.
 2. **The Z**: *Close the day (Z)* runs ``closures.close("day", ...)`` with the count
@@ -38,11 +38,12 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from .. import closures, settings
-from ..i18n import N_, _, language
-from ..money import format_amount, parse_amount
-from .reports import COLUMNS, print_report, printed_message, save_closure_pdf
-from .widgets import ChoicePopup, KeypadBuffer
+from pos.core import settings
+from pos.core.i18n import N_, _, language
+from pos.core.money import format_amount, parse_amount
+from pos.fiscal import closures
+from pos.screens.reports import COLUMNS, print_report, printed_message, save_closure_pdf
+from pos.screens.widgets import ChoicePopup, KeypadBuffer
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -179,7 +180,7 @@ class ClosureScreen(Screen):
     # ------------------------------------------------------------------ X and closures
     def show_x(self) -> None:
         """The interim report, with the count typed so far; nothing is stored."""
-        from .. import reports
+        from pos.fiscal import reports
 
         detail = self.detail()
         x = self.app.guard(lambda: closures.x_report(counted_detail=detail or None, user_name=self.user_name))
@@ -209,7 +210,7 @@ class ClosureScreen(Screen):
 
     def run_closure(self, kind: str) -> None:
         """Store the closure (one transaction), show it, save its PDF in the background."""
-        from .. import reports
+        from pos.fiscal import reports
 
         user, detail, counted = self.user_name, self.detail(), self.counted
 
@@ -266,7 +267,7 @@ class ClosureScreen(Screen):
 
     def sync_web(self) -> None:
         """The end-of-day sync: open the PrestaShop page on its run and start it (in the background)."""
-        from .sync import runner_of, start_end_of_day
+        from pos.screens.sync import runner_of, start_end_of_day
 
         runner_of(self.app).requested_tab = "endofday"
         self.app.show("config", section="sync")

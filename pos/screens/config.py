@@ -20,12 +20,15 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
 
-from .. import auth, settings
-from ..data import store
-from ..i18n import N_, _, language
-from ..money import format_rate, parse_rate
-from ..till import describe_code as describe_scan
-from .widgets import ScanCapturing
+from pos.core import auth, settings
+from pos.core.i18n import N_, _, language
+from pos.core.money import format_rate, parse_rate
+from pos.data import catalog as catalog_db
+from pos.data import events
+from pos.data import shop as shop_db
+from pos.data import users as users_db
+from pos.sale.till import describe_code as describe_scan
+from pos.screens.widgets import ScanCapturing
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -187,7 +190,7 @@ class ConfigScreen(ScanCapturing, Screen):
     # ------------------------------------------------------------------ VAT
     def build_vat(self, form) -> None:
         lang = language()
-        for v in store.vat_rates(include_inactive=True):
+        for v in shop_db.vat_rates(include_inactive=True):
             toggle = Factory.ToggleButton(text=_("active") if v.active else _("inactive"),
                                           state="down" if v.active else "normal", size_hint_x=0.3)
             toggle.bind(on_release=lambda b, vid=v.id: self.toggle_vat(vid, b.state == "down"))
@@ -200,8 +203,8 @@ class ConfigScreen(ScanCapturing, Screen):
 
     @guarded
     def toggle_vat(self, vat_id: int, active: bool) -> None:
-        store.update_vat_rate(vat_id, active=active)
-        store.log_event("vat_rate_changed", self.user_name, id=vat_id, active=active)
+        shop_db.update_vat_rate(vat_id, active=active)
+        events.log_event("vat_rate_changed", self.user_name, id=vat_id, active=active)
         self.open_section("vat")
 
     @guarded
@@ -210,20 +213,20 @@ class ConfigScreen(ScanCapturing, Screen):
             rate = parse_rate(self.new_rate.text)
             if rate > 10_000:
                 raise ValueError(_("a VAT rate is between 0 and 100 %"))
-            if store.vat_id_for(rate) is not None:
+            if shop_db.vat_id_for(rate) is not None:
                 raise ValueError(_("this VAT rate already exists"))
         except ValueError as exc:
             self.app.toast(str(exc), error=True)
             return
-        store.create_vat_rate(rate, self.new_rate_label.text.strip())
-        store.log_event("vat_rate_added", self.user_name, rate_bp=rate)
+        shop_db.create_vat_rate(rate, self.new_rate_label.text.strip())
+        events.log_event("vat_rate_added", self.user_name, rate_bp=rate)
         self.open_section("vat")
 
     # ------------------------------------------------------------------ payment methods
     def build_methods(self, form) -> None:
         self.method_toggles = {}
         self.method_drawer_toggles = {}
-        for m in store.payment_methods(include_inactive=True):
+        for m in shop_db.payment_methods(include_inactive=True):
             toggle = Factory.ToggleButton(text=_("active") if m.active else _("inactive"),
                                           state="down" if m.active else "normal", size_hint_x=0.3)
             toggle.bind(on_release=lambda b, mid=m.id: self.toggle_method(mid, b.state == "down"))
@@ -242,15 +245,15 @@ class ConfigScreen(ScanCapturing, Screen):
 
     @guarded
     def toggle_method(self, method_id: int, active: bool) -> None:
-        store.update_payment_method(method_id, active=active)
-        store.log_event("payment_method_changed", self.user_name, id=method_id, active=active)
+        shop_db.update_payment_method(method_id, active=active)
+        events.log_event("payment_method_changed", self.user_name, id=method_id, active=active)
         self.app.till.reload_methods()
         self.open_section("methods")
 
     @guarded
     def set_method_drawer(self, method_id: int, opens: bool) -> None:
-        store.update_payment_method(method_id, opens_drawer=opens)
-        store.log_event("payment_method_changed", self.user_name, id=method_id, opens_drawer=opens)
+        shop_db.update_payment_method(method_id, opens_drawer=opens)
+        events.log_event("payment_method_changed", self.user_name, id=method_id, opens_drawer=opens)
         self.app.till.reload_methods()
         self.open_section("methods")
 
@@ -262,18 +265,18 @@ class ConfigScreen(ScanCapturing, Screen):
         if not re.fullmatch(r"[a-z][a-z0-9_]{1,30}", code) or not name:
             self.app.toast(_("A method needs a code (letters, digits, _) and a name"), error=True)
             return
-        if any(m.code == code for m in store.payment_methods(include_inactive=True)):
+        if any(m.code == code for m in shop_db.payment_methods(include_inactive=True)):
             self.app.toast(_("This code already exists"), error=True)
             return
-        store.create_payment_method(code, name, gives_change=False)
-        store.log_event("payment_method_added", self.user_name, code=code)
+        shop_db.create_payment_method(code, name, gives_change=False)
+        events.log_event("payment_method_added", self.user_name, code=code)
         self.app.till.reload_methods()
         self.open_section("methods")
 
     # ------------------------------------------------------------------ users
     def build_users(self, form) -> None:
         self.pin_buttons = {}
-        for u in store.users(include_inactive=True):
+        for u in users_db.users(include_inactive=True):
             role = _("manager") if u.role == "manager" else _("cashier")
             toggle = Factory.ToggleButton(text=_("active") if u.active else _("inactive"),
                                           state="down" if u.active else "normal", size_hint_x=0.3)
@@ -291,17 +294,17 @@ class ConfigScreen(ScanCapturing, Screen):
 
     @guarded
     def toggle_user(self, user_id: int, active: bool) -> None:
-        user = next(u for u in store.users(include_inactive=True) if u.id == user_id)
-        if not active and user.role == "manager" and store.count_active_managers() <= 1:
+        user = next(u for u in users_db.users(include_inactive=True) if u.id == user_id)
+        if not active and user.role == "manager" and users_db.count_active_managers() <= 1:
             self.app.toast(_("The last manager cannot be deactivated"), error=True)
             self.open_section("users")
             return
-        store.update_user(user_id, active=active)
-        store.log_event("user_changed", self.user_name, name=user.name, active=active)
+        users_db.update_user(user_id, active=active)
+        events.log_event("user_changed", self.user_name, name=user.name, active=active)
         self.open_section("users")
 
     def ask_new_pin(self, user) -> None:
-        from .widgets import PinPopup
+        from pos.screens.widgets import PinPopup
 
         @guarded
         def done(self, pin: str) -> None:
@@ -310,8 +313,8 @@ class ConfigScreen(ScanCapturing, Screen):
             except ValueError as exc:
                 self.app.toast(str(exc), error=True)
                 return
-            store.update_user(user.id, pin_hash=pin_hash)
-            store.log_event("user_pin_changed", self.user_name, name=user.name)
+            users_db.update_user(user.id, pin_hash=pin_hash)
+            events.log_event("user_pin_changed", self.user_name, name=user.name)
             self.app.toast(_("PIN changed for {name}").format(name=user.name))
 
         self.app.open_popup(PinPopup(_("New PIN for {name}").format(name=user.name),
@@ -323,15 +326,15 @@ class ConfigScreen(ScanCapturing, Screen):
         try:
             if not name:
                 raise ValueError(_("Type a name"))
-            if store.find_user(name):
+            if users_db.find_user(name):
                 raise ValueError(_("This user already exists"))
             pin_hash = auth.hash_pin(self.new_pin.text.strip())
         except ValueError as exc:
             self.app.toast(str(exc), error=True)
             return
         role = "manager" if self.new_role.state == "down" else "cashier"
-        store.create_user(name, pin_hash, role)
-        store.log_event("user_created", self.user_name, name=name, role=role)
+        users_db.create_user(name, pin_hash, role)
+        events.log_event("user_created", self.user_name, name=name, role=role)
         self.open_section("users")
 
     # ------------------------------------------------------------------ language
@@ -381,7 +384,7 @@ class ConfigScreen(ScanCapturing, Screen):
                                  "A price is in cents, a weight in grams."),
                                font_size="15sp", size_hint_y=None, height="48dp"))
         self.rule_toggles = {}
-        for rule in store.barcode_rules(include_inactive=True):
+        for rule in catalog_db.barcode_rules(include_inactive=True):
             kind = _("price") if rule.kind == "price" else _("weight")
             toggle = Factory.ToggleButton(text=_("active") if rule.active else _("inactive"),
                                           state="down" if rule.active else "normal", size_hint_x=0.3)
@@ -407,15 +410,15 @@ class ConfigScreen(ScanCapturing, Screen):
 
     @guarded
     def toggle_rule(self, rule, active: bool) -> None:
-        store.save_barcode_rule(rule.prefix, rule.kind, rule.article_digits, rule.value_digits, active, rule.id)
-        store.log_event("barcode_rule_changed", self.user_name, prefix=rule.prefix, active=active)
+        catalog_db.save_barcode_rule(rule.prefix, rule.kind, rule.article_digits, rule.value_digits, active, rule.id)
+        events.log_event("barcode_rule_changed", self.user_name, prefix=rule.prefix, active=active)
         self.app.till.reload_rules()
         self.open_section("barcodes")
 
     @guarded
     def delete_rule(self, rule) -> None:
-        store.delete_barcode_rule(rule.id)
-        store.log_event("barcode_rule_deleted", self.user_name, prefix=rule.prefix)
+        catalog_db.delete_barcode_rule(rule.id)
+        events.log_event("barcode_rule_deleted", self.user_name, prefix=rule.prefix)
         self.app.till.reload_rules()
         self.open_section("barcodes")
 
@@ -426,11 +429,11 @@ class ConfigScreen(ScanCapturing, Screen):
             raise ValueError(_("A rule needs a numeric prefix, article digits and value digits"))
         if len(prefix) + int(digits) + int(value) > 12:
             raise ValueError(_("Prefix, article and value digits must fit in 12 digits (EAN-13)"))
-        if any(r.prefix == prefix for r in store.barcode_rules(include_inactive=True)):
+        if any(r.prefix == prefix for r in catalog_db.barcode_rules(include_inactive=True)):
             raise ValueError(_("A rule already uses the prefix {prefix}").format(prefix=prefix))
         kind = "weight" if self.new_kind.state == "down" else "price"
-        store.save_barcode_rule(prefix, kind, int(digits), int(value))
-        store.log_event("barcode_rule_added", self.user_name, prefix=prefix, measure=kind)
+        catalog_db.save_barcode_rule(prefix, kind, int(digits), int(value))
+        events.log_event("barcode_rule_added", self.user_name, prefix=prefix, measure=kind)
         self.app.till.reload_rules()
         self.open_section("barcodes")
 

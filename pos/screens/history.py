@@ -12,12 +12,12 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 
-from .. import settings
-from ..data import store
-from ..i18n import _, language
-from ..money import format_amount, format_qty
-from ..receipt import render
-from .widgets import ScanCapturing
+from pos.core import settings
+from pos.core.i18n import _, language
+from pos.core.money import format_amount, format_qty
+from pos.data import tickets as tickets_db
+from pos.sale.receipt import render
+from pos.screens.widgets import ScanCapturing
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -105,7 +105,7 @@ class HistoryScreen(ScanCapturing, Screen):
         elif query:
             self.app.toast(_("Type a ticket number or a date (YYYY-MM-DD)"), error=True)
             return
-        self.tickets = store.list_tickets(date=date, number=number, limit=PAGE)
+        self.tickets = tickets_db.list_tickets(date=date, number=number, limit=PAGE)
         lang = language()
         self.ids.list.data = [{
             "number": str(t.number), "when": t.created_at[:16].replace("T", " "), "who": t.user_name,
@@ -118,7 +118,7 @@ class HistoryScreen(ScanCapturing, Screen):
     def open_ticket(self, index: int) -> None:
         if not 0 <= index < len(self.tickets):
             return
-        self.current = store.get_ticket(self.tickets[index].number)
+        self.current = tickets_db.get_ticket(self.tickets[index].number)
         self.detail = "\n".join(render(self.current, settings.all_values(), width=44))
 
     def reprint(self) -> None:
@@ -160,7 +160,7 @@ class HistoryScreen(ScanCapturing, Screen):
 
     def scan(self, code: str) -> None:
         """A receipt's barcode (or a ticket number) scanned here opens that ticket."""
-        from ..scancodes import ticket_number
+        from pos.sale.scancodes import ticket_number
 
         number = ticket_number(code)
         if number is None and code.strip().isdigit() and len(code.strip()) < 8:

@@ -10,9 +10,9 @@ from kivy.lang import Builder
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
-from ..data import store
-from ..i18n import _
-from .widgets import PinEntry
+from pos.core.i18n import _
+from pos.data import users
+from pos.screens.widgets import PinEntry
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -31,7 +31,7 @@ class LoginScreen(PinEntry, Screen):
         grid = self.ids.users
         grid.clear_widgets()
         self.user_buttons = {}
-        for user in store.users():
+        for user in users.users():
             role = _("manager") if user.is_manager else _("cashier")
             btn = Factory.TillButton(text=f"{user.name}\n[size=14sp]{role}[/size]", markup=True,
                                      size_hint_y=None, height="96dp")

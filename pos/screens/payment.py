@@ -10,9 +10,9 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from ..i18n import _, language
-from ..money import format_amount, parse_amount
-from .widgets import KeypadBuffer
+from pos.core.i18n import _, language
+from pos.core.money import format_amount, parse_amount
+from pos.screens.widgets import KeypadBuffer
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 

@@ -1,6 +1,6 @@
 """Reports on the till: the stored closures (Z, monthly, yearly) and sales reports.
 
-The texts come from ``pos.reports`` (48 columns, as on the receipt printer); the
+The texts come from ``pos.fiscal.reports`` (48 columns, as on the receipt printer); the
 screen only picks what to show.  Sales reports and PDFs are built on a worker
 thread (``in_background``) that releases its database connection when it ends;
 the result comes back to the UI thread through ``Clock.schedule_once``.
@@ -26,10 +26,10 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from .. import closures
-from ..data import store
-from ..i18n import N_, _, language
-from ..money import format_amount
+from pos.core.i18n import N_, _, language
+from pos.core.money import format_amount
+from pos.data import common
+from pos.fiscal import closures
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -59,7 +59,7 @@ def reports_folder() -> Path:
         except Exception:  # platformdirs missing or no Documents folder: next to the database
             pass
         if folder is None:
-            db_path = getattr(getattr(store.database, "obj", None), "database", "") or ""
+            db_path = getattr(getattr(common.database, "obj", None), "database", "") or ""
             folder = (Path(db_path).parent if db_path and db_path != ":memory:" else Path.home()) / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -92,7 +92,7 @@ def in_background(work: Callable[[], Any], done: Callable[[Any], None],
             log.warning("%s failed: %s", name, exc)
             outcome = (False, exc)
         finally:
-            store.release_thread_connection()
+            common.release_thread_connection()
         Clock.schedule_once(lambda _dt: done(outcome[1]) if outcome[0] else failed(outcome[1]))
 
     threading.Thread(target=target, name=name, daemon=True).start()
@@ -101,7 +101,7 @@ def in_background(work: Callable[[], Any], done: Callable[[Any], None],
 def save_closure_pdf(closure: dict[str, Any], done: Callable[[Path], None],
                      failed: Callable[[Exception], None]) -> None:
     """Write the closure's PDF into ``reports_folder()`` in the background."""
-    from .. import reports
+    from pos.fiscal import reports
 
     lang = language()
     in_background(lambda: reports.closure_pdf(closure, reports_folder() / pdf_name(closure), lang=lang),
@@ -110,7 +110,7 @@ def save_closure_pdf(closure: dict[str, Any], done: Callable[[Path], None],
 
 def print_report(till, report: dict[str, Any], done: Callable[[Any], None]) -> None:
     """Print a closure or a sales report on the receipt printer, on the till's printer thread."""
-    from .. import reports
+    from pos.fiscal import reports
 
     lang = language()
     till._device_job("printer", "print_report", lambda: reports.print_report(till.printer, report, lang),
@@ -192,7 +192,7 @@ class ReportsScreen(Screen):
         } for c in self.closures]
 
     def open_closure(self, index: int) -> None:
-        from .. import reports
+        from pos.fiscal import reports
 
         if not 0 <= index < len(self.closures):
             return
@@ -219,7 +219,7 @@ class ReportsScreen(Screen):
 
     def period_bounds(self) -> tuple[dt.date, dt.date]:
         """The period chosen: today, this month, or the day (YYYY-MM-DD) or month (YYYY-MM) typed."""
-        from .. import reports
+        from pos.fiscal import reports
 
         today = dt.date.today()
         if self.period == "month":
@@ -233,7 +233,7 @@ class ReportsScreen(Screen):
 
     def run_sales(self) -> None:
         """Build the sales report on a worker thread (one at a time; a change meanwhile runs after)."""
-        from .. import reports
+        from pos.fiscal import reports
 
         for key in ("today", "month", "date"):
             self.ids[f"period_{key}"].state = "down" if key == self.period else "normal"
@@ -278,7 +278,7 @@ class ReportsScreen(Screen):
 
     # ------------------------------------------------------------------ output
     def save_pdf(self) -> None:
-        from .. import reports
+        from pos.fiscal import reports
 
         shown = self.shown
         if shown is None:

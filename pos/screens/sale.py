@@ -13,14 +13,23 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from .. import settings
-from ..basket import Discount
-from ..data import store
-from ..data.store import FAVOURITES, ArticleInfo
-from ..i18n import _, language
-from ..money import format_amount, format_qty, format_rate, parse_amount, parse_qty, parse_rate
-from ..scancodes import ticket_number
-from .widgets import ChoicePopup, KeypadBuffer, ReceiptBanner, ScanCapturing, TextPopup, TillButton, hex_colour
+from pos.core import settings
+from pos.core.i18n import _, language
+from pos.core.money import format_amount, format_qty, format_rate, parse_amount, parse_qty, parse_rate
+from pos.data import catalog, customers
+from pos.data import shop as shop_db
+from pos.data.catalog import FAVOURITES, ArticleInfo
+from pos.sale.basket import Discount
+from pos.sale.scancodes import ticket_number
+from pos.screens.widgets import (
+    ChoicePopup,
+    KeypadBuffer,
+    ReceiptBanner,
+    ScanCapturing,
+    TextPopup,
+    TillButton,
+    hex_colour,
+)
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -114,9 +123,9 @@ class SaleScreen(ScanCapturing, Screen):
         tabs.clear_widgets()
         self.tab_buttons = {}
         entries = []
-        if store.has_favourites():
+        if catalog.has_favourites():
             entries.append((FAVOURITES, _("Favourites"), "#F2B134"))
-        entries += [(d.id, d.name, d.colour) for d in store.departments()]
+        entries += [(d.id, d.name, d.colour) for d in shop_db.departments()]
         if entries and self.department_id not in [e[0] for e in entries]:
             self.department_id = entries[0][0]
         for dep_id, name, colour in entries:
@@ -137,7 +146,7 @@ class SaleScreen(ScanCapturing, Screen):
         self.show_page()
 
     def show_page(self) -> None:
-        articles, more = store.page_articles(self.department_id, self.page, PAGE_SIZE)
+        articles, more = catalog.page_articles(self.department_id, self.page, PAGE_SIZE)
         lang = language()
         for btn, article in zip(self.article_buttons, articles + [None] * PAGE_SIZE):
             btn.article = article
@@ -207,7 +216,7 @@ class SaleScreen(ScanCapturing, Screen):
         text = text.strip()
         if not text:
             return
-        if store.find_article_by_code(text) is not None or text.isdigit():
+        if catalog.find_article_by_code(text) is not None or text.isdigit():
             self.ids.search.text = ""
             self.scan(text)
             return
@@ -224,7 +233,7 @@ class SaleScreen(ScanCapturing, Screen):
         if not text:
             self.clear_search()
             return
-        self.search_results = store.search_articles(text, limit=100)
+        self.search_results = catalog.search_articles(text, limit=100)
         lang = language()
         self._results.data = [{
             "name": a.name, "reference": a.reference,
@@ -304,7 +313,7 @@ class SaleScreen(ScanCapturing, Screen):
         if basket.is_refund:
             info.append(_("REFUND of ticket {number}").format(number=basket.refund_of))
         if basket.customer_id:
-            customer = store.get_customer(basket.customer_id)
+            customer = customers.get_customer(basket.customer_id)
             info.append(_("Customer: {name}").format(name=customer["name"] if customer else "?"))
         if self.till.pending_qty:
             info.append(_("next article: {qty} ×").format(qty=format_qty(self.till.pending_qty, lang)))
@@ -389,7 +398,7 @@ class SaleScreen(ScanCapturing, Screen):
         if not typed:
             self.app.toast(_("Type the amount, then Misc."))
             return
-        deps = [d for d in store.departments() if d.vat_bp is not None]
+        deps = [d for d in shop_db.departments() if d.vat_bp is not None]
 
         def chosen(dep_id) -> None:
             index = self.app.guard(lambda: self.till.add_misc(parse_amount(typed), dep_id))
@@ -444,7 +453,7 @@ class SaleScreen(ScanCapturing, Screen):
             if choice == "customer":
                 self.customer_key()
             elif choice == "cash":
-                from .closure import open_cash_movement
+                from pos.screens.closure import open_cash_movement
 
                 open_cash_movement(self.app)
             elif choice == "training":
@@ -486,7 +495,7 @@ class SaleScreen(ScanCapturing, Screen):
 
         def chosen(value) -> None:
             def attach():
-                customer_id = store.create_customer(value) if isinstance(value, str) else value
+                customer_id = customers.create_customer(value) if isinstance(value, str) else value
                 self.till.set_customer(customer_id)
                 return True
 
@@ -495,7 +504,7 @@ class SaleScreen(ScanCapturing, Screen):
 
         def search(text: str) -> None:
             text = text.strip()
-            found = store.search_customers(text)
+            found = customers.search_customers(text)
             choices = [(f"{c['name']}  {c['phone']}".strip(), c["id"]) for c in found]
             if text and not any(c["name"].lower() == text.lower() for c in found):
                 choices.append((_("New customer: {name}").format(name=text), text))

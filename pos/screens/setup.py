@@ -8,16 +8,17 @@ from kivy.app import App
 from kivy.lang import Builder
 from kivy.uix.screenmanager import Screen
 
-from .. import auth, settings
-from ..data import store
-from ..i18n import _
+from pos.core import auth, settings
+from pos.core.i18n import _
+from pos.data import common, users
+from pos.data import shop as shop_db
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
 class SetupScreen(Screen):
     def load_demo(self) -> None:
-        from ..demo import load_demo_shop
+        from pos.demo import load_demo_shop
 
         app = App.get_running_app()
         load_demo_shop()
@@ -35,8 +36,8 @@ class SetupScreen(Screen):
         except ValueError as exc:
             app.toast(str(exc), error=True)
             return
-        with store.atomic():
+        with common.atomic():
             settings.set_value("shop.name", shop, name)
-            store.create_user(name, pin_hash, "manager")
-            store.create_department(_("Misc."), vat_bp=2000)
+            users.create_user(name, pin_hash, "manager")
+            shop_db.create_department(_("Misc."), vat_bp=2000)
         app.show("login")

@@ -5,7 +5,7 @@ Long work (test, preview, apply, the end-of-day run) runs on a worker thread own
 ``SyncRunner`` that outlives the page: leaving the page (back to the sale screen) does not stop
 an end-of-day run, and coming back shows where it is.  Progress is polled by a Clock ticker;
 results come back through ``Clock.schedule_once``; the worker calls
-``store.release_thread_connection()`` when it ends.  The screen computes nothing: ``pos.sync``
+``common.release_thread_connection()`` when it ends.  The screen computes nothing: ``pos.sync``
 does the work.
 """
 
@@ -27,10 +27,10 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from .. import settings
-from ..data import store
-from ..i18n import N_, _
-from .transfer import GroupPopup  # noqa: F401  (also loads the TransferRow / TransferText rules)
+from pos.core import settings
+from pos.core.i18n import N_, _
+from pos.data import common
+from pos.screens.transfer import GroupPopup  # noqa: F401  (also loads the TransferRow / TransferText rules)
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -57,7 +57,7 @@ def local_time(iso: str | None) -> str:
 
 def make_client(url: str | None = None, key: str | None = None):
     """A client on the given or saved shop; ``ValueError`` says what is missing."""
-    from ..sync.client import PrestaShopClient, normalise_base_url
+    from pos.sync.client import PrestaShopClient, normalise_base_url
 
     url = settings.get("prestashop.url") if url is None else url.strip()
     if key is None or key == settings.SECRET_SHOWN:
@@ -106,8 +106,8 @@ class SyncRunner(EventDispatcher):
         self._what = what
 
         def target() -> None:
-            from ..sync.articles import SyncCancelled
-            from ..sync.errors import PrestaShopError
+            from pos.sync.articles import SyncCancelled
+            from pos.sync.errors import PrestaShopError
 
             try:
                 outcome = ("ok", work())
@@ -119,7 +119,7 @@ class SyncRunner(EventDispatcher):
                 log.exception("%s failed", what)
                 outcome = ("error", _("Error: {error}").format(error=exc))
             finally:
-                store.release_thread_connection()
+                common.release_thread_connection()
             Clock.schedule_once(lambda _dt: self._finished(outcome, done, failed))
 
         self._ticker = Clock.schedule_interval(lambda _dt: self._tick(), 0.1)
@@ -177,7 +177,7 @@ def runner_of(app) -> SyncRunner:
 # ---------------------------------------------------------------- the end-of-day run (also from the closure)
 def start_end_of_day(app, user_name: str = "") -> bool:
     """Start ``run_all`` in the background; the page (if open) shows it, the till stays usable."""
-    from ..sync import endofday
+    from pos.sync import endofday
 
     runner = runner_of(app)
     if runner.busy:
@@ -393,7 +393,7 @@ class SyncPage(BoxLayout):
         if isinstance(report, str):
             return _("Connection failed: {error}").format(error=report)
         lines = [_("PrestaShop {version} · {shop}").format(version=report.version, shop=report.shop_name)]
-        from ..sync.client import SYNC_PERMISSIONS
+        from pos.sync.client import SYNC_PERMISSIONS
 
         for resource in sorted(set(SYNC_PERMISSIONS) | set(report.missing)):  # what the sync needs
             missing = report.missing.get(resource)
@@ -477,7 +477,7 @@ class SyncPage(BoxLayout):
             Clock.schedule_once(lambda _dt: self._refresh_steps(), 0.2)
 
     def preview_articles(self, full: bool) -> None:
-        from ..sync import articles
+        from pos.sync import articles
 
         try:
             client = make_client()
@@ -502,7 +502,7 @@ class SyncPage(BoxLayout):
         self._redraw()
 
     def apply_articles(self) -> None:
-        from ..sync import articles
+        from pos.sync import articles
 
         runner, preview = self.runner, self.runner.preview
         if preview is None or runner.busy:
@@ -519,7 +519,7 @@ class SyncPage(BoxLayout):
             self.app.toast(message)
 
         def work():
-            from ..data import sync as sync_state
+            from pos.data import sync as sync_state
 
             run_id = sync_state.start_run(articles.KIND, user, False)
             try:
@@ -577,7 +577,7 @@ class SyncPage(BoxLayout):
                                        bg=(0.13, 0.55, 0.33, 1))
         self.run_button.disabled = self.busy
         form.add_widget(self.run_button)
-        from ..sync.endofday import STEPS
+        from pos.sync.endofday import STEPS
 
         for name in STEPS:
             self.step_labels[name] = self._text(self.describe_step(name))
@@ -609,7 +609,7 @@ class SyncPage(BoxLayout):
 
     # ------------------------------------------------------------------ log
     def show_log(self) -> None:
-        from ..data import sync as sync_state
+        from pos.data import sync as sync_state
 
         rows = []
         for run in sync_state.runs(200):

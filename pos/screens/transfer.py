@@ -1,13 +1,13 @@
 """The managers' Import / Export page: a list (articles, departments, customers) to and from CSV.
 
-Export writes the file that import expects (``pos.transfer.export``).  Import is
+Export writes the file that import expects (``pos.catalog.transfer.export``).  Import is
 previewed first (``Import.prepare``): counts by group, the rows of each group,
 the changed fields; then the manager chooses what to apply (add, update,
 delete the missing ones) and ``Import.apply`` does it in one transaction.
 
 Reading, comparing and writing run on a worker thread (one at a time) with a
 progress bar and a Cancel button; the results come back on the UI thread
-through ``Clock.schedule_once``.  The screen computes nothing: ``pos.transfer``
+through ``Clock.schedule_once``.  The screen computes nothing: ``pos.catalog.transfer``
 does the work.
 """
 
@@ -31,10 +31,10 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 
-from .. import transfer
-from ..csvio import CsvError, WriteOptions, column_letter
-from ..data import store
-from ..i18n import N_, _
+from pos.catalog import transfer
+from pos.catalog.csvio import CsvError, WriteOptions, column_letter
+from pos.core.i18n import N_, _
+from pos.data import common
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -277,7 +277,7 @@ class TransferPage(BoxLayout):
                 log.error("%s failed: %s", what, type(exc).__name__)
                 outcome = ("error", _("Error: {error}").format(error=exc))
             finally:
-                store.release_thread_connection()
+                common.release_thread_connection()
             Clock.schedule_once(lambda _dt: self._finished(outcome, done, failed))
 
         self._ticker = Clock.schedule_interval(lambda _dt: self._tick(), 0.1)

@@ -19,7 +19,7 @@ from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
-from ..i18n import _
+from pos.core.i18n import _
 
 KV = Path(__file__).with_suffix(".kv")
 
@@ -219,8 +219,8 @@ class WindowScanCapture:
     """
 
     def __init__(self, screen, on_code: Callable[[str], None], field=None) -> None:
-        from .. import settings
-        from ..hardware.scanner import WedgeBuffer
+        from pos.core import settings
+        from pos.hardware.scanner import WedgeBuffer
 
         self.screen, self.on_code, self.field = screen, on_code, field
         self.wedge = WedgeBuffer(max_gap_ms=int(settings.get("scanner.gap_ms")))

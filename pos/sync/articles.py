@@ -9,7 +9,7 @@ in one transaction (``pos/data/sync_articles.py``); ``cli(client, args)`` is
   ``Product – Size: M, Colour: red``; a product without combinations is one article.
 - Price incl. VAT = (product price + the combination's impact, both tax excluded) ×
   (1 + the rate of the product's tax rule group for the shop's country,
-  ``PS_COUNTRY_DEFAULT``), rounded half up to the cent (``pos.money.round_div``).
+  ``PS_COUNTRY_DEFAULT``), rounded half up to the cent (``pos.core.money.round_div``).
   Specific prices (discounts) are not the catalogue price and are ignored.
 - The rate must be one of the till's active VAT rates, else the row is an error.
 - The default category is the department (created at apply time if unknown), unless the
@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pos.barcode import gtin_check_digit
-from pos.i18n import _
-from pos.money import BP_ONE, round_div
+from pos.core.i18n import _
+from pos.core.money import BP_ONE, round_div
+from pos.sale.barcode import gtin_check_digit
 from pos.sync.client import PrestaShopClient, filter_gt, filter_in
 from pos.sync.errors import PrestaShopError
 from pos.sync.xml import Record
@@ -319,7 +319,7 @@ class _Fetcher:
 
 
 def _setting(key: str) -> str:
-    from pos import settings
+    from pos.core import settings
 
     return (settings.get(key) or "").strip()
 
@@ -335,7 +335,7 @@ def pull_preview(client: PrestaShopClient, *, full: bool = False, progress: Prog
     """Fetch the shop's products (all, or those changed since the last applied run) and compare them
     with the till.  Nothing changes.  Raises ``PrestaShopError`` (network, shop), ``SyncCancelled``,
     ``ValueError`` (the shop's configuration)."""
-    from pos.data import store
+    from pos.data import shop as shop_db
     from pos.data import sync as sync_state
 
     check = _check(cancel)
@@ -357,7 +357,7 @@ def pull_preview(client: PrestaShopClient, *, full: bool = False, progress: Prog
         fetcher.delta(cat, since, retry, boundary)
     check()
     preview = ArticlePreview(full=full, language=language, products=len(cat.products), since=since)
-    rows = _build_rows(cat, preview, {v.rate_bp for v in store.vat_rates()})
+    rows = _build_rows(cat, preview, {v.rate_bp for v in shop_db.vat_rates()})
     _compare(rows, cat, preview)
     preview.date_upd = max((str(p.get("date_upd") or "") for p in cat.products.values()), default="")
     preview.boundary = {pid for pid, p in cat.products.items() if str(p.get("date_upd") or "") == preview.date_upd}

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from pos.i18n import _
+from pos.core.i18n import _
 from pos.sync import xml as psxml
 from pos.sync.errors import (
     BadRequest,

@@ -31,8 +31,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pos.i18n import _
-from pos.money import round_div
+from pos.core.i18n import _
+from pos.core.money import round_div
 from pos.sync.client import PrestaShopClient
 from pos.sync.errors import PrestaShopError
 
@@ -75,7 +75,7 @@ def unpushed_units(article_ids: set[int]) -> dict[int, int]:
     ``article_ids`` (about to be linked by the pull, if not already).  Nothing before the first
     pull (the first pull declares the shop's stock right as of the last ticket).
     """
-    from pos import settings
+    from pos.core import settings
     from pos.data import sync as sync_state
     from pos.data import sync_stock as data
 
@@ -196,7 +196,7 @@ def _step_orders(client: PrestaShopClient, step: dict[str, Any], progress: Progr
 
 def _step_stock(client: PrestaShopClient, step: dict[str, Any], progress: Progress | None,
                 cancelled: Callable[[], bool], user_name: str, dry_run: bool) -> None:
-    from pos import settings
+    from pos.core import settings
     from pos.sync import stock
 
     if settings.get("prestashop.mode") == "orders":

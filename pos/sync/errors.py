@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pos.i18n import _
+from pos.core.i18n import _
 
 # PHP errors, warnings and notices appended by webserviceErrorHandler (they force HTTP 500).
 PHP_CODES = frozenset(range(2, 16))

@@ -28,7 +28,7 @@ till's local time zone (one French shop), and are stored as local ISO 8601 with 
   (a reference, created if missing as "Frais de port"), at the VAT rate of the goods: with mixed
   rates, the lowest rate that is not 0 % (all goods at 0 %: 0 %).  Gift wrapping is added to it.
 - Discounts (``total_discounts_tax_incl``) become the ticket discount (an amount), spread over the
-  VAT rates and lines exactly like the till's ticket discount (``pos.basket``): VAT stays exact per
+  VAT rates and lines exactly like the till's ticket discount (``pos.sale.basket``): VAT stays exact per
   rate and each line shows its share.
 - The payment (the whole ticket total) is mapped from the order's ``module``: ``ps_checkpayment`` →
   ``cheque``, ``ps_wirepayment`` → ``virement`` (created if missing), card modules (stripe, paypal,
@@ -49,12 +49,13 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pos.basket import Basket, Discount, Line
-from pos.data import store
+from pos.core.i18n import _
+from pos.core.money import BP_ONE, QTY_ONE, round_div
+from pos.data import catalog, users
+from pos.data import shop as shop_db
 from pos.data import sync as data_sync
 from pos.data import sync_orders as data
-from pos.i18n import _
-from pos.money import BP_ONE, QTY_ONE, round_div
+from pos.sale.basket import Basket, Discount, Line
 from pos.sync.client import PrestaShopClient, filter_in
 from pos.sync.runs import Cancelled, logged_run
 from pos.sync.xml import Record
@@ -159,7 +160,7 @@ def format_result(result: dict[str, Any]) -> list[str]:
 
 
 def order_states() -> list[int]:
-    from pos import settings
+    from pos.core import settings
 
     text = settings.get("prestashop.order_states") or "2,3,4,5"
     return [int(p) for p in text.replace(" ", "").split(",") if p.isdigit()]
@@ -225,7 +226,7 @@ class _Job:
         self.dry_run = dry_run
         self.progress = progress
         self.cancel = cancel
-        self.rates = sorted(v.rate_bp for v in store.vat_rates(include_inactive=True))
+        self.rates = sorted(v.rate_bp for v in shop_db.vat_rates(include_inactive=True))
         self.stalled = False  # an order failed: the state no longer moves in this run
         from pos.data.sync_push_orders import till_customer
 
@@ -318,7 +319,7 @@ class _Job:
             raise OrderError(_("the order has no lines"))
         basket = Basket()
         unknown = 0
-        divers: store.ArticleInfo | None = None
+        divers: catalog.ArticleInfo | None = None
         for r in rows:
             qty = int(str(r.get("product_quantity") or "0").strip() or 0) * QTY_ONE
             if qty <= 0:
@@ -333,7 +334,7 @@ class _Job:
                 unknown += 1
                 if divers is None:
                     divers = data.ensure_article(DIVERS_REFERENCE, "Divers", DEFAULT_VAT_BP) \
-                        if not self.dry_run else (data.article_by_reference(DIVERS_REFERENCE) or store.ArticleInfo(
+                        if not self.dry_run else (data.article_by_reference(DIVERS_REFERENCE) or catalog.ArticleInfo(
                             0, DIVERS_REFERENCE, "Divers", 0, DEFAULT_VAT_BP))
                 fallback = divers.vat_bp
             else:
@@ -353,12 +354,12 @@ class _Job:
             raise OrderError(_("the order has no lines"))
         shipping = _cents(order.get("total_shipping_tax_incl")) + _cents(order.get("total_wrapping_tax_incl"))
         if shipping:
-            from pos import settings
+            from pos.core import settings
 
             ref = (settings.get("prestashop.shipping_article") or "PORT").strip()
             rate = goods_rate([ln.vat_bp for ln in basket.lines])
             art = data.ensure_article(ref, "Frais de port", DEFAULT_VAT_BP) if not self.dry_run else (
-                data.article_by_reference(ref) or store.ArticleInfo(0, ref, "Frais de port", 0, DEFAULT_VAT_BP))
+                data.article_by_reference(ref) or catalog.ArticleInfo(0, ref, "Frais de port", 0, DEFAULT_VAT_BP))
             basket.add(Line(name=art.name, unit_price=shipping, qty=QTY_ONE,
                             vat_bp=art.vat_bp if rate is None else rate, article_id=art.id or None,
                             reference=art.reference, department=art.department))
@@ -383,7 +384,7 @@ class _Job:
             mismatch = _("ticket total {total} cents, order total {expected} cents").format(
                 total=totals.total, expected=expected)
         ticket = {
-            "kind": "sale", "user": data.web_user() if not self.dry_run else store.UserInfo(0, data.WEB_USER,
+            "kind": "sale", "user": data.web_user() if not self.dry_run else users.UserInfo(0, data.WEB_USER,
                                                                                              "cashier", False),
             "created_at": shop_date_to_local(str(order.get("date_add") or "")), "customer_id": None,
             "refund_of": None, "subtotal": totals.subtotal,

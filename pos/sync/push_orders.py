@@ -46,10 +46,10 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pos.core.i18n import _
+from pos.core.money import round_div
 from pos.data import sync as data_sync
 from pos.data import sync_push_orders as data
-from pos.i18n import _
-from pos.money import round_div
 from pos.sync.client import PrestaShopClient, filter_in
 from pos.sync.errors import NetworkError, NotXmlError, ServerError
 from pos.sync.runs import Cancelled, logged_run
@@ -182,7 +182,7 @@ class _Job:
     # ---- the shop's setup
     def config(self) -> dict[str, str]:
         if self._config is None:
-            from pos import settings
+            from pos.core import settings
 
             conf = self.client.configuration(CONFIG_NAMES)
             language = settings.get("prestashop.language") or ""

@@ -45,10 +45,10 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from pos.core.i18n import _
+from pos.core.money import round_div
 from pos.data import sync as data_sync
 from pos.data import sync_stock as data
-from pos.i18n import _
-from pos.money import round_div
 from pos.sync.client import PrestaShopClient, filter_in
 from pos.sync.errors import NotFound
 from pos.sync.runs import Cancelled, logged_run
@@ -121,7 +121,7 @@ def _counts(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_mode() -> None:
-    from pos import settings
+    from pos.core import settings
 
     if settings.get("prestashop.mode") == "orders":
         raise ValueError(_("POS sales are sent to PrestaShop as orders (prestashop.mode = orders): "
@@ -160,7 +160,7 @@ def refresh_till_stock(client: PrestaShopClient) -> int:
 
 
 def _id_shop() -> int | None:
-    from pos import settings
+    from pos.core import settings
 
     value = settings.get("prestashop.id_shop")
     return int(value) if value and value.isdigit() else None

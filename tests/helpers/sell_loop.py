@@ -11,24 +11,24 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pos import i18n  # noqa: E402
-from pos.data import store  # noqa: E402
+from pos.core import i18n  # noqa: E402
+from pos.data import catalog, shop, users  # noqa: E402
 from pos.data.db import open_database  # noqa: E402
 from pos.hardware import VirtualDrawer, VirtualPrinter  # noqa: E402
-from pos.till import Till  # noqa: E402
+from pos.sale.till import Till  # noqa: E402
 
 
 def main(path: str, max_sales: int) -> None:
     open_database(path)
     i18n.set_language("en")
     till = Till(printer=VirtualPrinter(), drawer=VirtualDrawer())
-    till.login(store.find_user("Marie").id, "1234")
+    till.login(users.find_user("Marie").id, "1234")
     codes = []
-    for dep in store.departments():
-        rows, _ = store.page_articles(dep.id, 0, 5)
+    for dep in shop.departments():
+        rows, _ = catalog.page_articles(dep.id, 0, 5)
         codes += [a.reference for a in rows if not a.by_weight and not a.free_price]
-    weighed = next(a.reference for dep in store.departments()
-                   for a in store.page_articles(dep.id, 0, 50)[0] if a.by_weight)
+    weighed = next(a.reference for dep in shop.departments()
+                   for a in catalog.page_articles(dep.id, 0, 50)[0] if a.by_weight)
     for k in range(1, max_sales + 1):
         till.set_pending_qty(1000 * (k % 3 + 1))
         till.scan(codes[k % len(codes)])

@@ -1,0 +1,1 @@
+"""The catalogue and its spreadsheet transfer (CSV import/export)."""

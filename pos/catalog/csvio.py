@@ -1,0 +1,305 @@
+"""Reading and writing the CSV files that spreadsheets make (pure Python, no database).
+
+Reading accepts what Excel, LibreOffice and Google Sheets save:
+
+- the encoding: a UTF-8 or UTF-16 byte-order mark is obeyed; without one the
+  whole file must decode as UTF-8, otherwise as Windows-1252 (Excel's
+  "CSV (séparateur: point-virgule)"); anything else is refused;
+- the separator: ``;``, ``,`` or tab, whichever the header row uses most
+  outside quotes (``;`` on a tie);
+- quoted fields holding separators, quotes or newlines (the ``csv`` module);
+- numbers with a decimal comma or point, spaces or dots as thousands
+  separators, a ``€`` or ``%`` sign (see ``parse_decimal``).
+
+Every problem is a ``CsvError`` that names the file, and the line and column
+when there is one.  Writing uses ``write_csv``: the options are the separator,
+the encoding and the decimal mark; the defaults open cleanly in a French Excel
+(UTF-8 with BOM, ``;``, CRLF, decimal comma).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pos.core.i18n import _
+
+SEPARATORS = {";": ";", ",": ",", "\t": "\t", "tab": "\t", "\\t": "\t"}
+ENCODINGS = ("utf-8-sig", "utf-8", "cp1252", "utf-16")
+_CHUNK = 1 << 20
+
+
+class CsvError(ValueError):
+    """A file that cannot be read, or a value that cannot be understood."""
+
+    def __init__(self, message: str, path: str | os.PathLike | None = None, line: int | None = None,
+                 column: int | None = None, field: str = "") -> None:
+        self.message, self.path, self.line, self.column, self.field = message, path, line, column, field
+        super().__init__(self.where() + message)
+
+    def where(self) -> str:
+        parts = []
+        if self.path is not None:
+            parts.append(Path(self.path).name)
+        if self.line is not None:
+            parts.append(_("line {n}").format(n=self.line))
+        if self.column is not None:
+            col = _("column {letter}").format(letter=column_letter(self.column))
+            parts.append(f"{col} ({self.field})" if self.field else col)
+        return ", ".join(parts) + (": " if parts else "")
+
+
+def column_letter(index: int) -> str:
+    """1 → A, 27 → AA: the column as the spreadsheet shows it."""
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+# ---------------------------------------------------------------- the dialect of a file
+@dataclass(frozen=True)
+class Dialect:
+    encoding: str
+    separator: str
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def detect_encoding(path: str | os.PathLike) -> str:
+    """The encoding of a CSV file, or a ``CsvError`` saying why it is not one."""
+    with open(path, "rb") as f:
+        head = f.read(_CHUNK)
+        if not head.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00"):
+            raise CsvError(_("the file is empty"), path)
+        if head.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        elif head.startswith(b"PK\x03\x04"):
+            raise CsvError(_("this is a spreadsheet workbook (.xlsx or .ods), not CSV: "
+                             "save it as \"CSV UTF-8\" from the spreadsheet"), path)
+        elif b"\x00" in head:
+            raise CsvError(_("this is not a text file (binary content)"), path)
+        else:
+            encoding = "utf-8"
+        # the whole file must decode: a stray byte far down is caught now, not half-way through an import
+        decoder = codecs.getincrementaldecoder(encoding)()
+        offset, chunk = 0, head
+        try:
+            while chunk:
+                if b"\x00" in chunk:
+                    raise CsvError(_("this is not a text file (binary content)"), path)
+                decoder.decode(chunk)
+                offset += len(chunk)
+                chunk = f.read(_CHUNK)
+            decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            if encoding == "utf-8-sig":
+                raise CsvError(_("the file starts as UTF-8 but is not valid UTF-8: save it again as \"CSV UTF-8\""),
+                               path) from None
+    # no BOM and not UTF-8: Excel's "CSV (point-virgule)" is Windows-1252
+    data = Path(path).read_bytes()
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise CsvError(_("unknown encoding (neither UTF-8 nor Windows-1252, byte 0x{byte:02X}): "
+                         "save the file as \"CSV UTF-8\"").format(byte=data[exc.start]),
+                       path, line=_line_of(data, exc.start)) from None
+    return "cp1252"
+
+
+def sniff_separator(header: str) -> str:
+    """The separator used most outside quotes in the header row (``;`` on a tie or a single column)."""
+    counts = {";": 0, ",": 0, "\t": 0}
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts.values())
+    if best == 0 or counts[";"] == best:
+        return ";"
+    return "," if counts[","] == best else "\t"
+
+
+def open_text(path: str | os.PathLike, encoding: str):
+    return open(path, encoding=encoding, newline="")
+
+
+def sniff(path: str | os.PathLike, encoding: str | None = None, separator: str | None = None) -> Dialect:
+    encoding = encoding or detect_encoding(path)
+    if separator is None:
+        try:
+            with open_text(path, encoding) as f:
+                first = ""
+                for first in f:
+                    if first.strip():
+                        break
+        except UnicodeDecodeError as exc:
+            raise CsvError(_("the file is not in {encoding}: {error}").format(encoding=encoding, error=exc.reason),
+                           path) from None
+        separator = sniff_separator(first)
+    return Dialect(encoding, SEPARATORS.get(separator, separator))
+
+
+def read_records(path: str | os.PathLike, dialect: Dialect,
+                 where: list[int] | None = None) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line number, fields)`` for every record, the header first; blank lines are skipped.
+
+    The line number is the file line where the record starts (a quoted field may span lines).
+    ``where[0]``, when given, follows the bytes read (every 1,000 records), for a progress bar."""
+    try:
+        with open(path, "rb") as raw, io.TextIOWrapper(raw, encoding=dialect.encoding, newline="") as f:
+            reader = csv.reader(f, delimiter=dialect.separator, strict=False)
+            start = 1
+            try:
+                for fields in reader:
+                    if fields and any(v.strip() for v in fields):
+                        yield start, fields
+                    start = reader.line_num + 1
+                    if where is not None and start % 1000 == 0:
+                        where[0] = raw.tell()
+            except csv.Error as exc:
+                raise CsvError(str(exc), path, line=start) from None
+            if where is not None:
+                where[0] = raw.tell()
+    except UnicodeDecodeError as exc:
+        raise CsvError(_("the file is not in {encoding}: {error}").format(encoding=dialect.encoding,
+                                                                         error=exc.reason), path) from None
+
+
+# ---------------------------------------------------------------- header names
+def normalise_header(text: str) -> str:
+    """``"Prix d'achat HT"`` → ``"prix d achat ht"``: case, accents and punctuation ignored."""
+    text = unicodedata.normalize("NFKD", text.strip().lstrip("\ufeff").casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+
+
+# ---------------------------------------------------------------- values
+_NUMBER = re.compile(r"[+-]?(\d+)?([.,](\d*))?")
+_SCIENTIFIC = re.compile(r"^\d([.,]\d+)?[eE][+]?\d+$")
+_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'€%")
+TRUE_WORDS = {"1", "true", "yes", "y", "oui", "o", "vrai", "x", "actif", "active", "on"}
+FALSE_WORDS = {"0", "false", "no", "n", "non", "faux", "inactif", "inactive", "off", ""}
+
+
+def parse_decimal(text: str, places: int) -> int:
+    """A number as an integer count of ``10**-places`` (cents: 2, thousandths: 3).
+
+    A single ``,`` or ``.`` is the decimal mark; when both appear the last one is
+    (``1.234,50`` and ``1,234.50``); a mark repeated is a thousands separator
+    (``1.234.567``); spaces and ``€``/``%`` are ignored.  Extra decimals are
+    rounded half up on the magnitude, the till's one rounding rule.
+    """
+    raw = text
+    text = text.translate(_SPACES).replace("EUR", "").replace("eur", "")
+    if "," in text and "." in text:
+        mark = "," if text.rfind(",") > text.rfind(".") else "."
+        text = text.replace("." if mark == "," else ",", "")
+    elif text.count(",") > 1 or text.count(".") > 1:
+        text = text.replace(",", "").replace(".", "")
+    m = _NUMBER.fullmatch(text)
+    if not text or not m or (m.group(1) is None and not m.group(3)):
+        raise ValueError(_("not a number: {text}").format(text=raw))
+    negative = text.startswith("-")
+    units, frac = m.group(1) or "0", m.group(3) or ""
+    value = int(units) * 10 ** places + int(frac[:places].ljust(places, "0") or 0)
+    if len(frac) > places and frac[places] >= "5":
+        value += 1
+    return -value if negative else value
+
+
+def format_decimal(value: int, places: int, mark: str = ",", trim: bool = False) -> str:
+    """The inverse of ``parse_decimal``: ``1250, 2`` → ``"12,50"`` (no thousands separator)."""
+    sign = "-" if value < 0 else ""
+    units, frac = divmod(abs(value), 10 ** places)
+    digits = str(frac).rjust(places, "0")
+    if trim:
+        digits = digits.rstrip("0")
+    return f"{sign}{units}{mark}{digits}" if digits else f"{sign}{units}"
+
+
+def parse_bool(text: str, default: bool = True) -> bool:
+    word = text.strip().casefold()
+    if not word:
+        return default
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(_("not yes or no: {text}").format(text=text))
+
+
+def looks_scientific(text: str) -> bool:
+    """``3,76012E+12``: a barcode that a spreadsheet turned into a number."""
+    return bool(_SCIENTIFIC.match(text.strip()))
+
+
+# ---------------------------------------------------------------- writing
+@dataclass(frozen=True)
+class WriteOptions:
+    separator: str = ";"
+    encoding: str = "utf-8-sig"
+    decimal: str = ","
+
+    def checked(self) -> WriteOptions:
+        sep = SEPARATORS.get(self.separator)
+        if sep is None:
+            raise CsvError(_("the separator is ; , or tab"))
+        if self.decimal not in (",", "."):
+            raise CsvError(_("the decimal mark is , or ."))
+        try:
+            enc = codecs.lookup(self.encoding).name
+        except LookupError:
+            raise CsvError(_("unknown encoding: {encoding}").format(encoding=self.encoding)) from None
+        return WriteOptions(sep, self.encoding if enc != "utf-8" else self.encoding, self.decimal)
+
+
+def write_csv(path: str | os.PathLike, header: list[str], rows: Iterable[list[str]], options: WriteOptions,
+              progress: Callable[[int], None] | None = None, every: int = 5000) -> int:
+    """Write a header and rows atomically (a temporary file renamed at the end); returns the row count.
+
+    ``progress(n)`` is called every ``every`` rows; it may raise to cancel (the file is then not written)."""
+    options = options.checked()
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    count = 0
+    try:
+        with os.fdopen(fd, "w", encoding=options.encoding, newline="", errors="strict") as f:
+            writer = csv.writer(f, delimiter=options.separator, lineterminator="\r\n")
+            writer.writerow(header)
+            for row in rows:
+                try:
+                    writer.writerow(row)
+                except UnicodeEncodeError as exc:
+                    raise CsvError(_("{encoding} cannot hold the character {char!r} of \"{text}\": "
+                                     "choose UTF-8").format(encoding=options.encoding, char=exc.object[exc.start],
+                                                            text=exc.object), path, line=count + 2) from None
+                count += 1
+                if progress and count % every == 0:
+                    progress(count)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private: a normal file, as the spreadsheet would save it
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if progress:
+        progress(count)
+    return count

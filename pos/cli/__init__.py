@@ -1,0 +1,5 @@
+"""The ``pos`` command."""
+
+from pos.cli.commands import main, parse_args
+
+__all__ = ["main", "parse_args"]

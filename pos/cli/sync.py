@@ -1,0 +1,92 @@
+"""``pos sync test`` (registered by ``pos.cli.commands.build_parser``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from pos.core.i18n import _
+
+
+def client_from_settings():
+    """A PrestaShop client on the configured shop, or a ``ValueError`` saying what is missing."""
+    from pos.core import settings
+    from pos.sync.client import PrestaShopClient
+
+    url, key = settings.get("prestashop.url"), settings.secret("prestashop.key")
+    if not url or not key:
+        raise ValueError(_("PrestaShop is not configured: pos config set prestashop.url URL, "
+                           "then pos config set prestashop.key KEY"))
+    return PrestaShopClient(url, key)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from pos.cli.commands import CliError, _open
+    from pos.data import events
+    from pos.sync.errors import PrestaShopError
+
+    _open(args)
+    if args.action != "test":
+        return run_job(args)
+    try:
+        client = client_from_settings()
+        from pos.core import settings
+
+        report = client.test_connection(orders_mode=settings.get("prestashop.mode") == "orders")
+    except (ValueError, PrestaShopError) as exc:
+        raise CliError(str(exc)) from exc
+    print(f"url: {report.url}")
+    print(f"version: {report.version}")
+    print(f"shop: {report.shop_name}")
+    for resource in sorted(report.permissions):
+        print(f"permission.{resource}: {' '.join(sorted(report.permissions[resource]))}")
+    for resource in sorted(report.missing):
+        print(f"missing.{resource}: {' '.join(sorted(report.missing[resource]))}")
+    for lang in report.languages:
+        print(f"language.{lang.get('id', '?')}: {lang.get('iso_code', '')} {lang.get('name', '')}".rstrip())
+    print(f"default_language: {report.default_language or ''}")
+    if report.currency:
+        print(f"currency: {report.currency.get('iso_code', '')}")
+    print(f"default_country: {report.default_country or ''}")
+    print(f"patch: {'yes' if report.patch else 'no (full PUT)'}")
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    events.log_event("sync_test", "cli", version=report.version, ok=report.ok)
+    if not report.ok:
+        raise CliError(_("the webservice key lacks permissions the sync needs: {missing}").format(
+            missing=", ".join(f"{r} ({' '.join(sorted(m))})" for r, m in sorted(report.missing.items()))))
+    return 0
+
+
+JOBS = {"articles": "pos.sync.articles", "stock": "pos.sync.stock", "orders": "pos.sync.orders",
+        "all": "pos.sync.endofday"}
+
+
+def run_job(args: argparse.Namespace) -> int:
+    """``pos sync articles|stock``: each job module has ``cli(client, args) -> dict`` printing its counts."""
+    import importlib
+
+    from pos.cli.commands import CliError
+    from pos.sync.errors import PrestaShopError
+
+    try:
+        try:
+            module = importlib.import_module(JOBS[args.action])
+        except ModuleNotFoundError:
+            raise ValueError(_("pos sync {job} is not available in this version").format(job=args.action)) from None
+        client = client_from_settings()
+        module.cli(client, args)
+    except (ValueError, PrestaShopError) as exc:
+        raise CliError(str(exc)) from exc
+    return 0
+
+
+def register(sub, common: argparse.ArgumentParser) -> None:
+    s = sub.add_parser("sync", parents=[common], help="PrestaShop: test the connection, pull articles, push stock")
+    s.add_argument("action", choices=["test", *JOBS])
+    s.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    s.add_argument("--add", action="store_true", help="articles: add the new ones")
+    s.add_argument("--update", action="store_true", help="articles: update the changed ones")
+    s.add_argument("--delete", action="store_true", help="articles: deactivate those deleted in the shop")
+    s.add_argument("--full", action="store_true", help="articles: every product, not only those changed")
+    s.add_argument("--reset", metavar="ID|ALL", help="orders: forget imported order ids (comma-separated) or ALL")
+    s.set_defaults(func=cmd_sync)

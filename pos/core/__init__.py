@@ -1,0 +1,1 @@
+"""Shared rules: permissions, refusals, jobs, money, settings, PINs, translations."""

@@ -1,0 +1,1 @@
+"""Fiscal records: closures, reports, archives."""

@@ -1,0 +1,1 @@
+"""The sale: the till session, baskets, receipts, scanned codes."""

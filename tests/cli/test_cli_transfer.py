@@ -1,0 +1,126 @@
+"""``pos articles|departments|customers export|import``, run for real in a subprocess."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from helpers.cli import pos
+from helpers.demo_db import copy_database
+
+from pos.demo import demo_article_count
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli_transfer") / "demo.sqlite3"
+    assert pos(path, "demo").returncode == 0
+    assert pos(path, "config", "set", "ui.language", "en").returncode == 0
+    return path
+
+
+@pytest.fixture
+def db(template, tmp_path) -> Path:
+    return copy_database(template, tmp_path / "pos.sqlite3")
+
+
+def dump(db: Path) -> list:
+    conn = sqlite3.connect(db)
+    try:
+        return [conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall()
+                for t in ("article", "barcode", "department", "customer", "import_log")]
+    finally:
+        conn.close()
+
+
+def test_export_then_import_previews_zero_changes(db, tmp_path):
+    out = tmp_path / "articles.csv"
+    proc = pos(db, "articles", "export", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"{demo_article_count()} rows written to {out}\n"
+    proc = pos(db, "articles", "import", str(out))
+    assert proc.returncode == 0, proc.stderr
+    n = demo_article_count()
+    assert proc.stdout.splitlines() == [
+        "file: articles.csv", "encoding: utf-8-sig", "separator: ;", f"rows: {n}", "new: 0", "changed: 0",
+        f"unchanged: {n}", "missing: 0", "missing.deactivate: 0", "missing.delete: 0", "invalid: 0", "errors: 0",
+        "preview only: choose --add, --update and/or --delete to apply"]
+
+
+def test_export_options(db, tmp_path):
+    out = tmp_path / "a.tsv"
+    assert pos(db, "articles", "export", str(out), "--sep", "tab", "--encoding", "utf-8", "--decimal", ".") \
+        .returncode == 0
+    first = out.read_bytes().split(b"\r\n")[:2]
+    assert first[0] == b"reference\tbarcode\tname\tdepartment\tprice\tvat_rate\tcost_price\tstock\tactive"
+    assert first[1].split(b"\t")[4:6] == [b"1.20", b"5.5"]
+    proc = pos(db, "articles", "export", str(out), "--sep", "|")
+    assert proc.returncode == 1 and proc.stderr == "pos: the separator is ; , or tab\n"
+
+
+def test_apply_choices_and_dry_run(db, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("reference;name;price;vat_rate;department\nD010001;Baguette tradition;1,35;5,5;Boulangerie\n"
+                    "NEW-1;Galette des rois;18;5,5;Pâtisserie\n", encoding="utf-8")
+    before = dump(db)
+    proc = pos(db, "articles", "import", str(path), "--add", "--update", "--create-departments", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "new: 1" in lines and "changed: 1" in lines and "changed.price: 1" in lines
+    assert f"missing: {demo_article_count() - 1}" in lines and "new_departments: Pâtisserie" in lines
+    assert lines[-1] == "dry run: nothing was changed" and dump(db) == before
+    proc = pos(db, "articles", "import", str(path), "--add", "--update", "--create-departments")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-5:] == ["added: 1", "updated: 1", "deleted: 0", "deactivated: 0",
+                                             "departments_created: 1"]
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT price FROM article WHERE reference = 'D010001'").fetchone() == (135,)
+    assert conn.execute("SELECT d.name FROM article a JOIN department d ON d.id = a.department_id "
+                        "WHERE reference = 'NEW-1'").fetchone() == ("Pâtisserie",)
+    who, choices = conn.execute("SELECT user_name, choices FROM import_log").fetchone()
+    assert who.startswith("cli:") and '"add": true' in choices
+    conn.close()
+
+
+def test_invalid_input_exits_non_zero_names_the_lines_and_changes_nothing(db, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("reference;name;price;vat_rate\nA1;Ok;1;20\nA2;Bad;1,2,3x;20\nA3;;1;33\n", encoding="utf-8")
+    before = dump(db)
+    proc = pos(db, "articles", "import", str(path), "--add", "--update", "--delete")
+    assert proc.returncode == 1
+    assert "invalid: 2" in proc.stdout.splitlines()
+    err = proc.stderr.splitlines()
+    assert err[0] == "bad.csv:3: column C (price): not a number: 1,2,3x"
+    assert err[1].startswith("bad.csv:4: column D (vat_rate): unknown VAT rate 33 %")
+    assert err[2] == "bad.csv:4: column B (name): name is required"
+    assert err[-1] == "pos: 2 invalid rows: nothing was changed"
+    assert dump(db) == before
+
+
+def test_file_errors_are_one_line(db, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    proc = pos(db, "articles", "import", str(path))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "pos: empty.csv: the file is empty\n")
+    proc = pos(db, "articles", "import", str(tmp_path / "nowhere.csv"))
+    assert (proc.returncode, proc.stderr) == (1, "pos: nowhere.csv: no such file\n")
+
+
+def test_departments_and_customers(db, tmp_path):
+    deps, custs = tmp_path / "d.csv", tmp_path / "c.csv"
+    assert pos(db, "departments", "export", str(deps)).returncode == 0
+    assert deps.read_text("utf-8-sig").splitlines()[0] == "name;colour;vat_rate;position;active"
+    custs.write_text("id;name;email;phone;address;postcode;city;vat_number;notes;active\n"
+                     ";Dupont SARL;contact@dupont.fr;;\"1 rue du Port\nBP 12\";29200;Brest;FR12345678901;;1\n",
+                     encoding="utf-8")
+    proc = pos(db, "customers", "import", str(custs), "--add")
+    assert proc.returncode == 0, proc.stderr
+    assert "added: 1" in proc.stdout.splitlines()
+    assert pos(db, "customers", "export", str(custs)).returncode == 0
+    lines = custs.read_bytes().decode("utf-8-sig").split("\r\n")
+    assert lines[1].startswith('1;Dupont SARL;contact@dupont.fr;;"1 rue du Port\nBP 12";29200;Brest;FR12345678901')
+    proc = pos(db, "customers", "import", str(custs))
+    assert "unchanged: 1" in proc.stdout.splitlines()
+    proc = pos(db, "departments", "import", str(deps))
+    assert proc.returncode == 0 and "changed: 0" in proc.stdout.splitlines()
