@@ -21,39 +21,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Report  # noqa: E402
+from common import Report, sale_draft  # noqa: E402
 
 
 def record_day(count: int, rng: random.Random) -> None:
     from pos.data import catalog, users
-    from pos.data import common as common_db
     from pos.data import tickets as tickets_db
 
     user = users.find_user("Marie")
     articles = [catalog.find_article_by_code(f"D0{d}00{i:02d}") for d in (1, 2, 3) for i in range(1, 6)]
     articles = [a for a in articles if a]
     for _ in range(count):
-        chosen = rng.sample(articles, 3)
-        lines, vat = [], {}
-        for pos_, a in enumerate(chosen, 1):
-            lines.append({"position": pos_, "article": a.id, "reference": a.reference, "barcode": "", "name": a.name,
-                          "department": a.department, "qty": 1000, "unit_price": a.price, "list_price": a.price,
-                          "vat_bp": a.vat_bp, "discount_kind": None, "discount_value": None, "discount_amount": 0,
-                          "ticket_discount": 0, "total": a.price, "refund_of_line": None})
-            vat[a.vat_bp] = vat.get(a.vat_bp, 0) + a.price
-        total = sum(line["total"] for line in lines)
-        vats = []
-        for bp, t in vat.items():
-            excl = round(t * 10000 / (10000 + bp))
-            vats.append({"vat_bp": bp, "total": t, "excl": excl, "vat": t - excl})
-        cash = rng.random() < 0.4
-        paid = ((total // 500) + 1) * 500 if cash else total
-        method = ("cash", "Espèces") if cash else ("card", "Carte bancaire")
-        tickets_db.record_ticket(kind="sale", user=user, created_at=common_db.now_iso(), customer_id=None,
-                            refund_of=None,
-                            subtotal=total, discount_kind=None, discount_value=None, discount_amount=0, total=total,
-                            paid=paid, change=paid - total, lines=lines, vat=vats,
-                            payments=[{"method_code": method[0], "method_name": method[1], "amount": paid}])
+        tickets_db.record_ticket(sale_draft(user, rng.sample(articles, 3), cash=rng.random() < 0.4))
 
 
 def bulk_month(path: Path, count: int, rng: random.Random) -> None:

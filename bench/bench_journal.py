@@ -11,6 +11,7 @@ others events), through the journal's own hash function, and ``journal.verify()`
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import statistics
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Report  # noqa: E402
+from common import Report, sale_draft  # noqa: E402
 
 
 def sale_overhead(report: Report, db: str, sales: int) -> None:
@@ -33,17 +34,7 @@ def sale_overhead(report: Report, db: str, sales: int) -> None:
     open_database(db)
     user = users.find_user("Marie")
     article = catalog.find_article_by_code("D010001")
-    line = {"position": 1, "article": article.id, "reference": article.reference, "barcode": "", "name": article.name,
-            "department": "", "qty": 1000, "unit_price": article.price, "list_price": article.price,
-            "vat_bp": article.vat_bp, "discount_kind": None, "discount_value": None, "discount_amount": 0,
-            "ticket_discount": 0, "total": article.price, "refund_of_line": None}
-    lines = [dict(line, position=i + 1) for i in range(5)]
-    total = article.price * 5
-    excl = round(total * 10000 / (10000 + article.vat_bp))
-    args = dict(kind="sale", user=user, customer_id=None, refund_of=None, subtotal=total, discount_kind=None,
-                discount_value=None, discount_amount=0, total=total, paid=total, change=0, lines=lines,
-                vat=[{"vat_bp": article.vat_bp, "total": total, "excl": excl, "vat": total - excl}],
-                payments=[{"method_code": "card", "method_name": "Carte", "amount": total}])
+    draft = sale_draft(user, [article] * 5)
     real_append, real_head = journal.append, journal.write_head
     with_j, without_j = [], []
     for i in range(sales * 2):
@@ -51,7 +42,7 @@ def sale_overhead(report: Report, db: str, sales: int) -> None:
         journal.append = real_append if on else (lambda *a, **k: 0)
         journal.write_head = real_head if on else (lambda: None)
         t0 = time.perf_counter()
-        tickets_db.record_ticket(created_at=common_db.now_iso(), **args)
+        tickets_db.record_ticket(dataclasses.replace(draft, created_at=common_db.now_iso()))
         (with_j if on else without_j).append(time.perf_counter() - t0)
     journal.append, journal.write_head = real_append, real_head
     report.stats("sale_commit_with_journal", with_j)

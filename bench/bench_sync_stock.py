@@ -18,30 +18,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import Report  # noqa: E402
+from common import Report, sale_draft  # noqa: E402
 
 
 def sell_all(articles: list, lines_per_ticket: int = 50) -> int:
-    from pos.data import common as common_db
     from pos.data import tickets as tickets_db
     from pos.data import users
 
     user = users.find_user("Marie")
     tickets = 0
     for start in range(0, len(articles), lines_per_ticket):
-        chunk = articles[start:start + lines_per_ticket]
-        lines = [{"position": i + 1, "article": a.id, "reference": a.reference, "barcode": "", "name": a.name,
-                  "department": "", "qty": 1000, "unit_price": a.price, "list_price": a.price, "vat_bp": 2000,
-                  "discount_kind": None, "discount_value": None, "discount_amount": 0, "ticket_discount": 0,
-                  "total": a.price, "refund_of_line": None} for i, a in enumerate(chunk)]
-        total = sum(a.price for a in chunk)
-        excl = round(total * 10000 / 12000)
-        tickets_db.record_ticket(kind="sale", user=user, created_at=common_db.now_iso(), customer_id=None,
-                            refund_of=None,
-                            subtotal=total, discount_kind=None, discount_value=None, discount_amount=0, total=total,
-                            paid=total, change=0, lines=lines,
-                            vat=[{"vat_bp": 2000, "total": total, "excl": excl, "vat": total - excl}],
-                            payments=[{"method_code": "card", "method_name": "Carte", "amount": total}])
+        tickets_db.record_ticket(sale_draft(user, articles[start:start + lines_per_ticket], vat_bp=2000))
         tickets += 1
     return tickets
 

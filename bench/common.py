@@ -70,6 +70,23 @@ def open_sale_screen(db_path, user_name: str = "Marie", pin: str = "1234"):
     return app, sale
 
 
+# ---------------------------------------------------------------- tickets
+def sale_draft(user, articles: list, *, vat_bp: int | None = None, cash: bool = False):
+    """The draft of a sale of one of each of ``articles`` (``ArticleInfo``; all at ``vat_bp`` if given),
+    paid by card, or in cash rounded up to 5 € (with change), made as the till makes it."""
+    from pos.data import common as common_db
+    from pos.sale.basket import Basket, Line, Payment
+    from pos.sale.draft import ticket_draft
+
+    basket = Basket(lines=[Line(a.name, a.price, 1000, a.vat_bp if vat_bp is None else vat_bp, article_id=a.id,
+                                reference=a.reference, department=a.department) for a in articles])
+    total = basket.total
+    basket.payments.append(Payment("cash", "Espèces", (total // 500 + 1) * 500, True) if cash
+                           else Payment("card", "Carte bancaire", total))
+    return ticket_draft(basket, basket.totals(), user_id=user.id, user_name=user.name,
+                        created_at=common_db.now_iso())
+
+
 # ---------------------------------------------------------------- statistics
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank-with-interpolation percentile (p in 0..100)."""

@@ -9,7 +9,6 @@ look-ups of order lines (reference, barcode), and the import of one order: its t
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from pos.data import catalog, common, journal
 from pos.data import tickets as tickets_db
@@ -18,6 +17,7 @@ from pos.data.models import PaymentMethod, PsOrder, User, database
 from pos.data.shop import MethodInfo
 from pos.data.sync import set_state
 from pos.data.users import UserInfo
+from pos.sale.draft import TicketDraft
 
 WEB_USER = "Web"
 
@@ -80,15 +80,15 @@ def ticket_of_order(id_order: int) -> int | None:
     return row.ticket_number if row else None
 
 
-def import_order(id_order: int, reference: str, state_name: str, state_value: str,
-                 ticket: dict[str, Any]) -> int:
-    """Record the order's ticket (``ticket``: ``tickets_db.record_ticket``'s keyword arguments), its
-    ledger row and the state, all or nothing.  Returns the ticket number; ``AlreadyImported`` if
-    the ledger already has the order."""
+def import_order(id_order: int, reference: str, state_name: str, state_value: str, ticket: TicketDraft) -> int:
+    """Record the order's ticket (a draft on the ``web`` channel), its ledger row and the state, all
+    or nothing.  Returns the ticket number; ``AlreadyImported`` if the ledger already has the order."""
+    if ticket.channel != "web":
+        raise ValueError(f"a web order's ticket is on the web channel, not {ticket.channel!r}")
     with database.atomic("IMMEDIATE"):
         if PsOrder.get_or_none(PsOrder.id_order == id_order) is not None:
             raise AlreadyImported(id_order)
-        number = tickets_db.record_ticket(channel="web", **ticket)
+        number = tickets_db.record_ticket(ticket)
         PsOrder.create(id_order=id_order, reference=reference, ticket_number=number, imported_at=common.now_iso())
         set_state(state_name, state_value)
     journal.write_head()  # record_ticket wrote it before our commit: again, now that it is committed

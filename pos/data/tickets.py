@@ -17,7 +17,7 @@ from pos.data.models import (
     TicketPrint,
     database,
 )
-from pos.data.users import UserInfo
+from pos.sale.draft import DraftLine, TicketDraft
 
 
 @dataclass
@@ -48,25 +48,25 @@ class RefundError(ValueError):
     """A refund gives back more than what is left of the original line."""
 
 
-def _check_refunds(lines: list[dict[str, Any]]) -> None:
+def _check_refunds(lines: tuple[DraftLine, ...]) -> None:
     """Inside the write transaction: a line is never refunded beyond what was sold
     (a parked refund, or another till, may have refunded it meanwhile)."""
-    refunds = [line for line in lines if line.get("refund_of_line")]
+    refunds = [line for line in lines if line.refund_of_line]
     if not refunds:
         return
-    ids = [line["refund_of_line"] for line in refunds]
+    ids = [line.refund_of_line for line in refunds]
     sold = dict(TicketLine.select(TicketLine.id, TicketLine.qty).where(TicketLine.id.in_(ids)).tuples())
     done = refunded_qty(ids)
     for line in refunds:
-        original = line["refund_of_line"]
+        original = line.refund_of_line
         if original not in sold:
             from pos.core.i18n import _
 
             raise RefundError(_("line {line} of the original ticket does not exist").format(line=original))
-        if -line["qty"] + done.get(original, 0) > sold[original]:
+        if -line.qty + done.get(original, 0) > sold[original]:
             from pos.core.i18n import _
 
-            raise RefundError(_("{name} was already refunded").format(name=line["name"]))
+            raise RefundError(_("{name} was already refunded").format(name=line.name))
 
 
 # The commit path of a sale is hot (one per customer, benchmarked): its statements are
@@ -74,9 +74,6 @@ def _check_refunds(lines: list[dict[str, Any]]) -> None:
 _TICKET_COLS = ("number", "kind", "status", "channel", "created_at", "user_id", "user_name", "customer_id",
                 "refund_of_id", "subtotal", "discount_kind", "discount_value", "discount_amount", "total",
                 "paid", "change", "training")
-_LINE_KEYS = ("position", "article", "reference", "barcode", "name", "department", "qty", "unit_price",
-              "list_price", "vat_bp", "discount_kind", "discount_value", "discount_amount", "ticket_discount",
-              "total", "refund_of_line")
 _LINE_COLS = ("ticket_id", "position", "article_id", "reference", "barcode", "name", "department", "qty",
               "unit_price", "list_price", "vat_bp", "discount_kind", "discount_value", "discount_amount",
               "ticket_discount", "total", "refund_of_line_id", "by_weight")
@@ -101,53 +98,52 @@ def _method_ids() -> dict[str, int]:
     return dict(database.execute_sql('SELECT "code", "id" FROM "payment_method"').fetchall())
 
 
-def record_ticket(*, kind: str, user: UserInfo, created_at: str, customer_id: int | None,
-                  refund_of: int | None, subtotal: int, discount_kind: str | None,
-                  discount_value: int | None, discount_amount: int, total: int, paid: int,
-                  change: int, lines: list[dict[str, Any]], vat: list[dict[str, Any]],
-                  payments: list[dict[str, Any]], clear_basket_of: int | None = None,
-                  training: bool = False, channel: str = "pos") -> int:
-    """Commit one ticket, atomically and durably.  Returns its gap-free number.
+def record_ticket(draft: TicketDraft, *, clear_basket_of: int | None = None) -> int:
+    """Commit one ticket (``pos.sale.draft``: a sale, a refund or a web order), atomically and
+    durably.  Returns its gap-free number.
 
     The number is taken inside the write transaction (BEGIN IMMEDIATE), so two
     tills or processes on one database can never get the same or skip one.  The
-    ticket's journal record is appended in the same transaction.
+    ticket's journal record is appended in the same transaction.  ``clear_basket_of``
+    (a user id) deletes that user's saved current basket in the same transaction.
     """
-    for p in payments:
-        if not isinstance(p.get("amount"), int):
-            raise ValueError("a payment amount is an integer number of cents")
+    if type(draft) is not TicketDraft:
+        raise TypeError(f"record_ticket records a TicketDraft, not {type(draft).__name__}")
+    d = draft
     # the raw cursor below raises sqlite3 errors: translate them into peewee's, like every other query
     with _SQLITE_TO_PEEWEE_ERRORS, database.atomic("IMMEDIATE"):
         methods = _method_ids()
-        for p in payments:
-            if p["method_code"] not in methods:
-                raise ValueError(f"unknown payment method {p['method_code']!r}")
+        for p in d.payments:
+            if p.method_code not in methods:
+                raise ValueError(f"unknown payment method {p.method_code!r}")
         cursor = database.cursor()
         number = (cursor.execute('SELECT MAX("number") FROM "ticket"').fetchone()[0] or 0) + 1
         refund_of_id = None
-        if refund_of is not None:
-            row = cursor.execute('SELECT "id" FROM "ticket" WHERE "number" = ?', (refund_of,)).fetchone()
+        if d.refund_of is not None:
+            row = cursor.execute('SELECT "id" FROM "ticket" WHERE "number" = ?', (d.refund_of,)).fetchone()
             if row is None:
-                raise ValueError(f"ticket {refund_of} does not exist")
+                raise ValueError(f"ticket {d.refund_of} does not exist")
             refund_of_id = row[0]
-            _check_refunds(lines)
-        cursor.execute(_SQL_TICKET, (number, kind, "paid", channel, created_at, user.id, user.name, customer_id,
-                                     refund_of_id, subtotal, discount_kind, discount_value, discount_amount,
-                                     total, paid, change, bool(training)))
+            _check_refunds(d.lines)
+        cursor.execute(_SQL_TICKET, (number, d.kind, "paid", d.channel, d.created_at, d.user_id, d.user_name,
+                                     d.customer_id, refund_of_id, d.subtotal, d.discount_kind, d.discount_value,
+                                     d.discount_amount, d.total, d.paid, d.change, d.training))
         ticket_id = cursor.lastrowid
-        cursor.executemany(_SQL_LINE, [(ticket_id, *(line.get(k) for k in _LINE_KEYS),
-                                        bool(line.get("by_weight", False))) for line in lines])
-        cursor.executemany(_SQL_VAT, [(ticket_id, v["vat_bp"], v["total"], v["excl"], v["vat"]) for v in vat])
-        cursor.executemany(_SQL_PAYMENT, [(ticket_id, methods[p["method_code"]], p["method_code"],
-                                           p["method_name"], p["amount"]) for p in payments])
-        stock = [(line["qty"], line["article"]) for line in lines if line.get("article") and not training]
+        cursor.executemany(_SQL_LINE, [
+            (ticket_id, ln.position, ln.article_id, ln.reference, ln.barcode, ln.name, ln.department, ln.qty,
+             ln.unit_price, ln.list_price, ln.vat_bp, ln.discount_kind, ln.discount_value, ln.discount_amount,
+             ln.ticket_discount, ln.total, ln.refund_of_line, ln.by_weight) for ln in d.lines])
+        cursor.executemany(_SQL_VAT, [(ticket_id, v.vat_bp, v.total, v.excl, v.vat) for v in d.vat])
+        cursor.executemany(_SQL_PAYMENT, [(ticket_id, methods[p.method_code], p.method_code, p.method_name,
+                                           p.amount) for p in d.payments])
+        stock = [(ln.qty, ln.article_id) for ln in d.lines if ln.article_id and not d.training]
         # (a web order's stock moves here too: the shop decremented its own when the order was placed)
         if stock:  # a training sale moves no real stock
             cursor.executemany('UPDATE "article" SET "stock" = "stock" - ? WHERE "id" = ?', stock)
         if clear_basket_of is not None:
             cursor.execute('DELETE FROM "saved_basket" WHERE "kind" = ? AND "user_id" = ?',
                            ("current", clear_basket_of))
-        journal.append("ticket", str(number), journal.ticket_payload(ticket_id), created_at)
+        journal.append("ticket", str(number), journal.ticket_payload(ticket_id), d.created_at)
     journal.write_head()
     return number
 

@@ -27,6 +27,7 @@ from pos.data.users import UserInfo
 from pos.fiscal import closures
 from pos.hardware import DeviceWorker, Drawer, Job, NoDrawer, NoPrinter, Printer
 from pos.sale.basket import Basket, BasketError, Discount, Line, Totals
+from pos.sale.draft import ticket_draft
 
 log = logging.getLogger(__name__)
 
@@ -457,18 +458,8 @@ class Till:
         user = self._need_user()
         basket = self.basket
         totals = basket.check_payable()
-        lines = []
-        for i, (line, share, total) in enumerate(zip(basket.lines, totals.line_shares, totals.line_totals)):
-            lines.append({
-                "position": i + 1, "article": line.article_id, "reference": line.reference,
-                "barcode": line.barcode, "name": line.name, "department": line.department,
-                "qty": line.qty, "unit_price": line.unit_price, "list_price": line.list_price,
-                "vat_bp": line.vat_bp, "discount_kind": line.discount.kind if line.discount else None,
-                "discount_value": line.discount.value if line.discount else None,
-                "discount_amount": line.discount_amount, "ticket_discount": share, "total": total,
-                "refund_of_line": line.refund_of_line, "by_weight": line.by_weight})
         try:
-            number = self._record(basket, user, totals, lines, None if keep_saved_basket else user.id)
+            number = self._record(basket, user, totals, None if keep_saved_basket else user.id)
         except tickets_db.RefundError as exc:
             raise TillError(str(exc)) from exc
         self.basket = Basket()
@@ -486,19 +477,10 @@ class Till:
         assert ticket is not None
         return ticket
 
-    def _record(self, basket: Basket, user: UserInfo, totals: Totals, lines: list[dict[str, Any]],
-                clear_basket_of: int | None) -> int:
-        return tickets_db.record_ticket(
-            kind="refund" if basket.is_refund else "sale", user=user, created_at=self.clock(),
-            customer_id=basket.customer_id, refund_of=basket.refund_of, subtotal=totals.subtotal,
-            discount_kind=basket.discount.kind if basket.discount else None,
-            discount_value=basket.discount.value if basket.discount else None,
-            discount_amount=totals.discount, total=totals.total, paid=basket.paid,
-            change=basket.change, lines=lines,
-            vat=[{"vat_bp": v.vat_bp, "total": v.total, "excl": v.excl, "vat": v.vat} for v in totals.vat],
-            payments=[{"method_code": p.method, "method_name": p.name, "amount": p.amount}
-                      for p in basket.payments],
-            clear_basket_of=clear_basket_of, training=self.training)
+    def _record(self, basket: Basket, user: UserInfo, totals: Totals, clear_basket_of: int | None) -> int:
+        draft = ticket_draft(basket, totals, user_id=user.id, user_name=user.name, created_at=self.clock(),
+                             training=self.training)
+        return tickets_db.record_ticket(draft, clear_basket_of=clear_basket_of)
 
     # ------------------------------------------------------------------ refunds
     def find_ticket(self, number: int) -> TicketRecord:

@@ -55,7 +55,8 @@ from pos.data import catalog, users
 from pos.data import shop as shop_db
 from pos.data import sync as data_sync
 from pos.data import sync_orders as data
-from pos.sale.basket import Basket, Discount, Line
+from pos.sale.basket import Basket, Discount, Line, Payment
+from pos.sale.draft import TicketDraft, ticket_draft
 from pos.sync.client import PrestaShopClient, filter_in
 from pos.sync.runs import Cancelled, logged_run
 from pos.sync.xml import Record
@@ -306,14 +307,14 @@ class _Job:
         if mismatch:
             self.result["mismatch_list"].append({"id_order": id_order, "text": mismatch})
 
-    # ---- one order -> record_ticket's arguments
+    # ---- one order -> the draft of its ticket
     def _rate(self, incl_micro: int, excl_micro: int, fallback: int) -> int:
         if excl_micro <= 0 or incl_micro <= 0:
             return fallback
         charged = round_div((incl_micro - excl_micro) * BP_ONE, excl_micro)
         return min(self.rates, key=lambda r: (abs(r - charged), r)) if self.rates else charged
 
-    def _ticket(self, order: Record) -> tuple[dict[str, Any], int, str]:
+    def _ticket(self, order: Record) -> tuple[TicketDraft, int, str]:
         rows = (order.get("associations") or {}).get("order_rows") or []
         if not rows:
             raise OrderError(_("the order has no lines"))
@@ -370,28 +371,13 @@ class _Job:
         code, name = payment_for(str(order.get("module") or ""))
         method = data.ensure_payment_method(code, name) if not self.dry_run else None
         method_name = method.name if method else name
-        lines = []
-        for i, (line, share, total) in enumerate(zip(basket.lines, totals.line_shares, totals.line_totals)):
-            lines.append({
-                "position": i + 1, "article": line.article_id, "reference": line.reference,
-                "barcode": line.barcode, "name": line.name, "department": line.department,
-                "qty": line.qty, "unit_price": line.unit_price, "list_price": line.list_price,
-                "vat_bp": line.vat_bp, "discount_kind": None, "discount_value": None, "discount_amount": 0,
-                "ticket_discount": share, "total": total, "refund_of_line": None, "by_weight": False})
+        basket.payments.append(Payment(code, method_name, totals.total))  # the whole order, paid online
         expected = _cents(order.get("total_paid_tax_incl"))
         mismatch = ""
         if expected != totals.total:
             mismatch = _("ticket total {total} cents, order total {expected} cents").format(
                 total=totals.total, expected=expected)
-        ticket = {
-            "kind": "sale", "user": data.web_user() if not self.dry_run else users.UserInfo(0, data.WEB_USER,
-                                                                                             "cashier", False),
-            "created_at": shop_date_to_local(str(order.get("date_add") or "")), "customer_id": None,
-            "refund_of": None, "subtotal": totals.subtotal,
-            "discount_kind": "amount" if totals.discount else None,
-            "discount_value": discount if totals.discount else None, "discount_amount": totals.discount,
-            "total": totals.total, "paid": totals.total, "change": 0, "lines": lines,
-            "vat": [{"vat_bp": v.vat_bp, "total": v.total, "excl": v.excl, "vat": v.vat} for v in totals.vat],
-            "payments": [{"method_code": code, "method_name": method_name, "amount": totals.total}],
-        }
+        user = data.web_user() if not self.dry_run else users.UserInfo(0, data.WEB_USER, "cashier", False)
+        ticket = ticket_draft(basket, totals, user_id=user.id, user_name=user.name, channel="web",
+                              created_at=shop_date_to_local(str(order.get("date_add") or "")))
         return ticket, unknown, mismatch

@@ -13,6 +13,8 @@ from pos.data import tickets as tickets_db
 from pos.data.db import close_database, integrity_check, open_database, pragma
 from pos.data.migrations import LATEST, MIGRATIONS, current_version, migrate
 from pos.data.models import ALL_MODELS, Article, Barcode, ImmutableError, Ticket, TicketLine, database
+from pos.sale.basket import Basket, Line, Payment
+from pos.sale.draft import TicketDraft, ticket_draft
 
 TICKET_TABLES = ("ticket", "ticket_line", "ticket_vat", "ticket_payment")
 
@@ -21,18 +23,14 @@ def names(articles) -> list[str]:
     return [a.name for a in articles]
 
 
-def record_sale(user: users.UserInfo, total: int = 360, method: str = "cash", paid: int | None = None) -> int:
-    paid = total if paid is None else paid
-    return tickets_db.record_ticket(
-        kind="sale", user=user, created_at="2024-03-15T10:00:00+01:00", customer_id=None, refund_of=None,
-        subtotal=total, discount_kind=None, discount_value=None, discount_amount=0, total=total, paid=paid,
-        change=paid - total,
-        lines=[{"position": 1, "article": None, "reference": "", "barcode": "", "name": "Croissant",
-                "department": "", "qty": 3000, "unit_price": total // 3, "list_price": total // 3,
-                "vat_bp": 550, "discount_kind": None, "discount_value": None, "discount_amount": 0,
-                "ticket_discount": 0, "total": total, "refund_of_line": None}],
-        vat=[{"vat_bp": 550, "total": total, "excl": total - total * 55 // 1055, "vat": total * 55 // 1055}],
-        payments=[{"method_code": method, "method_name": method, "amount": paid}])
+def draft_of(user: users.UserInfo, basket: Basket) -> TicketDraft:
+    return ticket_draft(basket, basket.totals(), user_id=user.id, user_name=user.name,
+                        created_at="2024-03-15T10:00:00+01:00")
+
+
+def record_sale(user: users.UserInfo, total: int = 360, method: str = "cash") -> int:
+    basket = Basket(lines=[Line("Croissant", total // 3, 3000, 550)], payments=[Payment(method, method, total)])
+    return tickets_db.record_ticket(draft_of(user, basket))
 
 
 @pytest.fixture
@@ -221,9 +219,9 @@ def test_record_ticket_numbers_and_rollback(cashier):
     assert TicketLine.select().count() == 2
     assert record_sale(cashier) == 3
     with pytest.raises(ValueError, match="does not exist"):
-        tickets_db.record_ticket(kind="refund", user=cashier, created_at="", customer_id=None, refund_of=99,
-                            subtotal=0, discount_kind=None, discount_value=None, discount_amount=0, total=0,
-                            paid=0, change=0, lines=[], vat=[], payments=[])
+        refund = Basket(lines=[Line("Croissant", 120, -1000, 550, refund_of_line=1, preset_net=-120)],
+                        payments=[Payment("cash", "cash", -120)], refund_of=99)
+        tickets_db.record_ticket(draft_of(cashier, refund))
     assert list(tickets_db.iter_ticket_numbers()) == [1, 2, 3]
 
 

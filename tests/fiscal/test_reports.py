@@ -30,7 +30,8 @@ from pos.fiscal import reports
 from pos.hardware import VirtualDrawer, VirtualPrinter
 from pos.hardware.escpos_render import render_text
 from pos.hardware.printer import EscposPrinter
-from pos.sale.basket import Discount
+from pos.sale.basket import Basket, Discount, Line, Payment
+from pos.sale.draft import ticket_draft
 from pos.sale.till import Till
 
 MANAGER_PIN = "9999"
@@ -86,19 +87,11 @@ def training_ticket(at: str) -> int:
     """A training ticket (the till's training mode is another module): one croissant."""
     croissant = catalog.find_article_by_code("D010003")
     user = users.find_user("Marie")
-    line = {"position": 1, "article": croissant.id, "reference": croissant.reference, "barcode": "",
-            "name": croissant.name, "department": croissant.department, "qty": 1000,
-            "unit_price": croissant.price, "list_price": croissant.price, "vat_bp": croissant.vat_bp,
-            "discount_kind": None, "discount_value": None, "discount_amount": 0, "ticket_discount": 0,
-            "total": croissant.price, "refund_of_line": None, "by_weight": False}
-    excl = croissant.price * 10000 // (10000 + croissant.vat_bp)
-    return tickets_db.record_ticket(
-        kind="sale", user=user, created_at=at, customer_id=None, refund_of=None, subtotal=croissant.price,
-        discount_kind=None, discount_value=None, discount_amount=0, total=croissant.price, paid=croissant.price,
-        change=0, lines=[line], vat=[{"vat_bp": croissant.vat_bp, "total": croissant.price, "excl": excl,
-                                      "vat": croissant.price - excl}],
-        payments=[{"method_code": "card", "method_name": "Carte bancaire", "amount": croissant.price}],
-        training=True)
+    basket = Basket(lines=[Line(croissant.name, croissant.price, 1000, croissant.vat_bp, article_id=croissant.id,
+                                reference=croissant.reference, department=croissant.department)],
+                    payments=[Payment("card", "Carte bancaire", croissant.price)])
+    return tickets_db.record_ticket(ticket_draft(basket, basket.totals(), user_id=user.id, user_name=user.name,
+                                                 created_at=at, training=True))
 
 
 @pytest.fixture
