@@ -8,6 +8,7 @@ from pos.core import auth, settings
 from pos.core.i18n import _
 from pos.data import catalog, common, config, events, users
 from pos.data import shop as shop_db
+from pos.data.catalog import ArticleDetail
 from pos.sale.barcode import make_ean13
 
 DEMO_USERS = [("Claire", "9999", "manager"), ("Marie", "1234", "cashier")]
@@ -135,7 +136,7 @@ def load_demo_shop() -> None:
         for dep_pos, (dep_name, (colour, dep_vat, items)) in enumerate(DEMO_CATALOGUE.items(), start=1):
             if dep_name in existing:
                 continue
-            dep = shop_db.create_department(dep_name, colour, dep_pos, vat_bp=dep_vat)
+            dep_id = shop_db.save_department(dep_name, colour=colour, position=dep_pos, vat_bp=dep_vat)
             for name, price, vat, flags in items:
                 n += 1
                 ref = f"D{dep_pos:02d}{n:04d}"
@@ -144,10 +145,10 @@ def load_demo_shop() -> None:
                 codes = [demo_ean(n)]
                 if "w" in flags:  # the scale's PLU: labels 23 AAAAA WWWWW C carry the weight
                     codes.append(scale_ean(n))
-                catalog.create_article(
-                    ref, name, price, vat, department_id=dep.id, barcodes=codes,
+                catalog.save_article(ArticleDetail(
+                    ref, name, price, vat, department_id=dep_id, barcodes=codes,
                     cost=price * 55 // 100 if price else None, stock=50_000,
-                    by_weight="w" in flags, free_price="f" in flags, favourite="*" in flags)
+                    by_weight="w" in flags, free_price="f" in flags, favourite="*" in flags))
         for key, value in DEMO_SETTINGS.items():
             if config.get_setting(key) is None:
                 config.set_setting(key, settings.validate(key, value))
@@ -181,7 +182,7 @@ def add_synthetic_articles(count: int, progress: Callable[[int], None] | None = 
     vat_ids = {v.rate_bp: v.id for v in shop_db.vat_rates(include_inactive=True)}
     deps = [d.id for d in shop_db.departments()]
     if not deps:
-        deps = [shop_db.create_department(f"Rayon {k}", vat_bp=2000).id for k in range(1, 11)]
+        deps = [shop_db.save_department(f"Rayon {k}", vat_bp=2000) for k in range(1, 11)]
     start = catalog.count_synthetic() + 1
     now = common.now_iso()
     for first in range(start, count + 1, chunk):
@@ -194,7 +195,7 @@ def add_synthetic_articles(count: int, progress: Callable[[int], None] | None = 
                          "vat": vat_ids[_VATS[i % len(_VATS)]], "cost": None, "stock": 10_000,
                          "active": True, "by_weight": False, "free_price": False,
                          "favourite": False, "custom": "{}", "updated_at": now})
-        catalog.bulk_insert_articles(rows, barcodes_for=synthetic_barcode)
+        catalog.bulk_insert_articles(rows, barcodes_for=synthetic_barcode)  # trusted: valid by construction
         if progress:
             progress(last)
     return max(0, count - start + 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -140,27 +140,12 @@ def has_favourites() -> bool:
     return Article.select().where(Article.favourite == True, Article.active == True).exists()  # noqa: E712
 
 
-def create_article(reference: str, name: str, price: int, vat_bp: int, *,
-                   department_id: int | None = None, barcodes: Iterable[str] = (),
-                   cost: int | None = None, stock: int = 0, by_weight: bool = False,
-                   free_price: bool = False, favourite: bool = False, active: bool = True,
-                   custom: dict[str, Any] | None = None) -> int:
-    vat_id = vat_id_for(vat_bp)
-    if vat_id is None:
-        raise ValueError(f"unknown VAT rate {vat_bp / 100:g} %")
-    with database.atomic():
-        a = Article.create(reference=reference, name=name, price=price, vat=vat_id,
-                           department=department_id, cost=cost, stock=stock, by_weight=by_weight,
-                           free_price=free_price, favourite=favourite, active=active,
-                           custom=json.dumps(custom or {}, ensure_ascii=False), updated_at=now_iso())
-        for code in barcodes:
-            Barcode.create(code=code, article=a.id)
-    return a.id
-
-
 def bulk_insert_articles(rows: list[dict[str, Any]], barcodes_for: Callable[[int], str] | None = None,
                          batch: int = 2000) -> None:
-    """Fast insert for the demo generator and the benchmarks (rows carry ``vat`` ids).
+    """The trusted bulk loader of the demo's synthetic catalogue (``pos.demo.add_synthetic_articles``, up
+    to a million articles) and of the benchmarks: rows (``Article`` columns, ``vat`` as an id) are written
+    as given, WITHOUT the checks of :func:`save_article`.  Never for what a person typed or a file
+    brought: those go through ``save_article`` (or the import's own checks).
 
     ``barcodes_for(i)`` gives the barcode of the synthetic article ``A{i:07d}``.
     """
@@ -185,30 +170,6 @@ def count_synthetic() -> int:
 
 def custom_fields() -> list[dict[str, Any]]:
     return list(CustomField.select().order_by(CustomField.position).dicts())
-
-
-def add_custom_field(key: str, label: str, kind: str = "text") -> None:
-    if kind not in ("text", "number", "bool"):
-        raise ValueError("a custom field is text, number or bool")
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", key):
-        raise ValueError("a custom field key is lower-case letters, digits and _")
-    CustomField.create(key=key, label=label, kind=kind, position=CustomField.select().count() + 1)
-
-
-def article_custom(article_id: int) -> dict[str, Any]:
-    a = Article.get_by_id(article_id)
-    return json.loads(a.custom or "{}")
-
-
-def set_article_custom(article_id: int, values: dict[str, Any]) -> None:
-    known = {f["key"] for f in custom_fields()}
-    unknown = set(values) - known
-    if unknown:
-        raise ValueError(f"unknown custom field(s): {', '.join(sorted(unknown))}")
-    current = article_custom(article_id)
-    current.update(values)
-    Article.update(custom=json.dumps(current, ensure_ascii=False), updated_at=now_iso()).where(
-        Article.id == article_id).execute()
 
 
 def article_stock(article_id: int) -> int:
@@ -463,4 +424,4 @@ def define_custom_field(key: str, label: str, kind: str = "text") -> None:
         raise CatalogError(_("A field is text, number or yes/no"))
     if CustomField.select().where(CustomField.key == key).exists():
         raise CatalogError(_("The field {key} already exists").format(key=key))
-    add_custom_field(key, label, kind)
+    CustomField.create(key=key, label=label, kind=kind, position=CustomField.select().count() + 1)

@@ -1,4 +1,4 @@
-"""Customers: search, pages and validated writes."""
+"""Customers: pages (the search of the sale screen and of the customers page) and validated writes."""
 
 from __future__ import annotations
 
@@ -13,21 +13,10 @@ from pos.data.models import (
 )
 
 
-def create_customer(name: str, **values: Any) -> int:
-    return Customer.create(name=name, created_at=now_iso(), **values).id
-
-
-def search_customers(text: str, limit: int = 30) -> list[dict[str, Any]]:
-    text = text.strip()
-    query = Customer.select().order_by(Customer.name).limit(limit)
-    if text:
-        query = query.where(Customer.name.contains(text) | Customer.phone.contains(text)
-                            | Customer.email.contains(text))
-    return list(query.dicts())
-
-
 def get_customer(customer_id: int) -> dict[str, Any] | None:
     return Customer.select().where(Customer.id == customer_id).dicts().first()
+
+
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CUSTOMER_FIELDS = ("name", "email", "phone", "address", "postcode", "city", "vat_number", "notes", "active")
 

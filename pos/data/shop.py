@@ -89,15 +89,6 @@ def vat_id_for(rate_bp: int) -> int | None:
     return v.id if v else None
 
 
-def create_department(name: str, colour: str = "#546E7A", position: int | None = None,
-                      vat_bp: int | None = None) -> DepartmentInfo:
-    if position is None:
-        position = Department.select().count() + 1
-    d = Department.create(name=name, colour=colour, position=position,
-                          vat=vat_id_for(vat_bp) if vat_bp is not None else None)
-    return DepartmentInfo(d.id, d.name, d.colour, d.position, vat_bp)
-
-
 def create_payment_method(code: str, name: str, gives_change: bool = False,
                           opens_drawer: bool = False) -> MethodInfo:
     m = PaymentMethod.create(code=code, name=name, gives_change=gives_change, opens_drawer=opens_drawer,
@@ -107,6 +98,7 @@ def create_payment_method(code: str, name: str, gives_change: bool = False,
 
 def update_payment_method(method_id: int, **values: Any) -> None:
     PaymentMethod.update(**values).where(PaymentMethod.id == method_id).execute()
+
 
 _HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 

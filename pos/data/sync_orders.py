@@ -12,7 +12,7 @@ import secrets
 
 from pos.data import catalog, common, journal
 from pos.data import tickets as tickets_db
-from pos.data.catalog import ArticleInfo
+from pos.data.catalog import ArticleDetail, ArticleInfo
 from pos.data.models import PaymentMethod, PsOrder, User, database
 from pos.data.shop import MethodInfo
 from pos.data.sync import set_state
@@ -52,7 +52,7 @@ def ensure_article(reference: str, name: str, vat_bp: int) -> ArticleInfo:
     found = catalog.find_article_by_code(reference)
     if found is not None and found.reference == reference:
         return found
-    article_id = catalog.create_article(reference, name, 0, vat_bp, free_price=True)
+    article_id = catalog.save_article(ArticleDetail(reference, name, 0, vat_bp, free_price=True))
     info = catalog.get_article(article_id)
     assert info is not None
     return info

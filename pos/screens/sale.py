@@ -495,7 +495,7 @@ class SaleScreen(ScanCapturing, Screen):
 
         def chosen(value) -> None:
             def attach():
-                customer_id = customers.create_customer(value) if isinstance(value, str) else value
+                customer_id = customers.save_customer({"name": value}) if isinstance(value, str) else value
                 self.till.set_customer(customer_id)
                 return True
 
@@ -504,7 +504,7 @@ class SaleScreen(ScanCapturing, Screen):
 
         def search(text: str) -> None:
             text = text.strip()
-            found = customers.search_customers(text)
+            found = customers.customer_page(text, limit=30).rows  # active customers, by name
             choices = [(f"{c['name']}  {c['phone']}".strip(), c["id"]) for c in found]
             if text and not any(c["name"].lower() == text.lower() for c in found):
                 choices.append((_("New customer: {name}").format(name=text), text))

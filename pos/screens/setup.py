@@ -39,5 +39,5 @@ class SetupScreen(Screen):
         with common.atomic():
             settings.set_value("shop.name", shop, name)
             users.create_user(name, pin_hash, "manager")
-            shop_db.create_department(_("Misc."), vat_bp=2000)
+            shop_db.save_department(_("Misc."), vat_bp=2000)
         app.show("login")

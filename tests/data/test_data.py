@@ -3,6 +3,8 @@ schema, immutable tickets, article search and paging, settings validation."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from peewee import IntegrityError, SqliteDatabase
 
@@ -10,6 +12,8 @@ from pos.core import auth, settings
 from pos.data import catalog, config, events, users
 from pos.data import shop as shop_db
 from pos.data import tickets as tickets_db
+from pos.data.catalog import ArticleDetail
+from pos.data.common import CatalogError
 from pos.data.db import close_database, integrity_check, open_database, pragma
 from pos.data.migrations import LATEST, MIGRATIONS, current_version, migrate
 from pos.data.models import ALL_MODELS, Article, Barcode, ImmutableError, Ticket, TicketLine, database
@@ -78,9 +82,10 @@ def test_upgrade_in_place(tmp_path):
     try:
         assert current_version(db) == 1
         assert not db.table_exists("article_search")
-        dep = shop_db.create_department("Épicerie", vat_bp=550)
-        catalog.create_article("R1", "Café moulu 250 g", 459, 550, department_id=dep.id, barcodes=["3760123000011"])
-        catalog.create_article("R2", "Thé vert 100 g", 520, 550, department_id=dep.id)
+        dep = shop_db.save_department("Épicerie", vat_bp=550)
+        catalog.save_article(ArticleDetail("R1", "Café moulu 250 g", 459, 550, department_id=dep,
+                                           barcodes=["3760123000017"]))
+        catalog.save_article(ArticleDetail("R2", "Thé vert 100 g", 520, 550, department_id=dep))
     finally:
         close_database()
 
@@ -91,8 +96,8 @@ def test_upgrade_in_place(tmp_path):
         assert names(catalog.search_articles("cafe")) == ["Café moulu 250 g"]
         assert names(catalog.search_articles("THE")) == ["Thé vert 100 g"]
         assert names(catalog.search_articles("r2")) == ["Thé vert 100 g"]
-        assert catalog.find_article_by_code("3760123000011").reference == "R1"
-        catalog.create_article("R3", "Café en grains 1 kg", 1890, 550)  # new rows are indexed too
+        assert catalog.find_article_by_code("3760123000017").reference == "R1"
+        catalog.save_article(ArticleDetail("R3", "Café en grains 1 kg", 1890, 550))  # new rows are indexed too
         assert names(catalog.search_articles("café")) == ["Café en grains 1 kg", "Café moulu 250 g"]
         assert migrate(db, progress=lambda n, name: seen.append(n)) == []
         assert seen == []
@@ -279,7 +284,7 @@ def test_find_article_by_code_barcode_first(shop):
     assert catalog.find_article_by_code(barcode).barcode == barcode
     assert catalog.find_article_by_code(croissant.reference).name == "Croissant"
     # an article whose reference looks like another one's barcode: the barcode wins
-    catalog.create_article(barcode, "Homonyme", 100, 2000)
+    catalog.save_article(ArticleDetail(barcode, "Homonyme", 100, 2000))
     assert catalog.find_article_by_code(barcode).name == "Croissant"
     assert catalog.find_article_by_code("nope") is None
 
@@ -316,21 +321,23 @@ def test_departments_carry_their_vat_rate(shop):
     assert deps["Boulangerie"] == 550
     assert deps["Boissons"] == 2000
     assert deps["Fleurs"] == 1000
-    shop_db.create_department("Sans TVA")
+    shop_db.save_department("Sans TVA")
     assert {d.name: d.vat_bp for d in shop_db.departments()}["Sans TVA"] is None
 
 
 def test_custom_fields(shop):
-    with pytest.raises(ValueError):
-        catalog.add_custom_field("Bad Key", "x")
-    with pytest.raises(ValueError):
-        catalog.add_custom_field("origin", "Origin", kind="date")
-    catalog.add_custom_field("origin", "Origin")
-    croissant = Article.get(Article.name == "Croissant").id
-    with pytest.raises(ValueError):
-        catalog.set_article_custom(croissant, {"colour": "red"})
-    catalog.set_article_custom(croissant, {"origin": "Lyon"})
-    assert catalog.article_custom(croissant) == {"origin": "Lyon"}
+    with pytest.raises(CatalogError, match="lower-case"):
+        catalog.define_custom_field("Bad Key", "x")
+    with pytest.raises(CatalogError):
+        catalog.define_custom_field("origin", "Origin", kind="date")
+    catalog.define_custom_field("origin", "Origin")
+    with pytest.raises(CatalogError, match="already exists"):
+        catalog.define_custom_field(" Origin ", "Again")
+    croissant = catalog.article_detail(Article.get(Article.name == "Croissant").id)
+    with pytest.raises(CatalogError, match="colour"):
+        catalog.save_article(dataclasses.replace(croissant, custom={"colour": "red"}))
+    catalog.save_article(dataclasses.replace(croissant, custom={"origin": "Lyon"}))
+    assert catalog.article_detail(croissant.id).custom == {"origin": "Lyon"}
 
 
 # ---------------------------------------------------------------- settings

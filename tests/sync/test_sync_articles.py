@@ -15,6 +15,7 @@ from helpers.prestashop.emulator import PrestaShopEmulator, ean13
 from pos.data import catalog, events
 from pos.data import shop as shop_db
 from pos.data import sync as sync_data
+from pos.data.catalog import ArticleDetail
 from pos.sync import articles
 from pos.sync.client import PrestaShopClient
 
@@ -162,8 +163,8 @@ def test_a_product_deleted_in_the_shop_is_deactivated(db, ps):
 def test_matching_by_reference_then_barcode_links_existing_articles(db, ps):
     client = client_for(ps)
     client.update("products", 11, {"ean13": ean13(11)})
-    kept = catalog.create_article("demo_3", "Old sweater", 100, 2000)
-    by_code = catalog.create_article("MYREF", "Cushion", 2100, 2000, barcodes=[ean13(11)])
+    kept = catalog.save_article(ArticleDetail("demo_3", "Old sweater", 100, 2000))
+    by_code = catalog.save_article(ArticleDetail("MYREF", "Cushion", 2100, 2000, barcodes=[ean13(11)]))
     preview = articles.pull_preview(client)
     assert len(preview.new) == 24
     changes = {c.article_id: c.fields for c in preview.changed}

@@ -16,6 +16,7 @@ from pos.data import shop as shop_db
 from pos.data import sync as data_sync
 from pos.data import sync_orders as data
 from pos.data import tickets as tickets_db
+from pos.data.catalog import ArticleDetail
 from pos.fiscal import closures
 from pos.sync import orders
 from pos.sync.client import PrestaShopClient
@@ -63,8 +64,8 @@ def add_order(ps: PrestaShopEmulator, oid: int, *, state: int, module: str, rows
 @pytest.fixture
 def web(shop, ps):
     """Till articles for the shop's products, and web orders: 7 (demo, delivered), 20..22 paid, 23 awaiting."""
-    catalog.create_article("demo_1", "T-shirt colibri", 2352, 2000)
-    catalog.create_article("BOOK", "Livre", 1055, 550, barcodes=[BOOK_EAN])
+    catalog.save_article(ArticleDetail("demo_1", "T-shirt colibri", 2352, 2000))
+    catalog.save_article(ArticleDetail("BOOK", "Livre", 1055, 550, barcodes=[BOOK_EAN]))
     with ps.lock:
         ps.data["orders"][7]["date_upd"] = "2026-02-01 09:00:00"
         ps.data["orders"][7]["date_add"] = "2026-02-01 09:00:00"
