@@ -32,7 +32,7 @@ from pos.core.money import format_amount, format_qty, format_rate
 from pos.data import common, customers, events
 from pos.data import reports as data
 from pos.data import tickets as tickets_db
-from pos.sale.receipt import _fit
+from pos.sale.receipt_doc import fit as _fit
 
 GROUPINGS = data.GROUPINGS
 DEFAULT_BY = "day"

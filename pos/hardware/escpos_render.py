@@ -97,10 +97,11 @@ from escpos.magicencode import Encoder  # noqa: E402
 from escpos.printer import Dummy  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from pos.core.i18n import _, language  # noqa: E402
-from pos.core.money import format_amount, format_rate  # noqa: E402
+from pos.core.i18n import _  # noqa: E402
 from pos.data.tickets import TicketRecord  # noqa: E402
-from pos.sale.receipt import _fit, render  # noqa: E402
+from pos.sale.receipt import receipt_document  # noqa: E402
+from pos.sale.receipt_doc import Document, Kind, Style, layout  # noqa: E402
+from pos.sale.scancodes import ticket_barcode  # noqa: E402
 
 DEFAULT_PROFILE = "TM-T20II"
 #: code pages in order of preference (names as in python-escpos's capabilities)
@@ -327,77 +328,34 @@ def _load_logo(path: str, dots: int) -> Image.Image | None:
         return None
 
 
-def ticket_barcode(number: int) -> str:
-    """The content of a receipt's barcode (scanned back to refund the ticket)."""
-    return f"T{number:09d}"
-
-
-def _vat_block(ticket: TicketRecord, columns: int, lang: str) -> list[str]:
-    """The VAT table with columns as wide as their content (for narrow paper)."""
-
-    def money(cents: int) -> str:
-        return format_amount(cents, lang, currency=False)
-
-    heads = (_("Excl."), _("VAT"), _("Incl."))
-    rows = [(format_rate(v["vat_bp"], lang), money(v["excl"]), money(v["vat"]), money(v["total"]))
-            for v in ticket.vat]
-    widths = [max([len(h)] + [len(r[k + 1]) for r in rows]) for k, h in enumerate(heads)]
-
-    def cols(values: tuple[str, ...]) -> str:
-        return " ".join(f"{v:>{w}}" for v, w in zip(values, widths))
-
-    out = [_fit(_("VAT"), cols(heads), columns)]
-    for rate, *amounts in rows:
-        right = cols(tuple(amounts))
-        if len(rate) + 1 + len(right) <= columns:
-            out.append(_fit(rate, right, columns))
-        else:
-            out.append(rate)
-            out.append(right.rjust(columns))
-    return out
-
-
 def render_receipt(ticket: TicketRecord, settings: dict[str, str], *, columns: int = 48,
                    profile: str = DEFAULT_PROFILE, copy: int = 0, logo: str | None = None) -> bytes:
-    """The ESC/POS bytes of a receipt: the lines of ``pos.sale.receipt.render`` with styles,
-    the DUPLICATA mark for ``copy`` > 0, the ticket's barcode, the optional logo and a cut."""
-    lang = language()
+    """The ESC/POS bytes of a receipt (``pos.sale.receipt.receipt_document``): the DUPLICATA
+    mark for ``copy`` > 0, the ticket's barcode, the optional logo, then a cut."""
+    return render_document(receipt_document(ticket, settings, copy=copy, logo=logo),
+                           columns=columns, profile=profile)
+
+
+def render_document(doc: Document, *, columns: int = 48, profile: str = DEFAULT_PROFILE) -> bytes:
+    """The ESC/POS bytes of a document: each line laid out at ``columns`` as the text
+    renderer does, printed in its style; a barcode under a blank line; then a cut."""
     out = _Receipt(profile, columns)
-    if logo:
-        out.logo(logo)
-    lines = render(ticket, settings, width=columns)
-    names = len((settings.get("shop.name") or "").splitlines())
-    for text in lines[:names]:
-        if text.strip():
-            out.big(text)
-    lines = lines[names:]
-    rule = "-" * columns
-    first_rule = lines.index(rule) if rule in lines else -1
-    for text in lines[:first_rule + 1]:  # address, SIRET, VAT number, header text, rule
-        out.line(text)
-    if copy > 0:  # a reprint: French law wants it marked as a duplicate, numbered
-        out.big(f"DUPLICATA n° {copy}", invert=True)
-    body = lines[first_rule + 1:]
-    total_label, total_amount = _("TOTAL"), format_amount(ticket.total, lang)
-    vat_label, excl, incl = _("VAT"), _("Excl."), _("Incl.")
-    i = 0
-    while i < len(body):
-        text = body[i]
-        if text.startswith(total_label) and text.endswith(total_amount):
-            out.strong(text)
-        elif text.startswith(vat_label) and excl in text and incl in text:
-            block = body[i:i + 1 + len(ticket.vat)]
-            if any(len(t) > columns or "…" in t for t in block):
-                block = _vat_block(ticket, columns, lang)
-            for t in block:
-                out.line(t)
-            i += 1 + len(ticket.vat)
-            continue
-        else:
-            out.line(text)
-        i += 1
-    out.line()
-    out.barcode(ticket_barcode(ticket.number))
+    for item in doc:
+        if item.kind is Kind.LOGO:
+            out.logo(item.text)
+        elif item.kind is Kind.BARCODE:
+            out.line()
+            out.barcode(item.text)
+        elif item.style is Style.NORMAL:
+            for text in layout(item, columns):
+                out.line(text)
+        elif item.style is Style.BOLD:
+            for text in layout(item, columns):
+                out.strong(text)
+        else:  # big: nothing to print for an empty line
+            for text in layout(item, columns):
+                if text.strip():
+                    out.big(text, invert=item.style is Style.REVERSE)
     return out.cut()
 
 

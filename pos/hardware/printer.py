@@ -41,6 +41,7 @@ from pos.hardware.escpos_render import (
     render_text,
 )
 from pos.hardware.urls import DeviceURL, parse
+from pos.sale.receipt import receipt_columns
 
 log = logging.getLogger(__name__)
 
@@ -420,10 +421,7 @@ def make_printer(settings: dict[str, str]) -> EscposPrinter | None:
     url = parse(settings.get("printer.url") or "none", "printer")
     if url.scheme == "none":
         return None
-    columns = int(settings.get("printer.columns") or 48)
-    if settings.get("printer.paper") == "58" and columns > 42:
-        columns = 32  # 58 mm paper holds 32 characters (42 in the small font): never 48
     return EscposPrinter(
         url, profile=settings.get("printer.profile") or DEFAULT_PROFILE,
-        columns=columns, timeout=float(settings.get("printer.timeout") or 10),
+        columns=receipt_columns(settings), timeout=float(settings.get("printer.timeout") or 10),
         logo=settings.get("printer.logo") or None)

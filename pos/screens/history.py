@@ -2,26 +2,56 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
 from kivy.app import App
+from kivy.core.text import Label as CoreLabel
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.metrics import sp
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
+from kivy.utils import escape_markup
 
 from pos.core import settings
 from pos.core.i18n import _, language
 from pos.core.money import format_amount, format_qty
 from pos.data import tickets as tickets_db
-from pos.sale.receipt import render
+from pos.sale.receipt import receipt_columns, receipt_document
+from pos.sale.receipt_doc import Document, Style, layout
 from pos.screens.widgets import ScanCapturing
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 PAGE = 1000
+PREVIEW_FONT = "RobotoMono-Regular"  # monospace (Roboto Mono ships with Kivy)
+
+
+EMPHASIS = "[b][color=#000000]{}[/color][/b]"  # on a grey text (Kivy's SDL2 text has no synthetic bold)
+
+
+def preview_markup(doc: Document, columns: int) -> str:
+    """The receipt for a monospace markup Label: its text lines at the printer's ``columns``,
+    what stands out on paper in black and bold."""
+    out = []
+    for item in doc:
+        for text in layout(item, columns):
+            text = escape_markup(text)
+            out.append(EMPHASIS.format(text) if item.style is not Style.NORMAL and text.strip() else text)
+    return "\n".join(out)
+
+
+@functools.lru_cache(maxsize=32)
+def mono_font_size(width: int, columns: int, largest: int) -> int:
+    """The largest font size (pixels, at most ``largest``) at which ``columns`` characters
+    of the preview font fit in ``width`` pixels (glyph advances are rounded per size)."""
+    size = max(4, min(largest, int(width / (0.6 * max(1, columns))) + 1))
+    while size > 4 and CoreLabel(font_name=PREVIEW_FONT, font_size=size).get_extents("0" * columns)[0] > width:
+        size -= 1
+    return size
 
 
 class TicketRow(Factory.SelectableRow):
@@ -78,6 +108,8 @@ class RefundLine(Factory.BoxLayout):
 class HistoryScreen(ScanCapturing, Screen):
     detail = StringProperty("")
     refund_mode = BooleanProperty(False)
+    showing = BooleanProperty(False)  # a ticket (never wrapped), else a message (wrapped)
+    columns = NumericProperty(48)  # the receipt printer's characters per line
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -90,8 +122,10 @@ class HistoryScreen(ScanCapturing, Screen):
         self.ids.bar.clock = self.app.now_hm()
         self.refund_mode = refund
         self.current = None
-        self.detail = _("Touch a ticket to see it.") if not refund else _(
-            "Scan or type the ticket number, then choose the lines to refund.")
+        self.columns = receipt_columns(settings.all_values())
+        self.showing = False
+        self.detail = escape_markup(_("Touch a ticket to see it.") if not refund else _(
+            "Scan or type the ticket number, then choose the lines to refund."))
         self.ids.query.text = "" if number is None else str(number)
         self.load(self.ids.query.text)
 
@@ -119,7 +153,14 @@ class HistoryScreen(ScanCapturing, Screen):
         if not 0 <= index < len(self.tickets):
             return
         self.current = tickets_db.get_ticket(self.tickets[index].number)
-        self.detail = "\n".join(render(self.current, settings.all_values(), width=44))
+        values = settings.all_values()
+        self.columns = receipt_columns(values)
+        self.showing = True
+        self.detail = preview_markup(receipt_document(self.current, values), self.columns)
+
+    def preview_font_size(self, width: float, columns: int) -> int:
+        """The preview's font size: the printer's ``columns`` fill ``width`` pixels."""
+        return mono_font_size(max(1, int(width)), int(columns), int(sp(16)))
 
     def reprint(self) -> None:
         if self.current is None:
