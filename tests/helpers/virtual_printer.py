@@ -14,8 +14,9 @@ Faults: ``paper_out()``, ``cover_open()``, ``offline()``; ``answer_status=False`
 printer that ignores DLE EOT); ``close_after=N`` (drops the connection after N bytes);
 ``read_delay`` / ``chunk`` (a very slow printer); ``stall=True`` (accepts, never reads).
 
-``jobs`` holds every connection's bytes; ``wait_job()`` returns the next one that
-printed something (status-only connections are skipped), ``wait_jobs(n)`` the raw list.
+``jobs`` holds every connection's bytes in the order the connections were made (each
+one once it is closed); ``wait_job()`` returns the next one that printed something
+(status-only connections are skipped), ``wait_jobs(n)`` the raw list.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class VirtualNetworkPrinter(_Faults):
         self.read_delay = read_delay
         self.chunk = chunk
         self.stall = stall
-        self.jobs: list[bytes] = []
+        self._slots: list[bytes | None] = []  # one per connection, in accept order; None while open
         self._taken = 0
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -139,12 +140,15 @@ class VirtualNetworkPrinter(_Faults):
                 continue
             except OSError:
                 return
+            with self._cond:
+                slot = len(self._slots)
+                self._slots.append(None)
             self._conns.append(conn)
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            thread = threading.Thread(target=self._serve, args=(conn, slot), daemon=True)
             thread.start()
             self._threads.append(thread)
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _serve(self, conn: socket.socket, slot: int) -> None:
         data = bytearray()
         answerer = _StatusAnswerer(self)
         conn.settimeout(0.05)
@@ -173,8 +177,23 @@ class VirtualNetworkPrinter(_Faults):
         finally:
             conn.close()
             with self._cond:
-                self.jobs.append(bytes(data))
+                self._slots[slot] = bytes(data)
                 self._cond.notify_all()
+
+    @property
+    def jobs(self) -> list[bytes]:
+        """The bytes of the connections, in the order they were made, up to the first one
+        still open.  Each connection is served by its own thread, and these threads do not
+        finish in order: the thread of a status probe can see its end of stream after the
+        next connection, a whole job, was served.  Kept in completion order, the list
+        would swap them."""
+        with self._cond:
+            done = []
+            for data in self._slots:
+                if data is None:
+                    break
+                done.append(data)
+            return done
 
     def wait_jobs(self, count: int, timeout: float = 3.0) -> list[bytes]:
         with self._cond:

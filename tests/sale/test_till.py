@@ -50,9 +50,21 @@ def sell(till: Till, *items: tuple[str, int], method: str = "card", amount: int 
 
 
 def flush_devices(till: Till) -> None:
-    """Device jobs run in order on one worker: once a later job is done, the earlier ones are."""
+    """Open the drawer and wait: the drawer's worker runs its jobs in order, so its earlier
+    jobs are done too (the other devices' are not: see ``wait_for_devices``)."""
     job = till.open_drawer()
     assert job is not None and job.finished.wait(WAIT)
+
+
+def wait_for_devices(till: Till) -> None:
+    """Wait until every device job submitted so far, and its ``done`` callback, has run.
+
+    Each device has its own worker thread (a slow printer never delays the drawer), so a
+    finished printer job says nothing of the drawer's; and a job is marked finished before
+    its callback runs.  A worker runs its jobs one after the other: once an empty job queued
+    on it is finished, everything before it is done."""
+    for worker in list(till._workers.values()):
+        assert worker.submit("wait", lambda: None).finished.wait(WAIT)
 
 
 def refund(till: Till, number: int, quantities: dict[int, int] | None = None, method: str = "card"):
@@ -449,10 +461,12 @@ def test_cash_opens_the_drawer_card_does_not(till):
     sell(till, (art("Croissant").reference, 1000), method="card")
     job = till.print_receipt(tickets.get_ticket(1))
     assert job is not None and job.finished.wait(WAIT)
+    wait_for_devices(till)
     assert till.drawer.opened == 0
     sell(till, (art("Croissant").reference, 1000), method="cash", amount=500)
     job = till.print_receipt(tickets.get_ticket(2))
     assert job.finished.wait(WAIT) and job.error is None
+    wait_for_devices(till)
     assert till.drawer.opened == 1
     assert till.last_sale.change == 380
 
@@ -473,7 +487,7 @@ def test_print_receipt_renders_the_ticket(till):
     assert any(line.startswith("TOTAL") and "3.60" in line for line in printed)
     assert any(line.startswith("Change") and line.endswith("6.40") for line in printed)
     assert "DUPLICATA" not in text
-    flush_devices(till)
+    wait_for_devices(till)
     assert done == [job]
     job = till.print_receipt(ticket, duplicate=True)
     assert job.finished.wait(WAIT)
@@ -491,6 +505,7 @@ def test_a_failing_printer_leaves_the_ticket_committed(shop):
         assert isinstance(job.error, OSError) and "out of paper" in str(job.error)
         assert printer.printed == []
         assert tickets.get_ticket(ticket.number) == ticket
+        wait_for_devices(t)  # the drawer has its own worker: the printer's job does not wait for it
         assert t.drawer.opened == 1  # the drawer still opened for the cash
         # the till goes on selling
         assert sell(t, (art("Croissant").reference, 1000)).number == ticket.number + 1
