@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from peewee import IntegrityError, SqliteDatabase
+from peewee import DatabaseError, IntegrityError, SqliteDatabase
 
 from pos.core import auth, settings
 from pos.data import catalog, config, events, users
@@ -453,3 +453,17 @@ def test_migration_3_marks_old_weighed_lines_and_keeps_tickets_immutable(tmp_pat
     finally:
         till.close()
         close_database()
+
+
+# ---------------------------------------------------------------- sealed tickets (migration 4)
+def test_nothing_can_be_added_to_a_committed_ticket(till):
+    till.scan("D010003")  # Croissant
+    till.add_payment("cash")
+    first = till.validate()
+    till.scan("D010003")
+    till.add_payment("card")
+    till.validate()
+    with pytest.raises(DatabaseError, match="cannot be added to"):
+        database.execute_sql(
+            "INSERT INTO ticket_payment (ticket_id, method_id, method_code, method_name, amount) "
+            "VALUES (?, 1, 'cash', 'Espèces', 100)", (first.id,))
