@@ -18,10 +18,13 @@ head file is ahead of the database when a record is appended, the new record
 notes the anomaly (it is chained, so it cannot be removed quietly either), and
 ``verify`` reports it.
 
-``verify`` replays the chain and cross-checks the tickets and closures of the
-shop's tables against their journal records (a changed, deleted, inserted or
-reordered record, a ticket row edited after its triggers were dropped, a
-forged ticket with no journal record, a cut-off tail).
+Every record's hash is signed with the till's Ed25519 key in the same transaction
+(``pos/data/signing.py``); the head file is signed too, and holds the last ticket
+number it has seen, so that a number is never given twice even after a cut.
+
+``verify`` (``pos/data/journal_check.py``) replays the chain, checks the signatures,
+the head file and any external anchor, and cross-checks the tickets and closures of
+the shop's tables against their journal records.
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ import os
 import secrets
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pos.core.i18n import _
+from pos.data import signing
 from pos.data.models import database
 
 log = logging.getLogger(__name__)
@@ -66,13 +70,38 @@ def head_path() -> Path | None:
     return None if name in ("", ":memory:") else Path(f"{name}.head")
 
 
-def read_head() -> tuple[int, str, str] | None:
-    """(seq, hash, genesis hash) of the head file, or None."""
+class Head(NamedTuple):
+    """The head file (or an anchor file): the last record's seq and hash, the genesis hash, the last
+    ticket number seen, and the till's signature of them (older head files have the first three)."""
+
+    seq: int
+    hash: str
+    genesis: str = ""
+    ticket: int = 0
+    signature: str = ""
+
+    def text(self) -> str:
+        return f"{self.seq} {self.hash} {self.genesis} {self.ticket} {self.signature}".rstrip() + "\n"
+
+    def signed_message(self) -> bytes:
+        return signing.head_message(self.seq, self.hash, self.genesis, self.ticket)
+
+
+def parse_head(text: str) -> Head:
+    """A head file's text: ``seq hash [genesis [ticket [signature]]]``.  Raises ValueError."""
+    parts = text.split()
+    if len(parts) < 2 or len(parts[1]) != 64:
+        raise ValueError("not a head: seq hash [genesis ticket signature]")
+    return Head(int(parts[0]), parts[1], parts[2] if len(parts) > 2 else "",
+                int(parts[3]) if len(parts) > 3 else 0, parts[4] if len(parts) > 4 else "")
+
+
+def read_head() -> Head | None:
+    """The head file, or None (missing or unreadable)."""
     path = head_path()
     try:
-        parts = path.read_text("ascii").split() if path else []
-        return int(parts[0]), parts[1], parts[2] if len(parts) > 2 else ""
-    except (OSError, ValueError, IndexError):
+        return parse_head(path.read_text("ascii")) if path else None
+    except (OSError, ValueError, UnicodeDecodeError):
         return None
 
 
@@ -81,25 +110,47 @@ def _genesis() -> str:
     return row[0] if row else ""
 
 
-def _same_chain(head: tuple[int, str, str]) -> bool:
+def _same_chain(head: Head) -> bool:
     """The head file belongs to this journal (a database recreated next to an old head file does not)."""
-    return not head[2] or head[2] == _genesis()
+    return not head.genesis or head.genesis == _genesis()
+
+
+def ticket_floor() -> int:
+    """The last ticket number the head file has seen (0 without one): the next ticket is numbered above
+    it, so that a number printed on a receipt, an archive or a backup is never given twice."""
+    head = read_head()
+    return head.ticket if head is not None and _same_chain(head) else 0
+
+
+def last_ticket_number() -> int:
+    return database.execute_sql('SELECT MAX("number") FROM "ticket"').fetchone()[0] or 0
+
+
+def current_head() -> Head | None:
+    """The head of the journal now, signed with the till's key (what the head file, an archive
+    and a backup keep)."""
+    row = _last()
+    if row is None:
+        return None
+    head = Head(row[0], row[1], _genesis(), max(last_ticket_number(), ticket_floor()))
+    key = signing.private_key()
+    return head._replace(signature=signing.sign(key, head.signed_message())) if key is not None else head
 
 
 def write_head() -> None:
-    """Write the last committed record's seq and hash (and the chain's genesis hash) next to the database,
-    after each commit.  Best effort: the event is committed whatever happens to this file, and a
-    head that falls behind is never taken for a cut-off journal."""
+    """Write the head (``current_head``) next to the database, after each commit.  Best effort:
+    the event is committed whatever happens to this file, and a head that falls behind is never
+    taken for a cut-off journal."""
     path = head_path()
     if path is None:
         return
     try:
-        row = database.execute_sql("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
-        if row is None:
+        head = current_head()
+        if head is None:
             return
         fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)  # one per writer: no race
         with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(f"{row[0]} {row[1]} {_genesis()}\n")
+            f.write(head.text())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except OSError as exc:
@@ -111,30 +162,74 @@ def _last() -> tuple[int, str] | None:
     return database.execute_sql("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
 
 
-def _insert(seq: int, at: str, kind: str, ref: str, payload: str, prev: str) -> str:
+def _insert(seq: int, at: str, kind: str, ref: str, payload: str, prev: str, key) -> str:
     digest = record_hash(prev, ALG, seq, at, kind, ref, payload)
     database.execute_sql("INSERT INTO journal (seq, at, kind, ref, payload, prev_hash, hash, alg) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (seq, at, kind, ref, payload, prev, digest, ALG))
+    if key is not None:  # in the same transaction as the record
+        signing.insert_signature(seq, signing.sign(key, signing.record_message(seq, digest)))
     return digest
 
 
+def recorded_key() -> str | None:
+    """The public key (hex) the journal names last: its newest ``key`` record, else its genesis's."""
+    row = database.execute_sql("SELECT payload FROM journal WHERE kind IN ('key', 'genesis') "
+                               "ORDER BY seq DESC LIMIT 1").fetchone()
+    return json.loads(row[0]).get("public_key") if row else None
+
+
+def key_at(seq: int) -> str | None:
+    """The public key (hex) in force at record ``seq``: the last one named at or before it."""
+    row = database.execute_sql("SELECT payload FROM journal WHERE kind IN ('key', 'genesis') AND seq <= ? "
+                               "ORDER BY seq DESC LIMIT 1", (seq,)).fetchone()
+    return json.loads(row[0]).get("public_key") if row else None
+
+
+def _key_payload(public: str, previous: str | None) -> str:
+    return canonical({"alg": signing.ALG, "public_key": public, "fingerprint": signing.fingerprint(public),
+                      "previous": signing.fingerprint(previous) if previous else None})
+
+
 def append(kind: str, ref: str, payload: dict[str, Any] | str, at: str) -> int:
-    """Append one record (``payload``: a dict, or text already canonical); call it inside the
-    transaction of its event.  Returns its seq.  Call ``write_head()`` once it is committed."""
+    """Append one record (``payload``: a dict, or text already canonical), signed; call it inside
+    the transaction of its event.  Returns its seq.  Call ``write_head()`` once it is committed.
+
+    A new journal's genesis names the till's public key; a journal that names none (written
+    before signing) or another one gets a ``key`` record first, from which signing starts."""
+    key = signing.private_key()
+    public = signing.public_hex(key) if key is not None else None
     last = _last()
     if last is None:
-        genesis = canonical({"fingerprint": secrets.token_hex(32), "alg": ALG})
-        _insert(1, at, "genesis", "", genesis, ZERO)
+        genesis = {"fingerprint": secrets.token_hex(32), "alg": ALG}
+        if public:
+            genesis.update(public_key=public, signature_alg=signing.ALG)
+        _insert(1, at, "genesis", "", canonical(genesis), ZERO, key)
         last = _last()
+    elif public is not None:
+        named = recorded_key()
+        if named != public:
+            _insert(last[0] + 1, at, "key", signing.fingerprint(public), _key_payload(public, named), last[1], key)
+            last = _last()
     assert last is not None
     seq, prev = last
-    head = read_head()
-    if head is not None and _same_chain(head) and (head[0] > seq or _hash_at(head[0]) not in (head[1], None)):
+    anomaly = _cut_evidence(seq)
+    if anomaly:
         data = json.loads(payload) if isinstance(payload, str) else payload
-        payload = {**data, "anomaly": f"end of chain deletion detected: the head file had record {head[0]} "
-                                      f"({head[1][:16]}…), the journal ends at {seq}"}
-    _insert(seq + 1, at, kind, ref, payload if isinstance(payload, str) else canonical(payload), prev)
+        payload = {**data, "anomaly": anomaly}
+    _insert(seq + 1, at, kind, ref, payload if isinstance(payload, str) else canonical(payload), prev, key)
     return seq + 1
+
+
+def _cut_evidence(seq: int) -> str:
+    """Why the journal's end looks cut off before appending record ``seq + 1`` ("" if it does not)."""
+    head = read_head()
+    if head is not None and _same_chain(head) and (head.seq > seq or _hash_at(head.seq) not in (head.hash, None)):
+        return (f"end of chain deletion detected: the head file had record {head.seq} ({head.hash[:16]}…), "
+                f"the journal ends at {seq}")
+    signed = database.execute_sql("SELECT MAX(seq) FROM journal_signature").fetchone()[0]
+    if signed is not None and signed > seq:
+        return f"end of chain deletion detected: record {signed} was signed, the journal ends at {seq}"
+    return ""
 
 
 def adopt_existing_tickets(at: str) -> int:
@@ -157,6 +252,17 @@ def adopt_existing_tickets(at: str) -> int:
 def _hash_at(seq: int) -> str | None:
     row = database.execute_sql("SELECT hash FROM journal WHERE seq = ?", (seq,)).fetchone()
     return row[0] if row else None
+
+
+def ticket_record_seq(number: int) -> int | None:
+    """The seq of ticket ``number``'s record, or None."""
+    row = database.execute_sql("SELECT seq FROM journal WHERE kind = 'ticket' AND ref = ?", (str(number),)).fetchone()
+    return row[0] if row else None
+
+
+def hash_at(seq: int) -> str | None:
+    """Record ``seq``'s hash, or None."""
+    return _hash_at(seq)
 
 
 def last_record() -> tuple[int, str] | None:
@@ -223,29 +329,39 @@ def ticket_payload(ticket_id: int) -> str:
 
 
 # ---------------------------------------------------------------- verification
+EXIT_TAMPERED, EXIT_HEAD, EXIT_KEY = 1, 3, 4  # the exit codes of ``pos journal verify`` besides 0
+
+
 @dataclass
 class Verdict:
-    ok: bool
+    ok: bool  # no evidence of tampering found
     records: int
     message: str
     first_bad: int | None = None  # seq of the first bad record
+    code: int = 0  # 0 intact; EXIT_TAMPERED; or, when ok, EXIT_HEAD / EXIT_KEY: something could not be vouched for
+    warnings: list[str] = field(default_factory=list)
+    keys: list[tuple[int, str]] = field(default_factory=list)  # (seq, public key) of the records naming a key
+    last: tuple[int, str] | None = None  # the last record replayed (seq, hash)
 
     def __str__(self) -> str:
         return self.message
 
 
 def _fail(records: int, seq: int | None, message: str) -> Verdict:
-    return Verdict(False, records, message, seq)
+    return Verdict(False, records, message, seq, EXIT_TAMPERED)
 
 
 def verify_records(rows: Iterable[tuple], expect_first: int = 1, prev: str | None = ZERO) -> Verdict:
     """Replay a chain of (seq, at, kind, ref, payload, prev_hash, hash, alg) rows in seq order.
 
     ``prev`` is the hash the first row must follow (None: take the first row's prev_hash as given,
-    for an archive that starts in the middle of the chain)."""
+    for an archive that starts in the middle of the chain).  Ticket records must follow each other
+    by number (1, 2, 3...); the keys named on the way are collected for the signatures."""
     n = 0
     expected_seq = expect_first
     last_seq = None
+    last_ticket: int | None = None if expect_first != 1 else 0
+    keys: list[tuple[int, str]] = []
     for seq, at, kind, ref, payload, prev_hash, digest, alg in rows:
         n += 1
         if seq != expected_seq:
@@ -264,6 +380,13 @@ def verify_records(rows: Iterable[tuple], expect_first: int = 1, prev: str | Non
         if again != digest:
             return _fail(n, seq, _("record {seq} ({kind} {ref}) was changed: its hash does not match its "
                                    "content").format(seq=seq, kind=kind, ref=ref))
+        if kind == "ticket":
+            if last_ticket is not None and ref != str(last_ticket + 1):
+                return _fail(n, seq, _("record {seq} holds ticket {ref}, but the previous ticket was {last}: "
+                                       "ticket numbers are not gap-free").format(seq=seq, ref=ref, last=last_ticket))
+            last_ticket = int(ref)
+        elif kind == "key" or (kind == "genesis" and '"public_key":' in payload):
+            keys.append((seq, json.loads(payload)["public_key"]))
         if '"anomaly":' in payload:
             anomaly = json.loads(payload).get("anomaly")
             if anomaly:
@@ -271,7 +394,9 @@ def verify_records(rows: Iterable[tuple], expect_first: int = 1, prev: str | Non
         if seq == 1 and kind != "genesis":
             return _fail(n, seq, _("record 1 is not the genesis record"))
         prev, expected_seq, last_seq = digest, seq + 1, seq
-    return Verdict(True, n, _("{n} records, chain intact").format(n=n))
+    verdict = Verdict(True, n, _("{n} records, chain intact").format(n=n), keys=keys)
+    verdict.last = (last_seq, prev) if last_seq is not None and prev is not None else None
+    return verdict
 
 
 def journal_rows(where: str = "", params: tuple = ()) -> Iterator[tuple]:
@@ -279,70 +404,9 @@ def journal_rows(where: str = "", params: tuple = ()) -> Iterator[tuple]:
                             f"{where} ORDER BY seq", params)
 
 
-def verify() -> Verdict:
-    """Replay the whole chain, check the head file, then the tickets and closures against their records."""
-    verdict = verify_records(journal_rows())
-    if not verdict.ok:
-        return verdict
-    n = verdict.records
-    last = _last()
-    head = read_head()
-    if head is not None and not _same_chain(head):
-        head = None  # the head file of another database (recreated here); the next commit replaces it
-    if head is not None:
-        if last is None or head[0] > last[0]:
-            return _fail(n, (last[0] + 1) if last else 1,
-                         _("the journal was cut off: the head file names record {head}, the journal ends at "
-                           "{last}").format(head=head[0], last=last[0] if last else 0))
-        if _hash_at(head[0]) != head[1]:
-            return _fail(n, head[0], _("record {seq} differs from the head file's hash").format(seq=head[0]))
-    # every ticket row is what its journal record says, and every ticket has one
-    journaled = _cursor_rows("SELECT CAST(ref AS INTEGER), payload, seq FROM journal WHERE kind = 'ticket' "
-                             "ORDER BY CAST(ref AS INTEGER)")
-    rec = next(journaled, None)
-    for number, payload in ticket_payloads():
-        if rec is not None and rec[0] < number:
-            return _fail(n, rec[2], _("ticket {number} is in the journal (record {seq}) but not in the tickets").format(
-                number=rec[0], seq=rec[2]))
-        if rec is None or rec[0] != number:
-            return _fail(n, None, _("ticket {number} has no journal record: it was inserted outside the till")
-                         .format(number=number))
-        if rec[1] != payload:
-            return _fail(n, rec[2], _("ticket {number} differs from its journal record {seq}: it was changed").format(
-                number=number, seq=rec[2]))
-        rec = next(journaled, None)
-    if rec is not None:
-        return _fail(n, rec[2], _("ticket {number} is in the journal (record {seq}) but not in the tickets").format(
-                number=rec[0], seq=rec[2]))
-    cols = ", ".join(f'"{c}"' for c in CLOSURE_FIELDS)
-    for row in database.execute_sql(f"SELECT journal_seq, {cols} FROM closure ORDER BY id").fetchall():
-        seq, fields = row[0], dict(zip(CLOSURE_FIELDS, row[1:]))
-        fields["data"] = json.loads(fields["data"])
-        record = database.execute_sql("SELECT payload FROM journal WHERE seq = ? AND kind = 'closure'",
-                                      (seq,)).fetchone()
-        if record is None or json.loads(record[0]) != fields:
-            return _fail(n, seq, _("closure {kind} {number} differs from its journal record {seq}").format(
-                kind=fields["kind"], number=fields["number"], seq=seq))
-    # ...and every closure record still has its row (a deleted Z would let the day be closed again)
-    for seq, ref in database.execute_sql(
-            "SELECT j.seq, j.ref FROM journal j WHERE j.kind = 'closure' AND NOT EXISTS "
-            "(SELECT 1 FROM closure c WHERE c.journal_seq = j.seq) ORDER BY j.seq").fetchall():
-        return _fail(n, seq, _("closure {ref} of journal record {seq} was deleted").format(ref=ref, seq=seq))
-    # cash movements (they make the expected cash) against their events, both ways
-    events = {}
-    for seq, payload in database.execute_sql(
-            "SELECT seq, payload FROM journal WHERE kind = 'event' AND ref IN ('cash_float', 'cash_in', 'cash_out')"):
-        event = json.loads(payload)
-        events[event["data"].get("movement")] = (seq, event)
-    for mid, kind, amount, reason in database.execute_sql(
-            "SELECT id, kind, amount, reason FROM cash_movement ORDER BY id").fetchall():
-        seq, event = events.pop(mid, (None, None))
-        if event is None:
-            return _fail(n, None, _("cash movement {id} has no journal record: it was inserted outside the till")
-                         .format(id=mid))
-        if (event["kind"], event["data"].get("amount"), event["data"].get("reason")) != (f"cash_{kind}", amount,
-                                                                                         reason):
-            return _fail(n, seq, _("cash movement {id} differs from its journal record {seq}").format(id=mid, seq=seq))
-    for mid, (seq, _event) in sorted(events.items(), key=lambda e: e[1][0]):
-        return _fail(n, seq, _("cash movement {id} of journal record {seq} was deleted").format(id=mid, seq=seq))
-    return Verdict(True, n, _("{n} records, chain intact, tickets and closures match the journal").format(n=n))
+def verify(anchors: Iterable[Any] = (), all_signatures: bool = False) -> Verdict:
+    """Replay the whole chain, check the signatures, the head file and ``anchors``, then the tickets
+    and closures against their records (``pos.data.journal_check``)."""
+    from pos.data import journal_check
+
+    return journal_check.verify(anchors, all_signatures)

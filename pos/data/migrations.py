@@ -195,6 +195,15 @@ V10_SYNC = [
     '"ticket_number" INTEGER, "imported_at" VARCHAR(255) NOT NULL)',
 ]
 
+V11_SIGNATURES = [
+    # the Ed25519 signature (hex) of each journal record's hash, written with the record (pos/data/signing.py)
+    'CREATE TABLE "journal_signature" ("seq" INTEGER NOT NULL PRIMARY KEY, "signature" VARCHAR(255) NOT NULL)',
+] + [
+    f"CREATE TRIGGER journal_signature_no_{op.lower()} BEFORE {op} ON journal_signature "
+    f"BEGIN SELECT RAISE(ABORT, 'journal_signature rows are immutable once committed'); END"
+    for op in ("UPDATE", "DELETE")
+]
+
 Migration = tuple[int, str, list[str]]
 
 MIGRATIONS: list[Migration] = [
@@ -208,6 +217,7 @@ MIGRATIONS: list[Migration] = [
     (8, "article list by name", V8_ARTICLE_NAME),
     (9, "fiscal journal, closures, cash movements, training tickets", V9_JOURNAL),
     (10, "PrestaShop links, sync runs and the web order ledger", V10_SYNC),
+    (11, "signatures of the journal records", V11_SIGNATURES),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -269,6 +269,16 @@ class Journal(ImmutableModel):
         indexes = ((("kind", "ref"), False),)
 
 
+class JournalSignature(ImmutableModel):
+    """The Ed25519 signature of a journal record's hash (migration 11, ``pos/data/signing.py``)."""
+
+    seq = IntegerField(primary_key=True)
+    signature = CharField()  # hex
+
+    class Meta:
+        table_name = "journal_signature"
+
+
 class Closure(ImmutableModel):
     """A daily Z, a monthly or a yearly closure (migration 9)."""
 
@@ -347,5 +357,5 @@ class PsOrder(Base):
 ALL_MODELS = [
     VatRate, Department, Article, Barcode, CustomField, PaymentMethod, User, Customer,
     Setting, Ticket, TicketLine, TicketVat, TicketPayment, SavedBasket, Event, BarcodeRule, TicketPrint,
-    ImportLog, Journal, Closure, CashMovement, PsLink, SyncRun, PsOrder,
+    ImportLog, Journal, JournalSignature, Closure, CashMovement, PsLink, SyncRun, PsOrder,
 ]
