@@ -201,6 +201,7 @@ def test_sniffed_tab_separator_and_barcode_matching(shop, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.slow
 def test_round_trip_through_libreoffice(shop, tmp_path):
     """export → LibreOffice opens it and saves .ods → back to CSV (UTF-8, ;) → zero changes."""
     path = tmp_path / "articles.csv"

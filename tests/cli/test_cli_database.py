@@ -7,6 +7,8 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+
 from pos.data import common
 from pos.data import tickets as tickets_db
 
@@ -16,6 +18,7 @@ def _pos(db, *args):
                           env={"LANG": "en_US.UTF-8", "PATH": "/usr/bin:/bin", "POS_PIN": "1234"}, timeout=60)
 
 
+@pytest.mark.slow
 def test_cli_database_errors_are_one_line(shop, tmp_path):
     path = common.database.database
     other = sqlite3.connect(path, timeout=0)

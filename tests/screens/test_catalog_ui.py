@@ -164,6 +164,7 @@ def test_new_article_with_a_custom_field_and_a_refused_duplicate_reference(make_
     assert events.events("article_created")[-1]["data"]["reference"] == "TARTE01"
 
 
+@pytest.mark.slow
 def test_deactivate_a_sold_article_and_delete_one_never_sold(make_app, window):  # noqa: F811
     from pos.data import catalog, events
 
@@ -274,6 +275,7 @@ def test_departments_create_rename_and_refuse_a_duplicate(make_app, window):  # 
     assert all(d["name"] != "Fromages affinés" for d in page.ids.list.data)
 
 
+@pytest.mark.slow
 def test_customers_create_edit_search_and_deactivate(make_app, window):  # noqa: F811
     from pos.data import customers as customers_db
     from pos.data import events
@@ -327,6 +329,7 @@ def big_catalogue(shop):
     return shop
 
 
+@pytest.mark.slow
 def test_paged_search_fetches_one_page_of_20000_articles(big_catalogue):
     from pos.data import catalog
     from pos.demo import synthetic_barcode
@@ -352,6 +355,7 @@ def test_paged_search_fetches_one_page_of_20000_articles(big_catalogue):
     assert catalog.article_page("A0012345", 0, 50, include_inactive=True).rows[0].active is False
 
 
+@pytest.mark.slow
 def test_the_articles_list_holds_one_page_then_loads_the_next_on_scroll(big_catalogue, make_app,  # noqa: F811
                                                                          monkeypatch):
     from pos.data import catalog

@@ -50,6 +50,7 @@ def pdf_text(path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
 
 
+@pytest.mark.slow
 def test_cash_count_then_the_daily_z_with_its_pdf(make_app, window, reports_dir):  # noqa: F811
     from pos.fiscal import closures
 
@@ -160,6 +161,7 @@ def test_the_z_is_printed_in_the_background(make_app, window):  # noqa: F811
     assert wait_for(lambda: "Not printed: out of paper" in app.toast_text)
 
 
+@pytest.mark.slow
 def test_cash_out_needs_a_reason_and_a_manager(make_app, window):  # noqa: F811
     from pos.fiscal import closures
 

@@ -42,6 +42,7 @@ def finished(page, timeout=30.0):
     frames(3)
 
 
+@pytest.mark.slow
 def test_configure_test_preview_apply_and_log(app, window, ps):  # noqa: F811
     from pos.core import settings
     from pos.data import catalog
@@ -112,6 +113,7 @@ def test_configure_test_preview_apply_and_log(app, window, ps):  # noqa: F811
     assert any(t.startswith("all · done") for t in titles), titles
 
 
+@pytest.mark.slow
 def test_cancel_and_the_closure_button(app, window, ps):  # noqa: F811
     from pos.core import settings
     from pos.data import sync as sync_data

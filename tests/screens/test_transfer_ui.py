@@ -226,6 +226,7 @@ def test_unknown_department_is_created_on_request(app, window, tmp_path):
     assert article is not None and article.price == 1250
 
 
+@pytest.mark.slow
 def test_broken_files_show_their_error_and_change_nothing(app, window, tmp_path):
     from pos.data import catalog
 

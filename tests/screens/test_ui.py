@@ -148,6 +148,7 @@ def test_unknown_barcode_shows_an_error_and_keeps_the_basket(make_app):
     assert basket_names(sale) == ["Baguette"]
 
 
+@pytest.mark.slow
 def test_quantity_keypad_weighed_article_and_line_edit(make_app, window):
     app = make_app()
     sale = login(app)
@@ -228,6 +229,7 @@ def test_basket_survives_a_restart(make_app):
     assert sale2.ids.basket.data[0]["qty"] == "2 ×"
 
 
+@pytest.mark.slow
 def test_refund_from_history_needs_a_manager(make_app, window):
     from pos.data import tickets
     from pos.demo import demo_ean
@@ -391,6 +393,7 @@ def test_a_database_error_is_shown_and_the_basket_kept(make_app, shop, tmp_path)
     assert tickets.last_ticket_number() == before + 1
 
 
+@pytest.mark.slow
 def test_search_survives_garbage_collection(make_app):
     """The result list is removed from the tree while the buttons show: it must not be collected."""
     import gc

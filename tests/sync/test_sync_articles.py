@@ -261,6 +261,7 @@ def test_price_rounding_is_half_up_on_the_exact_price():
     assert articles.rate_bp("5.500") == 550 and articles.rate_bp("2.1") == 210
 
 
+@pytest.mark.slow
 def test_cli_subprocess(shop, ps):
     cmd = [sys.executable, "-m", "pos", "--db", shop.database]
 
