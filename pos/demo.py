@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pos.core import auth, settings
+from pos.core.errors import InvalidValue
 from pos.core.i18n import _
 from pos.data import catalog, common, config, events, users
 from pos.data import shop as shop_db
@@ -178,7 +179,7 @@ def add_synthetic_articles(count: int, progress: Callable[[int], None] | None = 
                            chunk: int = 50_000) -> int:
     """Append synthetic articles ``A0000001``... up to ``count`` in all (already present ones are kept)."""
     if not 0 <= count <= 1_000_000:
-        raise ValueError(_("--articles must be between 0 and 1,000,000"))
+        raise InvalidValue(_("--articles must be between 0 and 1,000,000"))
     vat_ids = {v.rate_bp: v.id for v in shop_db.vat_rates(include_inactive=True)}
     deps = [d.id for d in shop_db.departments()]
     if not deps:

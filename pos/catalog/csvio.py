@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pos.core.errors import InvalidValue, Refusal
 from pos.core.i18n import _
 
 SEPARATORS = {";": ";", ",": ",", "\t": "\t", "tab": "\t", "\\t": "\t"}
@@ -37,7 +38,7 @@ ENCODINGS = ("utf-8-sig", "utf-8", "cp1252", "utf-16")
 _CHUNK = 1 << 20
 
 
-class CsvError(ValueError):
+class CsvError(Refusal):
     """A file that cannot be read, or a value that cannot be understood."""
 
     def __init__(self, message: str, path: str | os.PathLike | None = None, line: int | None = None,
@@ -215,7 +216,7 @@ def parse_decimal(text: str, places: int) -> int:
         text = text.replace(",", "").replace(".", "")
     m = _NUMBER.fullmatch(text)
     if not text or not m or (m.group(1) is None and not m.group(3)):
-        raise ValueError(_("not a number: {text}").format(text=raw))
+        raise InvalidValue(_("not a number: {text}").format(text=raw))
     negative = text.startswith("-")
     units, frac = m.group(1) or "0", m.group(3) or ""
     value = int(units) * 10 ** places + int(frac[:places].ljust(places, "0") or 0)
@@ -242,7 +243,7 @@ def parse_bool(text: str, default: bool = True) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ValueError(_("not yes or no: {text}").format(text=text))
+    raise InvalidValue(_("not yes or no: {text}").format(text=text))
 
 
 def looks_scientific(text: str) -> bool:

@@ -54,6 +54,7 @@ from pos.catalog.csvio import (
     sniff,
     write_csv,
 )
+from pos.core.errors import Cancelled, InvalidValue, Refusal
 from pos.core.i18n import N_, _
 from pos.data import transfer as sql
 from pos.sale.barcode import is_valid_gtin
@@ -61,8 +62,8 @@ from pos.sale.barcode import is_valid_gtin
 GROUPS = ("new", "changed", "same", "missing", "invalid")
 
 
-class Cancelled(Exception):
-    """Raised by a progress callback to stop an export or a preview."""
+class TransferError(Refusal):
+    """A refused import: the message says why; nothing was changed."""
 
 
 # ---------------------------------------------------------------- what each list holds
@@ -140,7 +141,7 @@ def entity(name: str) -> Entity:
     try:
         return ENTITIES[name]
     except KeyError:
-        raise ValueError(_("unknown list {name}: articles, departments or customers").format(name=name)) from None
+        raise TransferError(_("unknown list {name}: articles, departments or customers").format(name=name)) from None
 
 
 def column_label(entity_name: str, column: str) -> str:
@@ -258,7 +259,7 @@ class _RowError(Exception):
 def _money(text: str) -> int:
     value = parse_decimal(text, 2)
     if value < 0:
-        raise ValueError(_("a price cannot be negative: {text}").format(text=text))
+        raise InvalidValue(_("a price cannot be negative: {text}").format(text=text))
     return value
 
 
@@ -272,13 +273,13 @@ def _make_converters(ent: Entity, header: Header, look: dict[str, Any]) -> list[
             bp *= 100
         if bp not in vat_ids:
             known = ", ".join(format_decimal(b, 2, ",", trim=True) + " %" for b in sorted(vat_ids))
-            raise ValueError(_("unknown VAT rate {text} % (the shop has {known})").format(text=text, known=known))
+            raise InvalidValue(_("unknown VAT rate {text} % (the shop has {known})").format(text=text, known=known))
         return vat_ids[bp]
 
     def colour(text: str) -> str:
         t = text.strip()
         if not (len(t) == 7 and t.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in t[1:])):
-            raise ValueError(_("a colour is #RRGGBB: {text}").format(text=text))
+            raise InvalidValue(_("a colour is #RRGGBB: {text}").format(text=text))
         return t.upper()
 
     simple: dict[str, Callable[[str], Any]] = {
@@ -601,8 +602,8 @@ class Import:
         if self.preview is None or self.stage is None:
             raise RuntimeError("prepare() first")
         if self.preview.invalid:
-            raise ValueError(_("{n} invalid rows: correct the file and import it again (nothing was changed)")
-                             .format(n=self.preview.invalid))
+            raise TransferError(_("{n} invalid rows: correct the file and import it again (nothing was changed)")
+                                .format(n=self.preview.invalid))
         if not (add or update or delete):
             return {}
         choices = {"add": add, "update": update, "delete": delete, "create_departments": self.create_departments}
@@ -616,13 +617,13 @@ class Import:
                 add=add, update=update, delete=delete, create_departments=self.create_departments,
                 fingerprint=self._fingerprint, log=log, fail_after=fail_after)
         except sql.StaleError:
-            raise ValueError(_("the list changed since the preview: preview the file again")) from None
+            raise TransferError(_("the list changed since the preview: preview the file again")) from None
         except IntegrityError as exc:
             if "barcode.code" in str(exc):  # a barcode moved to a new article without updating the old one
-                raise ValueError(_("these choices conflict with the shop's data, nothing was changed ({error}): "
-                                   "choose to update the existing ones too").format(error=exc)) from None
-            raise ValueError(_("the file conflicts with the shop's data, nothing was changed: {error}")
-                             .format(error=exc)) from None
+                raise TransferError(_("these choices conflict with the shop's data, nothing was changed ({error}): "
+                                      "choose to update the existing ones too").format(error=exc)) from None
+            raise TransferError(_("the file conflicts with the shop's data, nothing was changed: {error}")
+                                .format(error=exc)) from None
         self.preview.created = done
         return done
 

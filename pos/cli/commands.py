@@ -17,6 +17,7 @@ from pathlib import Path
 from peewee import DatabaseError
 
 from pos.core import auth, i18n, settings
+from pos.core.errors import Refusal
 from pos.core.i18n import _, ngettext
 from pos.core.money import format_amount, format_rate, parse_amount, parse_qty
 from pos.data import catalog, events
@@ -646,10 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         return args.func(args)
-    except CliError as exc:
-        print(f"pos: {exc}", file=sys.stderr)
-        return 1
-    except ValueError as exc:
+    except (CliError, Refusal) as exc:  # one line; any other exception is a defect: its traceback is shown
         print(f"pos: {exc}", file=sys.stderr)
         return 1
     except (DatabaseError, sqlite3.Error) as exc:  # locked, read-only, corrupt...: nothing was committed

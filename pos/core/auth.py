@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pos.core.errors import InvalidValue
 from pos.core.i18n import _
 
 ITERATIONS = 60_000
@@ -19,7 +20,7 @@ LOCK_SECONDS = 30
 
 def hash_pin(pin: str, *, iterations: int = ITERATIONS) -> str:
     if not (pin.isdigit() and 4 <= len(pin) <= 8):
-        raise ValueError(_("a PIN has 4 to 8 digits"))
+        raise InvalidValue(_("a PIN has 4 to 8 digits"))
     salt = secrets.token_bytes(16)
     digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
     return f"pbkdf2_sha256${iterations}${salt.hex()}${digest.hex()}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from pos.core.errors import InvalidValue
 from pos.core.i18n import _
 
 QTY_ONE = 1000  # one unit, in thousandths
@@ -87,7 +88,7 @@ def parse_amount(text: str) -> int:
     """Parse ``"12,50"``, ``"12.5"``, ``"12"``, ``"-3,20 €"`` into cents."""
     m = _AMOUNT_RE.match(str(text).replace(NBSP_NARROW, "").replace("\xa0", "").replace(" ", ""))
     if not m:
-        raise ValueError(_("not an amount: {text}").format(text=text))
+        raise InvalidValue(_("not an amount: {text}").format(text=text))
     sign, units, frac = m.groups()
     cents = int(units) * 100 + int((frac or "").ljust(2, "0") or 0)
     return -cents if sign == "-" else cents
@@ -97,7 +98,7 @@ def parse_qty(text: str) -> int:
     """Parse ``"3"``, ``"0,452"``, ``"1.5"`` into thousandths."""
     m = _QTY_RE.match(str(text))
     if not m:
-        raise ValueError(_("not a quantity: {text}").format(text=text))
+        raise InvalidValue(_("not a quantity: {text}").format(text=text))
     sign, units, frac = m.groups()
     milli = int(units) * QTY_ONE + int((frac or "").ljust(3, "0") or 0)
     return -milli if sign == "-" else milli
@@ -107,7 +108,7 @@ def parse_rate(text: str) -> int:
     """Parse a VAT or discount rate in percent (``"5,5"``, ``"20 %"``) into basis points."""
     m = _RATE_RE.match(str(text))
     if not m:
-        raise ValueError(_("not a rate: {text}").format(text=text))
+        raise InvalidValue(_("not a rate: {text}").format(text=text))
     units, frac = m.groups()
     return int(units) * 100 + int((frac or "").ljust(2, "0") or 0)
 

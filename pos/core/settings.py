@@ -9,12 +9,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pos.core.errors import Refusal
 from pos.core.i18n import N_, _
 from pos.data import common, events
 from pos.data import config as config_db
 
 
-class SettingError(ValueError):
+class SettingError(Refusal):
     pass
 
 
@@ -101,7 +102,7 @@ def check_device(kind: str) -> Callable[[str], str]:
 
         try:
             return str(parse(value, kind))
-        except ValueError as exc:
+        except Refusal as exc:  # a DeviceURLError
             raise SettingError(str(exc)) from exc
     return check
 

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import unicodedata
 
+from pos.core.errors import Refusal
 from pos.data import journal
 from pos.data.models import (
     database,
@@ -38,7 +39,7 @@ def release_thread_connection() -> None:
         database.close()
 
 
-class CatalogError(ValueError):
+class CatalogError(Refusal):
     """A refused catalogue change; the message says why, in the user's language."""
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import peewee
 from peewee import fn
 
+from pos.core.errors import Refusal
 from pos.data import journal
 from pos.data.common import now_iso
 from pos.data.models import (
@@ -44,7 +45,7 @@ class TicketRecord:
     payments: list[dict[str, Any]] = field(default_factory=list)
 
 
-class RefundError(ValueError):
+class RefundError(Refusal):
     """A refund gives back more than what is left of the original line."""
 
 

@@ -28,6 +28,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pos.core.errors import Refusal
 from pos.core.i18n import _
 from pos.data import archive as sql
 from pos.data import journal
@@ -39,7 +40,7 @@ FILES = [*sql.TABLES, "closures.json", "journal.jsonl", "DESCRIPTION.md"]
 FIELDS = ("seq", "at", "kind", "ref", "payload", "prev_hash", "hash", "alg")
 
 
-class ArchiveError(ValueError):
+class ArchiveError(Refusal):
     pass
 
 

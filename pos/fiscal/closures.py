@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pos.core import settings
+from pos.core.errors import Refusal
 from pos.core.i18n import _, language, ngettext
 from pos.core.money import format_amount
 from pos.data import closures as db
@@ -51,7 +52,7 @@ CLOSURE_KEYS = ("kind", "number", "till", "created_at", "user_name", "period_sta
                 "last_hash", "data")
 
 
-class ClosureError(ValueError):
+class ClosureError(Refusal):
     """A refused closure or cash movement; nothing was recorded.  The message is shown as is."""
 
 

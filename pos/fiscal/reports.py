@@ -27,6 +27,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from pos.core import settings as settings_mod
+from pos.core.errors import Refusal
 from pos.core.i18n import N_, _, language
 from pos.core.money import format_amount, format_qty, format_rate
 from pos.data import common, customers, events
@@ -41,7 +42,7 @@ FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 FONT_BOLD_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 
-class ReportError(ValueError):
+class ReportError(Refusal):
     """Bad input for a report (a date, a period, a grouping, an unknown ticket...)."""
 
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
+from pos.core.errors import Refusal
 from pos.core.i18n import _
 
 DEFAULT_TCP_PORT = 9100
@@ -47,7 +48,7 @@ class DeviceURL:
         return self.scheme
 
 
-class DeviceURLError(ValueError):
+class DeviceURLError(Refusal):
     pass
 
 

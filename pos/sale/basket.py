@@ -22,11 +22,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pos.core.errors import Refusal
 from pos.core.i18n import _
 from pos.core.money import QTY_ONE, allocate, line_amount, percent_of, split_vat
 
 
-class BasketError(ValueError):
+class BasketError(Refusal):
     """A request the basket refuses (the message is shown to the cashier)."""
 
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from pos.core.errors import Refusal
 from pos.core.i18n import _
 from pos.sale.barcode import gtin_check_digit
 
@@ -29,7 +30,7 @@ _TICKET = re.compile(r"[Tt](\d{9,})")
 _AIM = re.compile(r"\][A-Za-z][0-9A-Za-z]")  # a symbology identifier some scanners send first (]E0, ]C1...)
 
 
-class ScanError(ValueError):
+class ScanError(Refusal):
     """A scanned code that must not be used (bad check digit...); the message says why."""
 
 

@@ -10,7 +10,6 @@ import datetime as dt
 import importlib
 import logging
 import os
-import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,9 +37,10 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager  # noqa: E402
 from peewee import DatabaseError  # noqa: E402
 
 from pos.core import i18n, settings  # noqa: E402
+from pos.core.errors import Refusal, internal_error, is_database_trouble  # noqa: E402
 from pos.core.i18n import N_, _  # noqa: E402
 from pos.data import events, users  # noqa: E402
-from pos.sale.till import NeedsManager, Till, TillError  # noqa: E402
+from pos.sale.till import NeedsManager, Till  # noqa: E402
 
 log = logging.getLogger(__name__)
 logging.getLogger("peewee").setLevel(logging.INFO)  # Kivy's root logger is DEBUG: no SQL in the logs
@@ -156,7 +156,7 @@ class PosApp(App):
             self.serial_scanner = None
         try:
             url = parse(values["scanner.url"], "scanner")
-        except ValueError as exc:
+        except Refusal as exc:  # a DeviceURLError
             self.device_status("scanner", "error", str(exc))
             return
         if url.scheme == "serial":
@@ -277,9 +277,11 @@ class PosApp(App):
         popup.open(animation=False)
 
     def guard(self, action: Callable[[], Any], on_done: Callable[[Any], None] | None = None) -> Any:
-        """Run a till action: show refusals as a toast, ask a manager's PIN when needed.
+        """Run a till action: show a refusal as a toast, ask a manager's PIN when needed.
 
-        The basket is never lost: a refusal changes nothing.
+        The basket is never lost: a refusal changes nothing.  A database that is locked or
+        full is a toast too; any other exception is a defect: logged with its traceback and
+        shown as an internal error, never swallowed.
         """
         try:
             result = action()
@@ -289,19 +291,16 @@ class PosApp(App):
             self.toast(str(exc))
             ask_manager(lambda: self.guard(action, on_done), self.till, exc.action)
             return None
-        except TillError as exc:
+        except Refusal as exc:
             self.toast(str(exc), error=True)
             return None
-        except DatabaseError as exc:
-            log.exception("database error")
-            self.toast(_("Database error: {error}. The basket is kept.").format(error=exc), error=True)
-            return None
-        except ValueError as exc:
-            self.toast(str(exc), error=True)
-            return None
-        except sqlite3.Error as exc:  # defensive: every store call should raise peewee's errors
-            log.exception("database error")
-            self.toast(_("Database error: {error}. The basket is kept.").format(error=exc), error=True)
+        except Exception as exc:
+            if is_database_trouble(exc):
+                log.exception("database error")
+                self.toast(_("Database error: {error}. The basket is kept.").format(error=exc), error=True)
+            else:
+                log.exception("internal error")
+                self.toast(internal_error(exc), error=True)
             return None
         if on_done:
             on_done(result)

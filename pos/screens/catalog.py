@@ -22,6 +22,7 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.spinner import Spinner
 from kivy.uix.widget import Widget
 
+from pos.core.errors import Refusal
 from pos.core.i18n import _, language
 from pos.core.money import format_amount, format_qty, format_rate, parse_amount, parse_qty
 from pos.data import catalog, common, events
@@ -243,7 +244,7 @@ class CatalogPage(BoxLayout):
         def run() -> tuple[bool, Any]:
             try:
                 return True, action()
-            except ValueError as exc:
+            except (ValueError, Refusal) as exc:
                 self.refuse(str(exc))
                 return False, None
 

@@ -42,7 +42,7 @@ from pos.core import settings
 from pos.core.i18n import N_, _, language
 from pos.core.money import format_amount, parse_amount
 from pos.fiscal import closures
-from pos.screens.reports import COLUMNS, print_report, printed_message, save_closure_pdf
+from pos.screens.reports import COLUMNS, pdf_failed, print_report, printed_message, save_closure_pdf
 from pos.screens.widgets import ChoicePopup, KeypadBuffer
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -245,7 +245,7 @@ class ClosureScreen(Screen):
 
     def _save_failed(self, exc: Exception) -> None:
         self.status = ""
-        self.app.toast(_("The PDF could not be saved: {error}").format(error=exc), error=True)
+        self.app.toast(pdf_failed(exc), error=True)
 
     def print_shown(self) -> None:
         if self.shown is None:

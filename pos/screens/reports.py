@@ -1,9 +1,9 @@
 """Reports on the till: the stored closures (Z, monthly, yearly) and sales reports.
 
 The texts come from ``pos.fiscal.reports`` (48 columns, as on the receipt printer); the
-screen only picks what to show.  Sales reports and PDFs are built on a worker
-thread (``in_background``) that releases its database connection when it ends;
-the result comes back to the UI thread through ``Clock.schedule_once``.
+screen only picks what to show.  Sales reports and PDFs are built by background jobs
+(``pos.core.jobs.Job``, which release their database connection when they end); the
+result comes back to the UI thread (``pos.screens.background.post``).
 
 PDFs are saved in ``reports_folder()``: ``$POS_REPORTS_DIR``, else a ``pos`` folder
 in the user's Documents folder, else a ``reports`` folder next to the database.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,10 +25,13 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from pos.core.errors import Refusal, explain
 from pos.core.i18n import N_, _, language
+from pos.core.jobs import Job
 from pos.core.money import format_amount
 from pos.data import common
 from pos.fiscal import closures
+from pos.screens.background import post
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -81,31 +83,25 @@ def sales_pdf_name(report: dict[str, Any]) -> str:
     return f"sales-{period}-{report['by']}.pdf"
 
 
-def in_background(work: Callable[[], Any], done: Callable[[Any], None],
-                  failed: Callable[[Exception], None], name: str = "pos-reports") -> None:
-    """``work()`` on a worker thread; ``done(result)`` or ``failed(error)`` then on the UI thread."""
-
-    def target() -> None:
-        try:
-            outcome: tuple[bool, Any] = (True, work())
-        except Exception as exc:  # a bad date, a disk or database error: a message, never a crash
-            log.warning("%s failed: %s", name, exc)
-            outcome = (False, exc)
-        finally:
-            common.release_thread_connection()
-        Clock.schedule_once(lambda _dt: done(outcome[1]) if outcome[0] else failed(outcome[1]))
-
-    threading.Thread(target=target, name=name, daemon=True).start()
+def save_pdf(name: str, write: Callable[[Path], Path], done: Callable[[Path], None],
+             failed: Callable[[Exception], None]) -> Job[Path]:
+    """``write(path)`` of the PDF ``name`` in ``reports_folder()``, as a background job."""
+    return Job(lambda _job: write(reports_folder() / name), name="pos-pdf", post=post,
+               on_done=done, on_error=failed).start()
 
 
 def save_closure_pdf(closure: dict[str, Any], done: Callable[[Path], None],
-                     failed: Callable[[Exception], None]) -> None:
+                     failed: Callable[[Exception], None]) -> Job[Path]:
     """Write the closure's PDF into ``reports_folder()`` in the background."""
     from pos.fiscal import reports
 
     lang = language()
-    in_background(lambda: reports.closure_pdf(closure, reports_folder() / pdf_name(closure), lang=lang),
-                  done, failed, "pos-closure-pdf")
+    return save_pdf(pdf_name(closure), lambda path: reports.closure_pdf(closure, path, lang=lang), done, failed)
+
+
+def pdf_failed(exc: Exception) -> str:
+    """What to say when a PDF could not be saved (a full disk is no defect)."""
+    return _("The PDF could not be saved: {error}").format(error=explain(exc, (OSError,)))
 
 
 def print_report(till, report: dict[str, Any], done: Callable[[Any], None]) -> None:
@@ -242,7 +238,7 @@ class ReportsScreen(Screen):
             return
         try:
             start, end = self.period_bounds()
-        except ValueError as exc:
+        except Refusal as exc:  # a ReportError: a bad date
             self.app.toast(str(exc), error=True)
             return
         by, lang = self.by, language()
@@ -253,7 +249,8 @@ class ReportsScreen(Screen):
             report = reports.sales_report(start, end, by)
             return report, reports.sales_lines(report, COLUMNS, lang)
 
-        in_background(work, self._sales_done, self._sales_failed, "pos-sales-report")
+        Job(lambda _job: work(), name="pos-sales-report", post=post, on_done=self._sales_done,
+            on_error=self._sales_failed).start()
 
     def _sales_done(self, result) -> None:
         self.busy = False
@@ -271,7 +268,7 @@ class ReportsScreen(Screen):
     def _sales_failed(self, exc: Exception) -> None:
         self.busy = False
         self.status = ""
-        self.app.toast(str(exc), error=True)
+        self.app.toast(explain(exc), error=True)
         if self._again:
             self._again = False
             self.run_sales()
@@ -287,8 +284,8 @@ class ReportsScreen(Screen):
         self.status = _("Saving the PDF…")
         lang = language()
         if "summary" in shown:  # a sales report
-            work = lambda: reports.sales_pdf(shown, reports_folder() / sales_pdf_name(shown), lang=lang)  # noqa: E731
-            in_background(work, self._saved, self._save_failed, "pos-sales-pdf")
+            save_pdf(sales_pdf_name(shown), lambda path: reports.sales_pdf(shown, path, lang=lang),
+                     self._saved, self._save_failed)
         else:
             save_closure_pdf(shown, self._saved, self._save_failed)
 
@@ -298,7 +295,7 @@ class ReportsScreen(Screen):
 
     def _save_failed(self, exc: Exception) -> None:
         self.status = ""
-        self.app.toast(_("The PDF could not be saved: {error}").format(error=exc), error=True)
+        self.app.toast(pdf_failed(exc), error=True)
 
     def print_shown(self) -> None:
         if self.shown is None:

@@ -9,6 +9,7 @@ from kivy.lang import Builder
 from kivy.uix.screenmanager import Screen
 
 from pos.core import auth, settings
+from pos.core.errors import Refusal
 from pos.core.i18n import _
 from pos.data import common, users
 from pos.data import shop as shop_db
@@ -31,9 +32,9 @@ class SetupScreen(Screen):
         try:
             settings.validate("shop.name", shop)
             if not name:
-                raise ValueError(_("Type the manager's name"))
+                raise Refusal(_("Type the manager's name"))
             pin_hash = auth.hash_pin(pin)
-        except ValueError as exc:
+        except Refusal as exc:  # a SettingError, an InvalidValue PIN
             app.toast(str(exc), error=True)
             return
         with common.atomic():

@@ -1,35 +1,33 @@
 """The managers' PrestaShop page: settings and connection test, the article sync, the end-of-day
 sync and the sync log (four tabs; ``PAGES['sync']`` of the configuration).
 
-Long work (test, preview, apply, the end-of-day run) runs on a worker thread owned by a
-``SyncRunner`` that outlives the page: leaving the page (back to the sale screen) does not stop
-an end-of-day run, and coming back shows where it is.  Progress is polled by a Clock ticker;
-results come back through ``Clock.schedule_once``; the worker calls
-``common.release_thread_connection()`` when it ends.  The screen computes nothing: ``pos.sync``
-does the work.
+Long work (test, preview, apply, the end-of-day run) runs as a background job
+(``pos.screens.background``) of a ``SyncRunner`` that outlives the page: leaving the page (back to
+the sale screen) does not stop an end-of-day run, and coming back shows where it is.  The
+screen computes nothing: ``pos.sync`` does the work.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.event import EventDispatcher
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from pos.core import settings
+from pos.core.errors import Refusal, explain
 from pos.core.i18n import N_, _
-from pos.data import common
+from pos.core.jobs import Job
+from pos.screens.background import Background, JobState, mirror
 from pos.screens.transfer import GroupPopup  # noqa: F401  (also loads the TransferRow / TransferText rules)
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -56,114 +54,48 @@ def local_time(iso: str | None) -> str:
 
 
 def make_client(url: str | None = None, key: str | None = None):
-    """A client on the given or saved shop; ``ValueError`` says what is missing."""
+    """A client on the given or saved shop; a ``Refusal`` says what is missing."""
     from pos.sync.client import PrestaShopClient, normalise_base_url
 
     url = settings.get("prestashop.url") if url is None else url.strip()
     if key is None or key == settings.SECRET_SHOWN:
         key = settings.secret("prestashop.key")
     if not url or not key:
-        raise ValueError(_("PrestaShop is not configured: type the shop address and the webservice key, then save"))
+        raise Refusal(_("PrestaShop is not configured: type the shop address and the webservice key, then save"))
     return PrestaShopClient(normalise_base_url(url), key.strip())
 
 
-class SyncRunner(EventDispatcher):
-    """One sync job at a time, on a worker thread; lives on the app, not on the page."""
-
-    busy = BooleanProperty(False)
-    cancellable = BooleanProperty(False)
-    progress = NumericProperty(0)  # 0-1000
-    status = StringProperty("")
-    status_error = BooleanProperty(False)
-    changed = NumericProperty(0)  # bumped when a result arrives: the page redraws
+class SyncRunner(Background):
+    """One sync job at a time; lives on the app, not on the page, with what the page shows."""
 
     def __init__(self, **kw) -> None:
-        super().__init__(**kw)
-        self.cancel_event = threading.Event()
+        from pos.sync.errors import PrestaShopError
+
+        super().__init__("pos-sync", expected=(PrestaShopError, OSError), one_line=True, **kw)
         self.preview: Any = None  # the article preview waiting to be applied
         self.connection: Any = None  # the last ConnectionReport, or an error text
         self.last_run: dict[str, Any] | None = None  # the last end-of-day result
-        self.live: dict[str, Any] = {"step": "", "stage": "", "done": 0, "total": None}
         self.steps: dict[str, dict[str, Any]] = {}
-        self._ticker = None
+        self.requested_tab = ""
 
-    def set_status(self, text: str, error: bool = False) -> None:
-        self.status, self.status_error = text, error
-
-    def report(self, stage: str, done: int, total: int | None) -> None:  # any thread
-        self.live.update(stage=stage, done=done, total=total)
-
-    def start(self, what: str, work: Callable[[], Any], done: Callable[[Any], None], *,
+    def start(self, what: str, work: Callable[[Job[Any]], Any], done: Callable[[Any], None], *,
               cancellable: bool = True, failed: Callable[[str], None] | None = None) -> bool:
         if self.busy:
             App.get_running_app().toast(_("A synchronisation is already running"), error=True)
             return False
-        self.busy, self.cancellable = True, cancellable
-        self.cancel_event.clear()
-        self.live.update(step="", stage="", done=0, total=None)
-        self.progress = 0
-        self.set_status(what)
-        self._what = what
+        return super().start(what, work, done, cancellable=cancellable, failed=failed)
 
-        def target() -> None:
-            from pos.sync.articles import SyncCancelled
-            from pos.sync.errors import PrestaShopError
 
-            try:
-                outcome = ("ok", work())
-            except SyncCancelled as exc:
-                outcome = ("cancelled", str(exc))
-            except (PrestaShopError, ValueError, OSError) as exc:
-                outcome = ("error", " ".join(str(exc).split()))
-            except Exception as exc:  # a database error: a message, never a crash
-                log.exception("%s failed", what)
-                outcome = ("error", _("Error: {error}").format(error=exc))
-            finally:
-                common.release_thread_connection()
-            Clock.schedule_once(lambda _dt: self._finished(outcome, done, failed))
+def report_to(job: Job[Any], step: str = "") -> Callable[[str, int, int | None], None]:
+    """A sync's ``progress(stage, done, total)`` shown on the job: ``Step · stage done/total``."""
 
-        self._ticker = Clock.schedule_interval(lambda _dt: self._tick(), 0.1)
-        threading.Thread(target=target, name="pos-sync", daemon=True).start()
-        return True
+    def progress(stage: str, done: int, total: int | None) -> None:  # worker thread
+        parts = [_(STEP_NAMES.get(step, step))] if step else []
+        if stage:
+            parts.append(f"{stage} {done}" + (f"/{total}" if total else ""))
+        job.progress(done, total, " · ".join(parts))
 
-    def _tick(self) -> None:
-        live = self.live
-        done, total = live["done"], live["total"]
-        if total:
-            self.progress = min(1000, int(done * 1000 / total))
-        parts = [self._what]
-        if live["step"]:
-            parts.append(_(STEP_NAMES.get(live["step"], live["step"])))
-        if live["stage"]:
-            parts.append(f"{live['stage']} {done}" + (f"/{total}" if total else ""))
-        if not self.cancel_event.is_set():
-            self.status = " · ".join(parts)
-
-    def _finished(self, outcome: tuple[str, Any], done: Callable[[Any], None],
-                  failed: Callable[[str], None] | None) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._ticker = None
-        self.busy = self.cancellable = False
-        kind, value = outcome
-        if kind == "ok":
-            self.progress = 1000
-            done(value)
-        else:
-            self.progress = 0
-            if kind == "cancelled":
-                self.set_status(_("Cancelled: nothing was changed"))
-            else:
-                self.set_status(value, error=True)
-                App.get_running_app().toast(value, error=True)
-            if failed:
-                failed(value)
-        self.changed += 1
-
-    def cancel(self) -> None:
-        if self.busy and self.cancellable:
-            self.cancel_event.set()
-            self.set_status(_("Cancelling…"))
+    return progress
 
 
 def runner_of(app) -> SyncRunner:
@@ -185,18 +117,18 @@ def start_end_of_day(app, user_name: str = "") -> bool:
         return False
     try:
         client = make_client()
-    except ValueError as exc:
+    except Refusal as exc:
         app.toast(str(exc), error=True)
         return False
     runner.steps = {name: {"status": "pending", "counts": {}, "error": ""} for name in endofday.STEPS}
 
-    def progress(step: str, stage: str, done: int, total: int | None) -> None:  # worker thread
-        runner.live.update(step=step, stage=stage, done=done, total=total)
-        if stage == "" and step in runner.steps:
-            runner.steps[step]["status"] = "running"
+    def work(job: Job[dict[str, Any]]) -> dict[str, Any]:
+        def progress(step: str, stage: str, done: int, total: int | None) -> None:  # worker thread
+            report_to(job, step)(stage, done, total)
+            if stage == "" and step in runner.steps:
+                runner.steps[step]["status"] = "running"
 
-    def work() -> dict[str, Any]:
-        return endofday.run_all(client, progress=progress, cancel=runner.cancel_event.is_set, user_name=user_name)
+        return endofday.run_all(client, progress=progress, cancel=job.cancelled, user_name=user_name)
 
     def done(result: dict[str, Any]) -> None:
         runner.last_run = result
@@ -215,14 +147,9 @@ def start_end_of_day(app, user_name: str = "") -> bool:
     return runner.start(_("Synchronising…"), work, done)
 
 
-class SyncPage(BoxLayout):
+class SyncPage(JobState, BoxLayout):
     """PrestaShop: built with the ConfigScreen (``PAGES['sync']``)."""
 
-    busy = BooleanProperty(False)
-    cancellable = BooleanProperty(False)
-    progress = NumericProperty(0)
-    status = StringProperty("")
-    status_error = BooleanProperty(False)
     tab = StringProperty("settings")
 
     def __init__(self, config_screen, **kw) -> None:
@@ -237,11 +164,8 @@ class SyncPage(BoxLayout):
         self.apply_button = None
         self.form_scroll, self.form = self.ids.scroll.__self__, self.ids.form.__self__
         self.log_box = self.ids.log_box.__self__
-        self._bindings = {name: self.setter(name) for name in ("busy", "cancellable", "progress", "status",
-                                                                "status_error")}
-        for name in self._bindings:
-            setattr(self, name, getattr(self.runner, name))
-        self.runner.bind(**self._bindings, changed=self._redraw)
+        self._unmirror = mirror(self.runner, self)
+        self.runner.bind(changed=self._redraw)
         self.tab_buttons = {}
         group = f"sync_tabs_{id(self)}"
         for key, label in TABS:
@@ -249,7 +173,7 @@ class SyncPage(BoxLayout):
             btn.bind(on_release=lambda _b, k=key: self.open_tab(k))
             self.ids.tabs.add_widget(btn)
             self.tab_buttons[key] = btn
-        requested = getattr(self.runner, "requested_tab", "")
+        requested = self.runner.requested_tab
         self.runner.requested_tab = ""
         self.open_tab(requested or ("endofday" if self.runner.busy and self.runner.steps else "settings"))
 
@@ -260,7 +184,8 @@ class SyncPage(BoxLayout):
     def on_parent(self, _widget, parent) -> None:
         """Leaving the page: the work goes on (the runner keeps it); the page stops listening."""
         if parent is None:
-            self.runner.unbind(**self._bindings, changed=self._redraw)
+            self._unmirror()
+            self.runner.unbind(changed=self._redraw)
 
     def cancel(self) -> None:
         self.runner.cancel()
@@ -351,8 +276,8 @@ class SyncPage(BoxLayout):
             self.settings_error.text = _("Not saved: {error}").format(error=exc)
             self.app.toast(self.settings_error.text, error=True)
             return
-        except Exception as exc:  # a database error: a message
-            self.app.toast(_("Error: {error}").format(error=exc), error=True)
+        except Exception as exc:  # a database error: a message; a defect: logged, an internal error
+            self.app.toast(explain(exc), error=True)
             return
         stored = settings.all_values()
         for key, field in self.fields.items():
@@ -364,7 +289,7 @@ class SyncPage(BoxLayout):
         url, key = self.fields["prestashop.url"].text, self.fields["prestashop.key"].text
         try:
             client = make_client(url, key)
-        except ValueError as exc:
+        except Refusal as exc:
             self.runner.connection = str(exc)
             self.runner.set_status(str(exc), error=True)
             self._redraw()
@@ -381,7 +306,7 @@ class SyncPage(BoxLayout):
             runner.connection = message
 
         orders_mode = settings.get("prestashop.mode") == "orders"  # read here, not on the worker thread
-        if runner.start(_("Testing the connection…"), lambda: client.test_connection(orders_mode=orders_mode),
+        if runner.start(_("Testing the connection…"), lambda _job: client.test_connection(orders_mode=orders_mode),
                         done, cancellable=False, failed=failed):
             self.test_button.disabled = True
 
@@ -481,14 +406,14 @@ class SyncPage(BoxLayout):
 
         try:
             client = make_client()
-        except ValueError as exc:
+        except Refusal as exc:
             self.app.toast(str(exc), error=True)
             return
         runner = self.runner
         runner.preview = None
 
-        def work():
-            return articles.pull_preview(client, full=full, progress=runner.report, cancel=runner.cancel_event)
+        def work(job):
+            return articles.pull_preview(client, full=full, progress=report_to(job), cancel=job.cancelled)
 
         def done(preview) -> None:
             runner.preview = preview
@@ -518,7 +443,7 @@ class SyncPage(BoxLayout):
             runner.set_status(message)
             self.app.toast(message)
 
-        def work():
+        def work(_job):
             from pos.data import sync as sync_state
 
             run_id = sync_state.start_run(articles.KIND, user, False)

@@ -5,9 +5,9 @@ previewed first (``Import.prepare``): counts by group, the rows of each group,
 the changed fields; then the manager chooses what to apply (add, update,
 delete the missing ones) and ``Import.apply`` does it in one transaction.
 
-Reading, comparing and writing run on a worker thread (one at a time) with a
-progress bar and a Cancel button; the results come back on the UI thread
-through ``Clock.schedule_once``.  The screen computes nothing: ``pos.catalog.transfer``
+Reading, comparing and writing run as a background job (``pos.screens.background``, one at
+a time) with a progress bar and a Cancel button; the results come back on the UI thread.
+The screen computes nothing: ``pos.catalog.transfer``
 does the work.
 """
 
@@ -16,25 +16,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kivy.app import App
-from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 
 from pos.catalog import transfer
-from pos.catalog.csvio import CsvError, WriteOptions, column_letter
+from pos.catalog.csvio import WriteOptions, column_letter
 from pos.core.i18n import N_, _
-from pos.data import common
+from pos.core.jobs import Job
+from pos.screens.background import Background, JobState, mirror
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -154,14 +153,8 @@ class FilePopup(ModalView):
         self._done(path)
 
 
-class TransferPage(BoxLayout):
+class TransferPage(JobState, BoxLayout):
     """Import / Export of one list; built with the ConfigScreen (``PAGES['transfer']``)."""
-
-    busy = BooleanProperty(False)
-    cancellable = BooleanProperty(False)
-    progress = NumericProperty(0)  # 0-1000
-    status = StringProperty("")
-    status_error = BooleanProperty(False)
 
     def __init__(self, config_screen, **kw) -> None:
         super().__init__(**kw)
@@ -176,9 +169,8 @@ class TransferPage(BoxLayout):
         self.create_toggle = None
         self.apply_button = None
         self.error_text = None
-        self._cancel = False
-        self._done_rows = (0, 0)
-        self._ticker = None
+        self.background = Background("pos-transfer", expected=(OSError,))
+        mirror(self.background, self)
         group = f"transfer_{id(self)}"
         self.entity_buttons = {}
         for key, label in ENTITIES:
@@ -227,9 +219,6 @@ class TransferPage(BoxLayout):
         for v, btn in self.option_buttons[name].items():
             btn.state = "down" if v == value else "normal"
 
-    def set_status(self, text: str, error: bool = False) -> None:
-        self.status, self.status_error = text, error
-
     def _path(self, widget) -> str:
         return os.path.expanduser(widget.text.strip())
 
@@ -249,77 +238,31 @@ class TransferPage(BoxLayout):
         self.app.open_popup(FilePopup(_("Import which file?"), start, chosen))
 
     # ------------------------------------------------------------------ the worker
-    def run(self, what: str, work: Callable[[Callable[[int, int], None]], Any],
-            done: Callable[[Any], None], cancellable: bool = True,
-            failed: Callable[[], None] | None = None) -> None:
-        """Run ``work(progress)`` on a worker thread; ``done(result)`` then runs on the UI thread."""
-        if self.busy:
-            return
-        self.busy, self.cancellable = True, cancellable
-        self._cancel = False
-        self._done_rows = (0, 0)
-        self.progress = 0
-        self.set_status(what)
+    def run(self, what: str, work: Callable[[Job[Any]], Any], done: Callable[[Any], None],
+            cancellable: bool = True, failed: Callable[[str], None] | None = None) -> None:
+        """Run ``work(job)`` in the background (one at a time); ``done(result)`` then runs on the UI thread,
+        unless the page was left meanwhile."""
 
-        def progress(done_n: int, total: int) -> None:  # called on the worker thread
-            self._done_rows = (done_n, total)
-            if self._cancel:
-                raise transfer.Cancelled()
+        def finished(callback: Callable[[Any], None] | None) -> Callable[[Any], None]:
+            def call(value: Any) -> None:
+                if self.parent is None:  # the page was left meanwhile
+                    self.discard()
+                elif callback is not None:
+                    callback(value)
+            return call
 
-        def target() -> None:
-            try:
-                outcome = ("ok", work(progress))
-            except transfer.Cancelled:
-                outcome = ("cancelled", None)
-            except (CsvError, ValueError) as exc:
-                outcome = ("error", str(exc))
-            except Exception as exc:  # a database or disk error: a message, never a crash
-                log.error("%s failed: %s", what, type(exc).__name__)
-                outcome = ("error", _("Error: {error}").format(error=exc))
-            finally:
-                common.release_thread_connection()
-            Clock.schedule_once(lambda _dt: self._finished(outcome, done, failed))
+        self.background.start(what, work, finished(done), cancellable=cancellable, failed=finished(failed))
 
-        self._ticker = Clock.schedule_interval(lambda _dt: self._tick(), 0.1)
-        threading.Thread(target=target, name="pos-transfer", daemon=True).start()
-
-    def _tick(self) -> None:
-        done_n, total = self._done_rows
-        if total:
-            self.progress = min(1000, int(done_n * 1000 / total))
-
-    def _finished(self, outcome: tuple[str, Any], done: Callable[[Any], None],
-                  failed: Callable[[], None] | None) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._ticker = None
-        self.busy = self.cancellable = False
-        kind, value = outcome
-        if self.parent is None:  # the page was left meanwhile
-            self.discard()
-            return
-        if kind == "ok":
-            self.progress = 1000
-            done(value)
-            return
-        self.progress = 0
-        if kind == "cancelled":
-            self.set_status(_("Cancelled: nothing was changed"))
-        else:
-            self.set_status(value, error=True)
-            self.app.toast(value, error=True)
-        if failed:
-            failed()
+    def set_status(self, text: str, error: bool = False) -> None:
+        self.background.set_status(text, error)
 
     def cancel(self) -> None:
-        if self.busy and self.cancellable:
-            self._cancel = True
-            self.set_status(_("Cancelling…"))
+        self.background.cancel()
 
     def on_parent(self, _widget, parent) -> None:
         """Leaving the page stops the work in progress and forgets the preview."""
         if parent is None:
-            self._cancel = True
+            self.background.cancel()
             if not self.busy:
                 self.discard()
 
@@ -338,8 +281,8 @@ class TransferPage(BoxLayout):
         options = WriteOptions(**self.options)
         entity = self.entity
 
-        def work(progress):
-            return transfer.export(entity, path, options, progress=progress)
+        def work(job):
+            return transfer.export(entity, path, options, progress=job.step)
 
         def done(count: int) -> None:
             message = _("{n} rows exported to {path}").format(n=count, path=path)
@@ -359,15 +302,15 @@ class TransferPage(BoxLayout):
         self.discard()
         job = transfer.Import(self.entity, path)
 
-        def work(progress):
-            return job.prepare(progress=progress)
+        def work(background_job):
+            return job.prepare(progress=background_job.step)
 
         def done(preview) -> None:
             self.job, self.preview = job, preview
             self.set_status(_("Preview of {file}: nothing has changed yet").format(file=preview.file_name))
             self.show_preview()
 
-        def failed() -> None:
+        def failed(_message: str) -> None:
             job.close()
             if self.status_error:
                 self.show_error(self.status)
@@ -490,11 +433,11 @@ class TransferPage(BoxLayout):
             self.set_status(_("Preview updated: nothing has changed yet"))
             self.show_preview()
 
-        def failed() -> None:
+        def failed(_message: str) -> None:
             if self.create_toggle is not None:
                 self.create_toggle.state = "down" if job.create_departments else "normal"
 
-        self.run(_("Comparing again…"), lambda _progress: job.set_create_departments(create), done,
+        self.run(_("Comparing again…"), lambda _job: job.set_create_departments(create), done,
                  cancellable=False, failed=failed)
 
     # ------------------------------------------------------------------ import: the groups
@@ -558,13 +501,13 @@ class TransferPage(BoxLayout):
             self.app.toast(message)
             self.show_history()
 
-        def failed() -> None:
+        def failed(_message: str) -> None:
             if self.status_error and self.job is not None:
                 self.show_preview()
                 self.error_text = Factory.TransferText(text=self.status, color=(1, 0.55, 0.55, 1))
                 self.ids.preview_box.add_widget(self.error_text, index=len(self.ids.preview_box.children))
 
-        self.run(_("Applying…"), lambda _progress: job.apply(add=add, update=update, delete=delete, user_name=user),
+        self.run(_("Applying…"), lambda _job: job.apply(add=add, update=update, delete=delete, user_name=user),
                  done, cancellable=False, failed=failed)
 
     # ------------------------------------------------------------------ history

@@ -280,13 +280,8 @@ def ask_manager(action_done: Callable[[], None], till, action: str) -> None:
     """Ask a manager's PIN for one restricted action, then run it."""
     app = App.get_running_app()
 
-    def check(pin: str) -> None:
-        try:
-            till.authorize(pin, action)
-        except Exception as exc:  # a TillError: wrong PIN
-            app.toast(str(exc), error=True)
-            return
-        app.guard(action_done)
+    def check(pin: str) -> None:  # a wrong PIN is a refusal: a toast
+        app.guard(lambda: till.authorize(pin, action), on_done=lambda _r: app.guard(action_done))
 
     app.open_popup(PinPopup(_("Manager PIN"), check))
 

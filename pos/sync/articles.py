@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pos.core.errors import Cancelled, InvalidValue, Refusal
 from pos.core.i18n import _
 from pos.core.money import BP_ONE, round_div
 from pos.sale.barcode import gtin_check_digit
@@ -60,10 +61,6 @@ DASH = " \u2013 "  # "Product – Size: M"
 NAME_MAX = 255
 
 Progress = Callable[[str, int, "int | None"], None]
-
-
-class SyncCancelled(ValueError):
-    """The user cancelled the pull: nothing was changed."""
 
 
 @dataclass
@@ -154,7 +151,7 @@ def _check(cancel: threading.Event | Callable[[], bool] | None) -> Callable[[], 
             return
         stop = cancel.is_set() if isinstance(cancel, threading.Event) else cancel()
         if stop:
-            raise SyncCancelled(_("Synchronisation cancelled: nothing was changed."))
+            raise Cancelled(_("Synchronisation cancelled: nothing was changed."))
     return check
 
 
@@ -170,7 +167,7 @@ def _micro(text: Any) -> int:
     try:
         value = Decimal(str(text or "0").strip() or "0")
     except InvalidOperation:
-        raise ValueError(_("not a number: {text}").format(text=text)) from None
+        raise InvalidValue(_("not a number: {text}").format(text=text)) from None
     return int((value * 1_000_000).to_integral_value())
 
 
@@ -333,8 +330,8 @@ def pull_preview(client: PrestaShopClient, *, full: bool = False, progress: Prog
                  cancel: threading.Event | Callable[[], bool] | None = None, page_size: int = 500,
                  scan_page_size: int = 5000) -> ArticlePreview:
     """Fetch the shop's products (all, or those changed since the last applied run) and compare them
-    with the till.  Nothing changes.  Raises ``PrestaShopError`` (network, shop), ``SyncCancelled``,
-    ``ValueError`` (the shop's configuration)."""
+    with the till.  Nothing changes.  Raises ``PrestaShopError`` (network, shop), ``Cancelled``,
+    ``Refusal`` (the shop's configuration)."""
     from pos.data import shop as shop_db
     from pos.data import sync as sync_state
 
@@ -348,7 +345,7 @@ def pull_preview(client: PrestaShopClient, *, full: bool = False, progress: Prog
     language = _int(_setting("prestashop.language") or config.get("PS_LANG_DEFAULT"), 1) or 1
     country = config.get("PS_COUNTRY_DEFAULT", "")
     if not country.isdigit():
-        raise ValueError(_("The shop has no default country (PS_COUNTRY_DEFAULT): its VAT rates are unknown."))
+        raise Refusal(_("The shop has no default country (PS_COUNTRY_DEFAULT): its VAT rates are unknown."))
     cat = _Catalogue(language)
     fetcher.reference_data(cat, country)
     if full:
@@ -552,8 +549,8 @@ def apply(preview: ArticlePreview, *, add: bool, update: bool, delete: bool, use
                                    deactivate=[d.article_id for d in preview.to_deactivate] if delete else [],
                                    state=state, event=event, user_name=user_name)
     except peewee.IntegrityError as exc:
-        raise ValueError(_("The till's articles changed since the preview, nothing was changed ({error}): "
-                           "preview again").format(error=exc)) from None
+        raise Refusal(_("The till's articles changed since the preview, nothing was changed ({error}): "
+                        "preview again").format(error=exc)) from None
 
 
 # ---------------------------------------------------------------- CLI
@@ -569,7 +566,7 @@ def _one_line(text: str) -> str:
 def cli(client: PrestaShopClient, args: Any) -> dict[str, Any]:
     """``pos sync articles [--full] [--add] [--update] [--delete] [--dry-run]``: the preview's counts as
     ``key: value`` lines, then (with a choice and without --dry-run) the apply's.  Every run is a
-    ``sync_run`` row.  Raises ``ValueError`` (one line) on failure."""
+    ``sync_run`` row.  Raises a ``Refusal`` (one line) on failure."""
     from pos.data import sync as sync_state
 
     add, update, delete = bool(args.add), bool(args.update), bool(args.delete)
@@ -600,10 +597,10 @@ def cli(client: PrestaShopClient, args: Any) -> dict[str, Any]:
             for key in ("added", "updated", "deactivated", "departments_created"):
                 print(f"{key}: {done.get(key, 0)}")
             counts.update(done)
-    except (PrestaShopError, ValueError, OSError) as exc:
+    except (PrestaShopError, Refusal, Cancelled, OSError) as exc:
         message = _one_line(str(exc))
         sync_state.finish_run(run_id, "failed", counts, message)
-        raise ValueError(message) from None
+        raise Refusal(message) from None
     except BaseException as exc:
         sync_state.finish_run(run_id, "failed", counts, _one_line(repr(exc)))
         raise

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from pos.core.errors import InvalidValue
 from pos.core.i18n import _
 from pos.sync import xml as psxml
 from pos.sync.errors import (
@@ -117,12 +118,12 @@ def normalise_base_url(url: str) -> str:
     """
     url = (url or "").strip()
     if not url:
-        raise ValueError(_("The shop address is empty."))
+        raise InvalidValue(_("The shop address is empty."))
     if "://" not in url:
         url = "https://" + url
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(_("Not a shop address: {url}").format(url=url))
+        raise InvalidValue(_("Not a shop address: {url}").format(url=url))
     path = parts.path.rstrip("/")
     if path.endswith("/index.php"):
         path = path[: -len("/index.php")]

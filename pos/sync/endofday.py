@@ -31,6 +31,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from pos.core.errors import Cancelled, Refusal
 from pos.core.i18n import _
 from pos.core.money import round_div
 from pos.sync.client import PrestaShopClient
@@ -140,15 +141,15 @@ def _step_articles(client: PrestaShopClient, step: dict[str, Any], progress: Pro
         counts = preview.summary()
         step["error_list"] = list(preview.errors[:ERRORS_KEPT])
         if cancelled():
-            raise articles.SyncCancelled(_("Synchronisation cancelled: nothing was changed."))
+            raise Cancelled(_("Synchronisation cancelled: nothing was changed."))
         if not dry_run:
             counts["stock_reconciled"] = reconcile_stock(preview)
             counts.update(articles.apply(preview, add=True, update=True, delete=True, user_name=user_name))
-    except articles.SyncCancelled as exc:
+    except Cancelled as exc:
         sync_state.finish_run(run_id, "cancelled", counts, _one_line(exc))
         step.update(status="cancelled", counts=counts, error=_one_line(exc))
         raise _Stop from None
-    except (PrestaShopError, ValueError, OSError) as exc:
+    except (PrestaShopError, Refusal, ValueError, OSError) as exc:
         sync_state.finish_run(run_id, "failed", counts, _one_line(exc))
         step.update(status="failed", counts=counts, error=_one_line(exc))
         raise _Stop from None
@@ -180,7 +181,7 @@ def _step_orders(client: PrestaShopClient, step: dict[str, Any], progress: Progr
 
     try:
         result = import_orders(client, dry_run=dry_run, progress=report, cancel=cancelled, user_name=user_name)
-    except (PrestaShopError, ValueError, OSError) as exc:
+    except (PrestaShopError, Refusal, ValueError, OSError) as exc:
         step.update(status="failed", error=_one_line(exc))
         raise _Stop from None
     result = result if isinstance(result, dict) else {}
@@ -209,7 +210,7 @@ def _step_stock(client: PrestaShopClient, step: dict[str, Any], progress: Progre
 
     try:
         result = stock.push_stock(client, dry_run=dry_run, progress=report, cancel=cancelled, user_name=user_name)
-    except (PrestaShopError, ValueError, OSError) as exc:
+    except (PrestaShopError, Refusal, ValueError, OSError) as exc:
         step.update(status="failed", error=_one_line(exc))
         raise _Stop from None
     step["counts"] = _scalars({k: result[k] for k in (*stock.COUNTS, "first_ticket", "last_ticket", "resumed")})
@@ -239,7 +240,7 @@ def _step_push_orders(client: PrestaShopClient, step: dict[str, Any], progress: 
     try:
         result = push_orders.push_orders(client, dry_run=dry_run, progress=report, cancel=cancelled,
                                          user_name=user_name)
-    except (PrestaShopError, ValueError, OSError) as exc:
+    except (PrestaShopError, Refusal, ValueError, OSError) as exc:
         step.update(status="failed", error=_one_line(exc))
         raise _Stop from None
     step["counts"] = _scalars({"mode": "orders", **{k: result[k] for k in (*push_orders.COUNTS, "first_ticket",
@@ -324,7 +325,7 @@ def format_result(result: dict[str, Any]) -> list[str]:
 
 
 def cli(client: PrestaShopClient, args: Any) -> dict[str, Any]:
-    """``pos sync all [--dry-run]``: the three steps; ``ValueError`` (one line) if one failed."""
+    """``pos sync all [--dry-run]``: the three steps; a ``Refusal`` (one line) if one failed."""
     import sys
 
     result = run_all(client, dry_run=bool(getattr(args, "dry_run", False)), user_name=f"cli:{getpass.getuser()}")
@@ -334,5 +335,5 @@ def cli(client: PrestaShopClient, args: Any) -> dict[str, Any]:
         for text in result["steps"][name]["error_list"]:
             print(f"error.{name}: {_one_line(text)}", file=sys.stderr)
     if result["status"] != "done":
-        raise ValueError(_("the sync stopped ({error}); run it again to resume").format(error=result["error"]))
+        raise Refusal(_("the sync stopped ({error}); run it again to resume").format(error=result["error"]))
     return result

@@ -49,6 +49,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pos.core.errors import Refusal
 from pos.core.i18n import _
 from pos.core.money import BP_ONE, QTY_ONE, round_div
 from pos.data import catalog, users
@@ -77,7 +78,7 @@ Progress = Callable[[int, int], None]
 
 
 
-class OrderError(ValueError):
+class OrderError(Refusal):
     """An order the till cannot record as it is (counted in ``errors``)."""
 
 

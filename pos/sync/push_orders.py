@@ -46,13 +46,14 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pos.core.errors import Cancelled, Refusal
 from pos.core.i18n import _
 from pos.core.money import round_div
 from pos.data import sync as data_sync
 from pos.data import sync_push_orders as data
 from pos.sync.client import PrestaShopClient, filter_in
 from pos.sync.errors import NetworkError, NotXmlError, ServerError
-from pos.sync.runs import Cancelled, logged_run
+from pos.sync.runs import logged_run
 from pos.sync.xml import Record
 
 KIND = "push_orders"
@@ -77,8 +78,8 @@ def push_orders(client: PrestaShopClient, *, dry_run: bool = False, progress: Pr
     numbers), ``orders`` ({ticket number: id_order} of this run) and ``run_id``.
     """
     if data.stock_batch_pending():
-        raise ValueError(_("A stock push is unfinished: set prestashop.mode to stock and run the stock push "
-                           "again before sending sales as orders."))
+        raise Refusal(_("A stock push is unfinished: set prestashop.mode to stock and run the stock push "
+                        "again before sending sales as orders."))
     run_id = data_sync.start_run(KIND, user_name, dry_run)
     result: dict[str, Any] = {"status": "running", "error": "", "first_ticket": None, "last_ticket": None,
                               "dry_run": dry_run, "mismatch_list": [], "partial_list": [], "refund_list": [],
@@ -91,8 +92,8 @@ def cli(client: PrestaShopClient, args: argparse.Namespace) -> dict[str, Any]:
     """Run the push, print ``key: value`` lines, ``ValueError`` on failure (for a CLI entry, if one is added)."""
     result = push_orders(client, dry_run=bool(getattr(args, "dry_run", False)), user_name="cli")
     if result["status"] != "done":
-        raise ValueError(_("order push stopped ({created} orders created): {error}; run it again to resume")
-                         .format(created=result["created"], error=result["error"] or result["status"]))
+        raise Refusal(_("order push stopped ({created} orders created): {error}; run it again to resume")
+                      .format(created=result["created"], error=result["error"] or result["status"]))
     for line in format_result(result):
         print(line)
     return result

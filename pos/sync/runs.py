@@ -1,16 +1,16 @@
-"""What the sync jobs share: cancellation and the logged run (a ``sync_run`` row per run)."""
+"""What the sync jobs share: cancellation (the one ``pos.core.errors.Cancelled``, raised inside a job
+when its ``cancel`` says so: the run ends *cancelled*) and the logged run (a ``sync_run`` row per run)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from pos.core.errors import Cancelled
 from pos.data import sync as data_sync
 from pos.sync.errors import PrestaShopError
 
-
-class Cancelled(Exception):
-    """Raised inside a job when its ``cancel`` says so; the run ends *cancelled*."""
+__all__ = ["Cancelled", "logged_run"]
 
 
 def logged_run(result: dict[str, Any], run: Callable[[], None],

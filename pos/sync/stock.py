@@ -45,13 +45,14 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from pos.core.errors import Cancelled, Refusal
 from pos.core.i18n import _
 from pos.core.money import round_div
 from pos.data import sync as data_sync
 from pos.data import sync_stock as data
 from pos.sync.client import PrestaShopClient, filter_in
 from pos.sync.errors import NotFound
-from pos.sync.runs import Cancelled, logged_run
+from pos.sync.runs import logged_run
 
 RESOURCE = "stock_availables"
 READ_FIELDS = ["id", "id_product", "id_product_attribute", "id_shop", "quantity", "depends_on_stock"]
@@ -84,7 +85,7 @@ def push_stock(client: PrestaShopClient, *, dry_run: bool = False, progress: Pro
 def start_from_now() -> int:
     """Declare the shop's stock right as of the last ticket (nothing before it will be pushed)."""
     if data.pending_batch():
-        raise ValueError(_("A stock push is unfinished: run it again first."))
+        raise Refusal(_("A stock push is unfinished: run it again first."))
     number = data.last_ticket_number()
     data.set_last_pushed_ticket(number)
     return number
@@ -94,8 +95,8 @@ def cli(client: PrestaShopClient, args: argparse.Namespace) -> dict[str, Any]:
     """``pos sync stock [--dry-run]``: push, print ``key: value`` lines, ``ValueError`` on failure."""
     result = push_stock(client, dry_run=bool(getattr(args, "dry_run", False)), user_name="cli")
     if result["status"] != "done":
-        raise ValueError(_("stock push stopped ({pushed} articles pushed): {error}; run it again to resume")
-                         .format(pushed=result["pushed"], error=result["error"] or result["status"]))
+        raise Refusal(_("stock push stopped ({pushed} articles pushed): {error}; run it again to resume")
+                      .format(pushed=result["pushed"], error=result["error"] or result["status"]))
     for line in format_result(result):
         print(line)
     return result
@@ -124,8 +125,8 @@ def _check_mode() -> None:
     from pos.core import settings
 
     if settings.get("prestashop.mode") == "orders":
-        raise ValueError(_("POS sales are sent to PrestaShop as orders (prestashop.mode = orders): "
-                           "the shop decrements their stock itself, a stock push would count them twice."))
+        raise Refusal(_("POS sales are sent to PrestaShop as orders (prestashop.mode = orders): "
+                        "the shop decrements their stock itself, a stock push would count them twice."))
 
 
 def refresh_till_stock(client: PrestaShopClient) -> int:

@@ -18,6 +18,7 @@ import pytest
 from pos.catalog import transfer
 from pos.catalog.csvio import CsvError, WriteOptions, parse_decimal
 from pos.catalog.transfer import Import, export
+from pos.core.errors import Cancelled
 from pos.data import catalog as catalog_db
 from pos.data import customers as customers_db
 from pos.data import events, tickets
@@ -84,12 +85,12 @@ def test_export_cancel_leaves_no_file(shop, tmp_path):
     path = tmp_path / "a.csv"
 
     def stop(done, total):
-        raise transfer.Cancelled()
+        raise Cancelled()
 
     catalog_db.bulk_insert_articles([{"reference": f"B{i:05d}", "name": f"Bulk {i}", "price": 100, "vat": 1,
                                  "stock": 0, "active": True, "by_weight": False, "free_price": False,
                                  "favourite": False, "custom": "{}", "updated_at": ""} for i in range(6000)])
-    with pytest.raises(transfer.Cancelled):
+    with pytest.raises(Cancelled):
         export("articles", path, progress=stop)
     assert not path.exists() and not list(tmp_path.glob("*.csv*"))
 
@@ -293,7 +294,7 @@ def test_a_barcode_moving_to_a_new_article(shop, tmp_path):
     job, p = preview("articles", path)
     with job:
         assert (p.counts["new"], p.counts["changed"], p.counts["invalid"], p.fields) == (1, 1, 0, {"barcode": 1})
-        with pytest.raises(ValueError, match="update the existing ones too"):
+        with pytest.raises(transfer.TransferError, match="update the existing ones too"):
             job.apply(add=True, update=False, delete=False)
         assert snapshot(shop) == before
         job.apply(add=True, update=True, delete=False)
@@ -348,7 +349,7 @@ def test_row_errors_name_line_and_column_and_change_nothing(shop, tmp_path):
             assert any(e.startswith(want) for e in errors), (want, errors)
         invalid = job.rows("invalid", 0, 100)
         assert invalid[0]["errors"] == [(5, "price", "not a number: douze")]
-        with pytest.raises(ValueError, match="9 invalid rows"):
+        with pytest.raises(transfer.TransferError, match="9 invalid rows"):
             job.apply(add=True, update=True, delete=True)
     assert snapshot(shop) == before
 
@@ -427,7 +428,7 @@ def test_a_preview_is_refused_once_the_list_changed(shop, tmp_path):
     job, p = preview("articles", path)
     with job:
         catalog_db.save_article(ArticleDetail("LATE", "Arrivé entre-temps", 100, 2000))
-        with pytest.raises(ValueError, match="preview the file again"):
+        with pytest.raises(transfer.TransferError, match="preview the file again"):
             job.apply(add=True, update=True, delete=True)
     assert catalog_db.find_article_by_code("LATE") is not None
 

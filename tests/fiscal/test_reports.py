@@ -446,11 +446,11 @@ def test_invoice_of_a_ticket_with_a_discount_and_a_credit_note(sales, customer, 
 
 def test_invoice_refusals(sales, customer, tmp_path):
     target = tmp_path / "f.pdf"
-    with pytest.raises(ValueError, match="ticket 9999 does not exist"):
+    with pytest.raises(reports.ReportError, match="ticket 9999 does not exist"):
         reports.invoice_pdf(9999, customer, target)
-    with pytest.raises(ValueError, match="customer 4242 does not exist"):
+    with pytest.raises(reports.ReportError, match="customer 4242 does not exist"):
         reports.invoice_pdf(sales["tickets"][0].number, 4242, target)
-    with pytest.raises(ValueError, match="training"):
+    with pytest.raises(reports.ReportError, match="training"):
         reports.invoice_pdf(sales["training"].number, customer, target)
     assert not target.exists()
 
@@ -459,7 +459,7 @@ def test_invoice_keeps_the_ticket_customer(till, clock, customer, tmp_path):
     other = customers.save_customer({"name": "Martin"})
     till.set_customer(other)
     ticket = sell(till, clock, f"{DAY1}T11:00:00+02:00", [("D010003", 1000)], [("card", None)])
-    with pytest.raises(ValueError, match=f"belongs to customer {other}"):
+    with pytest.raises(reports.ReportError, match=f"belongs to customer {other}"):
         reports.invoice_pdf(ticket.number, customer, tmp_path / "f.pdf")
     assert "Martin" in text_of(reports.invoice_pdf(ticket.number, other, tmp_path / "f.pdf"))
 

@@ -10,6 +10,7 @@ import threading
 import pytest
 from helpers.prestashop.emulator import PrestaShopEmulator
 
+from pos.core.errors import Refusal
 from pos.data import catalog
 from pos.data import sync as sync_data
 from pos.sync import endofday
@@ -140,7 +141,7 @@ def test_cli_lines_and_failure(ps, shop, capsys):
     assert out[0] == "step.articles: done" and "articles.added: 26" in out
     assert "step.stock: done" in out and "stock.pushed: 0" in out
     ps.inject("empty_500", count=None, path="/api/products")
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(Refusal) as err:
         endofday.cli(client, argparse.Namespace(dry_run=False))
     assert "\n" not in str(err.value) and "articles" in str(err.value)
     assert "step.articles: failed" in capsys.readouterr().out

@@ -12,6 +12,7 @@ import pytest
 from helpers.cli import cli_env
 from helpers.prestashop.emulator import PrestaShopEmulator, ean13
 
+from pos.core.errors import Cancelled, Refusal
 from pos.data import catalog, events
 from pos.data import shop as shop_db
 from pos.data import sync as sync_data
@@ -199,7 +200,7 @@ def test_a_vat_rate_the_till_lacks_is_an_error_row(db, ps):
 def test_a_fault_mid_pull_changes_nothing_and_the_next_run_completes(db, ps, kind):
     client = client_for(ps, timeout=0.5)
     ps.inject(kind, count=3, path="/api/stock_availables", seconds=1.0)  # beyond the client's retries
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(Refusal) as err:
         articles.cli(client, args(add=True, update=True, delete=True))
     assert "\n" not in str(err.value)
     assert count_articles(db) == 0 and not sync_data.links()
@@ -220,7 +221,7 @@ def test_a_fault_after_a_first_sync_leaves_the_state(db, ps):
     client.update("products", 2, {"reference": "NEW2"})
     state = sync_data.get_state(articles.STATE_DATE)
     ps.inject("empty_500", count=None, path="/api/combinations")
-    with pytest.raises(ValueError):
+    with pytest.raises(Refusal):
         articles.cli(client, args(update=True))
     assert article("demo_3") is not None and sync_data.get_state(articles.STATE_DATE) == state
     ps.clear_faults()
@@ -246,7 +247,7 @@ def test_cancel_stops_the_pull(db, ps):
 
     stop = threading.Event()
     stop.set()
-    with pytest.raises(articles.SyncCancelled):
+    with pytest.raises(Cancelled):
         articles.pull_preview(client_for(ps), cancel=stop)
     seen: list[str] = []
     articles.pull_preview(client_for(ps), progress=lambda stage, done, total: seen.append(stage))

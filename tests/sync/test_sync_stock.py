@@ -8,6 +8,7 @@ import sys
 import pytest
 from helpers.prestashop.emulator import PrestaShopEmulator
 
+from pos.core.errors import Refusal
 from pos.data import catalog, common, events, users
 from pos.data import sync as data_sync
 from pos.data import sync_stock as data
@@ -270,7 +271,7 @@ def test_orders_mode_is_refused_until_it_exists_and_then_refuses_the_stock_push(
     with pytest.raises(settings.SettingError):
         settings.set_value("prestashop.mode", "invoices")
     settings.set_value("prestashop.mode", "orders")  # accepted now that the order push exists
-    with pytest.raises(ValueError, match="orders"):
+    with pytest.raises(Refusal, match="orders"):
         push_stock(client_for(ps))
 
 
