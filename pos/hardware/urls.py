@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pos.core.errors import Refusal
 from pos.core.i18n import _
@@ -35,21 +36,28 @@ class DeviceURL:
         return int(self.params.get("baudrate", 9600))
 
     def __str__(self) -> str:
-        query = "&".join(f"{k}={v}" for k, v in self.params.items())
-        q = f"?{query}" if query else ""
-        if self.scheme == "tcp":
-            return f"tcp://{self.host}:{self.port}{q}"
-        if self.scheme in ("serial", "file"):
-            return f"{self.scheme}://{self.path}{q}"
-        if self.scheme == "usb":
-            return f"usb://{self.vendor:04x}:{self.product:04x}{q}"
-        if self.scheme == "printer":
-            return f"printer{q}"
-        return self.scheme
+        return _format(self.scheme, self.host, self.port, self.path, self.vendor, self.product, self.params)
 
 
 class DeviceURLError(Refusal):
     pass
+
+
+def _format(scheme: str, host: str, port: int, path: str, vendor: int, product: int,
+            params: Mapping[str, str | int]) -> str:
+    query = urlencode([(k, str(v)) for k, v in params.items() if str(v) != ""])
+    q = f"?{query}" if query else ""
+    if scheme == "tcp":
+        if ":" in host and not host.startswith("["):  # an IPv6 address
+            host = f"[{host}]"
+        return f"tcp://{host}:{port}{q}"
+    if scheme in ("serial", "file"):
+        return f"{scheme}://{path}{q}"
+    if scheme == "usb":
+        return f"usb://{vendor:04x}:{product:04x}{q}"
+    if scheme == "printer":
+        return f"printer{q}"
+    return scheme
 
 
 def _params(query: str, allowed: set[str], text: str) -> dict[str, str]:
@@ -124,3 +132,23 @@ def parse(text: str, kind: str) -> DeviceURL:
     else:
         raise ValueError(f"unknown device kind {kind!r}")
     raise DeviceURLError(_("{url}: not a {kind} URL (see the README, Hardware)").format(url=text, kind=kind))
+
+
+def build_url(kind: str, scheme: str, *, host: str = "", port: int | None = None, path: str = "",
+              vendor: int = 0, product: int = 0, params: Mapping[str, str | int] | None = None) -> str:
+    """The URL of a ``kind`` device from its parts (the Hardware page's pickers); the inverse of
+    :func:`parse`: ``build_url(kind, **dataclasses.asdict(parse(text, kind)))`` is ``text``
+    in its canonical form, and ``parse(build_url(...), kind)`` gives the parts back.
+
+    Empty options are left out; a network printer's port defaults to 9100 and an IPv6
+    address is bracketed.  The result is checked by :func:`parse`: a bad part raises
+    :class:`DeviceURLError` with the same message as a typed URL.
+    """
+    if scheme not in ("none", "keyboard", "tcp", "serial", "file", "usb", "printer"):
+        raise DeviceURLError(_("{url}: not a {kind} URL (see the README, Hardware)").format(url=scheme, kind=kind))
+    text = _format(scheme, host.strip(), DEFAULT_TCP_PORT if port in (None, 0) else port, path.strip(),
+                   vendor, product, params or {})
+    url = parse(text, kind)
+    if (url.host, url.path) != (host.strip().strip("[]").lower(), path.strip()):  # "host/x", "/dev/a?b"...
+        raise DeviceURLError(_("{url}: not a valid address or device path").format(url=text))
+    return text

@@ -11,7 +11,6 @@ import importlib
 from pathlib import Path
 
 from kivy.app import App
-from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import StringProperty
@@ -55,9 +54,8 @@ PAGES = {
     "customers": "catalog:CustomersPage",
     "transfer": "transfer:TransferPage",
     "sync": "sync:SyncPage",
+    "hardware": "hardware_page:HardwarePage",
 }
-HARDWARE_KEYS = ["printer.url", "printer.profile", "printer.paper", "printer.columns", "printer.logo",
-                 "printer.timeout", "receipt.print", "drawer.url", "scanner.url", "scanner.gap_ms", "display.url"]
 
 
 def guarded(method):
@@ -106,11 +104,6 @@ class ConfigScreen(ScanCapturing, Screen):
             btn.bind(on_release=lambda _b, k=key: self.open_section(k))
             self.ids.sections.add_widget(btn)
             self.section_buttons[key] = btn
-        self.app.bind(printer_message=self._printer_changed)
-
-    def _printer_changed(self, _app, text: str) -> None:
-        if self.section == "hardware" and hasattr(self, "printer_state"):
-            self.printer_state.text = text
 
     @property
     def user_name(self) -> str:
@@ -351,32 +344,6 @@ class ConfigScreen(ScanCapturing, Screen):
         settings.set_value("ui.language", code, self.user_name)
         self.app.reload_screens()
         self.app.show("config", section="language")
-
-    # ------------------------------------------------------------------ hardware
-    def build_hardware(self, form) -> None:
-        self._settings_form(form, HARDWARE_KEYS, after_save=self.app.start_devices)
-        form.add_widget(_label(_("Printer: tcp://HOST:9100, serial:///dev/ttyS0?baudrate=19200, usb://04b8:0e15, "
-                                 "file:///dev/usb/lp0 or none. Drawer: printer?pin=2&pulse=100 or a serial URL. "
-                                 "Scanner: keyboard or serial:///dev/ttyACM0?baudrate=9600. Receipt: ask or always."),
-                               font_size="14sp", size_hint_y=None, height="64dp", color=(0.75, 0.8, 0.85, 1)))
-        self.printer_state = _label(self.app.printer_message, size_hint_y=None, height="40dp")
-        test = Factory.TillButton(text=_("Print test page"))
-        test.bind(on_release=lambda _b: self.test_page())
-        drawer = Factory.TillButton(text=_("Open drawer"))
-        drawer.bind(on_release=lambda _b: self.app.guard(
-            self.app.till.open_drawer_manually, on_done=lambda _job: self.app.toast(_("Drawer opened (logged)"))))
-        self.test_button, self.drawer_button = test, drawer
-        form.add_widget(self.printer_state)
-        form.add_widget(_row(test, drawer, height="64dp"))
-
-    def test_page(self) -> None:
-        def done(job) -> None:
-            if job.error:
-                self.app.toast(_("Test page not printed: {error}").format(error=job.error), error=True)
-            else:
-                self.app.toast(_("Test page printed"))
-
-        self.app.till.print_test_page(done=lambda job: Clock.schedule_once(lambda _dt: done(job)))
 
     # ------------------------------------------------------------------ barcode rules
     def build_barcodes(self, form) -> None:
