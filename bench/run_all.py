@@ -24,10 +24,10 @@ from common import BENCH, RESULTS, ROOT, Report, cached_db, kivy_env, working_co
 
 FULL = {"scans": 1000, "ui_searches": 300, "queries": 400, "rounds": 3, "start_runs": 11,
         "memory_runs": 3, "sales": 2000, "serial_scans": 500,
-        "csv_runs": 5, "journal_sales": 2000, "journal_runs": 5, "stock_articles": 500}
+        "csv_runs": 5, "journal_sales": 2000, "journal_runs": 5, "journal_all_runs": 2, "stock_articles": 500}
 QUICK = {"scans": 300, "ui_searches": 100, "queries": 200, "rounds": 2, "start_runs": 7,
          "memory_runs": 1, "sales": 1000, "serial_scans": 300,
-         "csv_runs": 2, "journal_sales": 500, "journal_runs": 2, "stock_articles": 100}
+         "csv_runs": 2, "journal_sales": 500, "journal_runs": 2, "journal_all_runs": 1, "stock_articles": 100}
 
 
 def git_commit() -> str:
@@ -103,8 +103,9 @@ def main(argv: list[str]) -> int:
     run(report, "7. ESC/POS bytes of a 40-line receipt", "bench_receipt.py")
     run(report, "8. CSV export and import (preview + apply), 1,000,000 articles", "bench_csv.py", big_work,
         "--runs", n["csv_runs"])
-    run(report, "9. fiscal journal: cost per sale, verifying 1,000,000 records", "bench_journal.py", small_work,
-        "--sales", n["journal_sales"], "--runs", n["journal_runs"])
+    run(report, "9. fiscal journal: cost per sale, verifying 1,000,000 signed records (default, --all-signatures)",
+        "bench_journal.py", small_work, "--sales", n["journal_sales"], "--runs", n["journal_runs"],
+        "--all-runs", n["journal_all_runs"])
     run(report, "10. a Z over 5,000 tickets, a monthly report over 150,000 tickets", "bench_closure.py",
         working_copy(small, "closure.sqlite3"), "--runs", n["journal_runs"])
     run(report, "11. PrestaShop article pull: 10,000 products, 30,000 combinations, 20 ms per request (emulator)",

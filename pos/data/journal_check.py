@@ -41,10 +41,10 @@ class Anchor:
 
     @classmethod
     def parse(cls, text: str, source: str = "") -> Anchor:
-        """``SEQ:HASH`` (typed from a printed Z), the QR code's ``pos-anchor:SEQ:HASH:FINGERPRINT``, or
+        """``SEQ:HASH`` (typed from a printed Z), the QR code's ``SEQ:HASH:FINGERPRINT``, or
         the text of a head file (``seq hash genesis ticket signature``).  Raises ValueError."""
         text = text.strip()
-        if text.startswith("pos-anchor:"):
+        if text.lower().startswith("pos-anchor:"):
             text = text[len("pos-anchor:"):]
         if ":" in text and " " not in text:
             seq, _sep, rest = text.partition(":")
@@ -74,7 +74,7 @@ def _signatures(v: Verdict, all_signatures: bool, notes: list[str]) -> Verdict |
     current = keys[-1][1]
     fp = signing.pretty(signing.fingerprint(current))
     if trusted is None:
-        v.code = max(v.code, EXIT_KEY)
+        v.code = v.code or EXIT_KEY
         v.warnings.append(_("no key file next to the database: the signatures were checked with the key the "
                             "journal names ({fp}); only a printed Z or an anchor vouches for it").format(fp=fp))
     elif trusted != current:
@@ -83,7 +83,7 @@ def _signatures(v: Verdict, all_signatures: bool, notes: list[str]) -> Verdict |
             journal=fp, till=signing.pretty(signing.fingerprint(trusted))))
     for (seq, public), (_s, before) in zip(keys[1:], keys):
         if public != before:
-            v.code = max(v.code, EXIT_KEY)
+            v.code = v.code or EXIT_KEY
             v.warnings.append(_("the signing key changed at record {seq} (from {old} to {new}): the records "
                                 "before it are vouched for by a key this till no longer holds").format(
                 seq=seq, old=signing.pretty(signing.fingerprint(before)), new=fp))
@@ -126,12 +126,12 @@ def _head(v: Verdict, notes: list[str]) -> Verdict | None:
     n, last = v.records, v.last
     head = journal.read_head()
     if head is None:
-        v.code = max(v.code, EXIT_HEAD)
+        v.code = EXIT_HEAD  # the head's code first, when both
         v.warnings.append(_("no head file ({path}): a cut-off end of the journal cannot be detected without an "
                             "anchor").format(path=path.name))
         return None
     if not journal._same_chain(head):
-        v.code = max(v.code, EXIT_HEAD)
+        v.code = EXIT_HEAD  # the head's code first, when both
         v.warnings.append(_("the head file belongs to another journal (genesis {genesis}…): the journal was "
                             "rebuilt, or the database replaced").format(genesis=head.genesis[:16]))
         return None

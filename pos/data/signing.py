@@ -19,6 +19,7 @@ off as a head file's or an archive's::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -113,6 +114,7 @@ def forget() -> None:
     _keys.clear()
 
 
+@functools.lru_cache(maxsize=8)
 def public_hex(key: Ed25519PrivateKey) -> str:
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
 

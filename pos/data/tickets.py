@@ -118,7 +118,9 @@ def record_ticket(draft: TicketDraft, *, clear_basket_of: int | None = None) -> 
             if p.method_code not in methods:
                 raise ValueError(f"unknown payment method {p.method_code!r}")
         cursor = database.cursor()
-        number = (cursor.execute('SELECT MAX("number") FROM "ticket"').fetchone()[0] or 0) + 1
+        # never a number an anchor has seen (the head file's), even after the journal's end was cut
+        number = max(cursor.execute('SELECT MAX("number") FROM "ticket"').fetchone()[0] or 0,
+                     journal.ticket_floor()) + 1
         refund_of_id = None
         if d.refund_of is not None:
             row = cursor.execute('SELECT "id" FROM "ticket" WHERE "number" = ?', (d.refund_of,)).fetchone()

@@ -169,11 +169,10 @@ def _cash(movements: list[dict[str, Any]], cash_taken: int, change_given: int, c
             "last_movement_id": last_movement_id}
 
 
-def _day(counted: int | None, counted_detail: dict[str, int], now: str) -> dict[str, Any]:
-    """The fields of a Z (or X) over what no Z covers yet, with perpetual_total."""
-    prev = db.last_closure("day")
-    after = db.last_day_ticket()
-    n_all, upto, first_at = db.ticket_bounds(after)
+def figures(after: int, upto: int) -> dict[str, Any]:
+    """What the tickets numbered in (after, upto] add up to: sales, refunds, training, discounts, VAT per
+    rate, payments per method, cash taken and change given (a Z's figures; ``pos.fiscal.verify`` recomputes
+    each stored Z with it)."""
     sums = {"sales": {"count": 0, "total": 0}, "refunds": {"count": 0, "total": 0},
             "training": {"count": 0, "total": 0}}
     change_given = discounts = 0
@@ -186,19 +185,30 @@ def _day(counted: int | None, counted_detail: dict[str, int], now: str) -> dict[
             if kind != "refund":
                 discounts += discount
     discounts += db.line_discounts(after, upto)
-    positions = db.method_positions()
-    payments, cash_taken = net_payments(db.payment_rows(after, upto), positions)
+    payments, cash_taken = net_payments(db.payment_rows(after, upto), db.method_positions())
+    return {**sums, "discounts": discounts, "payments": payments, "cash_taken": cash_taken,
+            "change_given": change_given,
+            "vat": [{"vat_bp": bp, "excl": excl, "vat": vat, "total": t} for bp, excl, vat, t in
+                    db.vat_totals(after, upto)]}
+
+
+def _day(counted: int | None, counted_detail: dict[str, int], now: str) -> dict[str, Any]:
+    """The fields of a Z (or X) over what no Z covers yet, with perpetual_total."""
+    prev = db.last_closure("day")
+    after = db.last_day_ticket()
+    n_all, upto, first_at = db.ticket_bounds(after)
+    f = figures(after, upto)
     prev_movement = prev["data"]["cash"].get("last_movement_id", 0) if prev else 0
     last_movement = db.last_movement_id()
     moves = db.movements(prev_movement, last_movement)
-    total = sums["sales"]["total"] + sums["refunds"]["total"]
+    total = f["sales"]["total"] + f["refunds"]["total"]
     data = {
-        "vat": [{"vat_bp": bp, "excl": excl, "vat": vat, "total": t} for bp, excl, vat, t in
-                db.vat_totals(after, upto)],
-        "payments": payments,
-        **sums,
-        "discounts": discounts,
-        "cash": _cash(moves, cash_taken, change_given, counted, counted_detail, max(prev_movement, last_movement)),
+        "vat": f["vat"],
+        "payments": f["payments"],
+        **{k: f[k] for k in ("sales", "refunds", "training")},
+        "discounts": f["discounts"],
+        "cash": _cash(moves, f["cash_taken"], f["change_given"], counted, counted_detail,
+                      max(prev_movement, last_movement)),
         "closures": [],
     }
     return {
@@ -206,7 +216,7 @@ def _day(counted: int | None, counted_detail: dict[str, int], now: str) -> dict[
         "period_end": now,
         "first_ticket": after + 1 if n_all else None,
         "last_ticket": upto if n_all else None,
-        "ticket_count": sums["sales"]["count"] + sums["refunds"]["count"],
+        "ticket_count": f["sales"]["count"] + f["refunds"]["count"],
         "total": total,
         "perpetual_total": (prev["perpetual_total"] if prev else 0) + total,
         "data": data,
@@ -322,6 +332,22 @@ def closures(kind: str | None = None) -> list[dict[str, Any]]:
 def get_closure(kind: str, number: int) -> dict[str, Any] | None:
     c = db.get_closure(kind, number)
     return {k: c[k] for k in CLOSURE_KEYS} if c else None
+
+
+def anchor(closure: Mapping[str, Any]) -> dict[str, str] | None:
+    """What a stored closure prints so that the journal can later be checked against paper: its own
+    journal record (seq and hash: ``pos journal verify --anchor SEQ:HASH``), the fingerprint of the
+    key that signed it, and the text of its QR code.  None for an X report (nothing is recorded)."""
+    from pos.data import journal, signing
+
+    seq = closure.get("journal_seq")
+    digest = journal.hash_at(seq) if closure.get("kind") != "x" and seq else None
+    if digest is None:
+        return None
+    public = journal.key_at(seq)
+    fp = signing.fingerprint(public) if public else ""
+    # SEQ:HASH:FINGERPRINT in upper case: the QR code's alphanumeric mode, a smaller code
+    return {"anchor": f"{seq}:{digest}", "fingerprint": fp, "qr": f"{seq}:{digest}:{fp}".rstrip(":").upper()}
 
 
 def cash_movement(kind: str, amount: int, reason: str, user_name: str) -> dict[str, Any]:

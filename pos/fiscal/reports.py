@@ -159,10 +159,19 @@ class Code:
 
 
 @dataclass
+class QR:
+    """A QR code of ``data`` (a closure's journal anchor): an image on paper and in the PDF, half-block
+    characters in text."""
+
+    label: str
+    data: str
+
+
+@dataclass
 class Doc:
     title: str
     header: list[str]  # the shop's identity
-    blocks: list[Table | Code]
+    blocks: list[Table | Code | QR]
     note: str = ""
 
 
@@ -360,8 +369,36 @@ def closure_doc(closure: dict[str, Any], lang: str | None = None,
     last_hash = closure.get("last_hash") or d.get("last_hash") or ""
     if last_hash:
         blocks.append(Code(_("Journal hash"), last_hash))
+    blocks.extend(_anchor_blocks(closure))
     note = _("Interim report: nothing is closed") if closure.get("kind") == "x" else ""
     return Doc(closure_title(closure), _shop_header(shop), blocks, note)
+
+
+def _anchor_blocks(closure: dict[str, Any]) -> list[Table | Code | QR]:
+    """A stored closure's own journal record and hash (``pos journal verify --anchor``), the signing key's
+    fingerprint and a QR code of them."""
+    from pos.data.signing import pretty
+    from pos.fiscal.closures import anchor
+
+    a = anchor(closure)
+    if a is None:
+        return []
+    return [Code(_("Anchor (pos journal verify --anchor)"), a["anchor"]),
+            Code(_("Signing key fingerprint"), pretty(a["fingerprint"])), QR(_("Anchor QR code"), a["qr"])]
+
+
+def qr_text(data: str) -> list[str]:
+    """A QR code in half-block characters (two rows of modules per line), dark on a light quiet zone."""
+    import qrcode
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_L, border=2)
+    code.add_data(data)
+    code.make(fit=True)
+    m = code.get_matrix()
+    if len(m) % 2:
+        m.append([False] * len(m[0]))
+    glyph = {(True, True): "█", (True, False): "▀", (False, True): "▄", (False, False): " "}
+    return ["".join(glyph[(a, b)] for a, b in zip(m[i], m[i + 1])) for i in range(0, len(m), 2)]
 
 
 def closure_lines(closure: dict[str, Any], columns: int = 48, lang: str | None = None) -> list[str]:
@@ -471,8 +508,9 @@ def _table_lines(table: Table, columns: int) -> list[str]:
     return out
 
 
-def doc_lines(doc: Doc, columns: int = 48) -> list[str]:
-    """A document as text lines, ``columns`` wide (wider only for a value that cannot be cut)."""
+def doc_lines(doc: Doc, columns: int = 48, qr: bool = True) -> list[str]:
+    """A document as text lines, ``columns`` wide (wider only for a value that cannot be cut, or a QR code;
+    ``qr=False`` leaves the QR codes out, for a printer that draws them)."""
     out = [text.center(columns).rstrip() for text in doc.header]
     out.append("=" * columns)
     out.append(doc.title.center(columns).rstrip())
@@ -480,7 +518,12 @@ def doc_lines(doc: Doc, columns: int = 48) -> list[str]:
         out.append(doc.note.center(columns).rstrip())
     out.append("=" * columns)
     for block in doc.blocks:
-        if isinstance(block, Code):
+        if isinstance(block, QR):
+            if not qr:
+                continue
+            out.append(block.label)
+            out.extend(line.center(columns).rstrip() for line in qr_text(block.data))
+        elif isinstance(block, Code):
             out.append(block.label)
             out.extend(block.text[i:i + columns] for i in range(0, len(block.text), columns))
         else:
@@ -629,12 +672,28 @@ def _doc_story(doc: Doc, st: dict[str, Any], width: float) -> list[Any]:
     if doc.note:
         story.append(Paragraph(_pdf_text(doc.note), st["body"]))
     for block in doc.blocks:
-        if isinstance(block, Code):  # a heading and its text on one page (the journal hash of a Z)
+        if isinstance(block, QR):
+            story.append(_pdf_qr(block, st))
+        elif isinstance(block, Code):  # a heading and its text on one page (the journal hash of a Z)
             story.append(KeepTogether([Paragraph(_pdf_text(block.label), st["h2"]),
                                        Paragraph(escape(block.text), st["code"])]))
         else:
             story.extend(_pdf_table(block, width, st))
     return story
+
+
+def _pdf_qr(block: QR, st: dict[str, Any]) -> Any:
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib.units import mm
+    from reportlab.platypus import KeepTogether, Paragraph
+
+    widget = QrCodeWidget(block.data, barLevel="L")
+    x0, y0, x1, y1 = widget.getBounds()
+    size = 32 * mm
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return KeepTogether([Paragraph(_pdf_text(block.label), st["h2"]), drawing])
 
 
 def _docs_pdf(docs: list[Doc], path: str | os.PathLike, title: str) -> Path:
@@ -840,4 +899,11 @@ def print_report(printer: Any, report: dict[str, Any], lang: str | None = None) 
         raise DeviceError(_("No receipt printer is configured (Configuration, Hardware)"), "none")
     shop = _shop()
     columns = int(getattr(printer, "columns", 0) or shop.get("printer.columns") or 48)
+    document = getattr(printer, "print_document", None)
+    if document is not None and not ("by" in report and "summary" in report):  # a closure: its QR drawn
+        from pos.sale.receipt_doc import DocLine, Kind
+
+        doc = closure_doc(report, lang)
+        qrs = [DocLine(Kind.QR, b.data) for b in doc.blocks if isinstance(b, QR)]
+        return document(tuple(DocLine(Kind.TEXT, line) for line in doc_lines(doc, columns, qr=False)) + tuple(qrs))
     return send(report_lines(report, columns, lang), shop)

@@ -36,12 +36,14 @@ from pos.hardware.escpos_render import (
     DEFAULT_PROFILE,
     choose_codepage,
     drawer_kick,
+    render_document,
     render_receipt,
     render_test_page,
     render_text,
 )
 from pos.hardware.urls import DeviceURL, parse
 from pos.sale.receipt import receipt_columns
+from pos.sale.receipt_doc import Document
 
 log = logging.getLogger(__name__)
 
@@ -404,6 +406,10 @@ class EscposPrinter:
     def print_lines(self, lines: list[str], settings: dict[str, str] | None = None) -> str:
         """Print text lines (a report), as wide as ``columns``."""
         return self.send(render_text(lines, settings, columns=self.columns, profile=self.profile))
+
+    def print_document(self, doc: Document) -> str:
+        """Print a document (a closure with its QR code), as wide as ``columns``."""
+        return self.send(render_document(doc, columns=self.columns, profile=self.profile))
 
     def kick(self, pin: int = 2, pulse_ms: int = 100) -> None:
         """Open the cash drawer wired to the printer.  No status check: the drawer must

@@ -28,6 +28,7 @@ class Kind(StrEnum):
     BLANK = "blank"  # an empty line
     LOGO = "logo"  # the image file named by ``text`` (paper only)
     BARCODE = "barcode"  # a CODE128 barcode of ``text`` (paper only)
+    QR = "qr"  # a QR code of ``text`` (paper only: a closure's journal anchor)
 
 
 class Style(StrEnum):
