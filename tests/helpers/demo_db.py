@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-SUFFIXES = ("", "-wal", "-shm")
+SUFFIXES = ("", "-wal", "-shm", ".head", ".journal-key")  # the journal's head and signing key go with it
 
 
 def build_demo_template(path: Path) -> Path:
@@ -27,5 +27,5 @@ def copy_database(src: Path, dst: Path) -> Path:
     for suffix in SUFFIXES:
         side = Path(f"{src}{suffix}")
         if side.exists():
-            shutil.copyfile(side, f"{dst}{suffix}")
+            shutil.copy(side, f"{dst}{suffix}")  # with its mode (the key file is 0600)
     return dst
