@@ -14,7 +14,8 @@ Reading accepts what Excel, LibreOffice and Google Sheets save:
 Every problem is a ``CsvError`` that names the file, and the line and column
 when there is one.  Writing uses ``write_csv``: the options are the separator,
 the encoding and the decimal mark; the defaults open cleanly in a French Excel
-(UTF-8 with BOM, ``;``, CRLF, decimal comma).
+(UTF-8 with BOM, ``;``, CRLF, decimal comma).  A cell that a spreadsheet would take
+for a formula is written with a leading ``'`` and read back without it (``pos/core/csvcell.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pos.core.csvcell import neutralise_row, restore_row
 from pos.core.errors import InvalidValue, Refusal
 from pos.core.i18n import _
 
@@ -170,7 +172,7 @@ def read_records(path: str | os.PathLike, dialect: Dialect,
             try:
                 for fields in reader:
                     if fields and any(v.strip() for v in fields):
-                        yield start, fields
+                        yield start, restore_row(fields)  # an export's '=SUM is =SUM again
                     start = reader.line_num + 1
                     if where is not None and start % 1000 == 0:
                         where[0] = raw.tell()
@@ -283,10 +285,10 @@ def write_csv(path: str | os.PathLike, header: list[str], rows: Iterable[list[st
     try:
         with os.fdopen(fd, "w", encoding=options.encoding, newline="", errors="strict") as f:
             writer = csv.writer(f, delimiter=options.separator, lineterminator="\r\n")
-            writer.writerow(header)
+            writer.writerow(neutralise_row(header))
             for row in rows:
                 try:
-                    writer.writerow(row)
+                    writer.writerow(neutralise_row(row))  # no cell is ever a formula
                 except UnicodeEncodeError as exc:
                     raise CsvError(_("{encoding} cannot hold the character {char!r} of \"{text}\": "
                                      "choose UTF-8").format(encoding=options.encoding, char=exc.object[exc.start],

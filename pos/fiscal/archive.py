@@ -33,6 +33,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from pos.core.csvcell import neutralise_rows
 from pos.core.errors import Refusal
 from pos.core.i18n import _
 from pos.core.permissions import Actor, check
@@ -111,8 +112,11 @@ the file as written.
 """
 
 
-def export(period: str, folder: str | os.PathLike, user_name: str = "", shop: str = "", till: str = "") -> dict:
-    """Write the archive of ``period`` into ``folder`` (created; must be empty) and journal it."""
+def export(actor: Actor, period: str, folder: str | os.PathLike, shop: str = "", till: str = "") -> dict:
+    """Write the archive of ``period`` into ``folder`` (created; must be empty) and journal it
+    (``actor`` needs the ``archive`` permission)."""
+    check(actor, "archive")
+    user_name = actor.name
     start, end = period_bounds(period)
     out = Path(folder)
     if out.exists() and any(out.iterdir()):
@@ -126,7 +130,7 @@ def export(period: str, folder: str | os.PathLike, user_name: str = "", shop: st
             with open(out / name, "w", encoding="utf-8", newline="") as f:
                 writer = csv.writer(f, lineterminator="\n")
                 writer.writerow(header)
-                writer.writerows(sql.rows(query, start, end))
+                writer.writerows(neutralise_rows(sql.rows(query, start, end)))  # no cell is a formula
         closures = [dict(c, data=json.loads(c["data"])) for c in sql.closures(start, end)]
         (out / "closures.json").write_text(json.dumps(closures, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
                                            encoding="utf-8")
