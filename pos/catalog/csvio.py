@@ -2,14 +2,15 @@
 
 Reading accepts what Excel, LibreOffice and Google Sheets save:
 
-- the encoding: a UTF-8 or UTF-16 byte-order mark is obeyed; without one the
-  whole file must decode as UTF-8, otherwise as Windows-1252 (Excel's
-  "CSV (séparateur: point-virgule)"); anything else is refused;
+- the encoding, decided for the whole file (``pos/catalog/encoding.py``): a UTF-8 or
+  UTF-16 byte-order mark is obeyed; without one the whole file must decode as UTF-8,
+  otherwise as Windows-1252 (Excel's "CSV (séparateur: point-virgule)"); a file that
+  mixes both, or anything else, is refused with the line and column of the first bad byte;
 - the separator: ``;``, ``,`` or tab, whichever the header row uses most
   outside quotes (``;`` on a tie);
 - quoted fields holding separators, quotes or newlines (the ``csv`` module);
 - numbers with a decimal comma or point, spaces or dots as thousands
-  separators, a ``€`` or ``%`` sign (see ``parse_decimal``).
+  separators in valid groups only, a ``€`` or ``%`` sign (``pos/catalog/numbers.py``).
 
 Every problem is a ``CsvError`` that names the file, and the line and column
 when there is one.  Writing uses ``write_csv``: the options are the separator,
@@ -31,13 +32,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pos.catalog.encoding import detect as encoding_of
+from pos.catalog.numbers import parse_decimal  # noqa: F401  (the parser of this module's numbers)
 from pos.core.csvcell import neutralise_row, restore_row
 from pos.core.errors import InvalidValue, Refusal
 from pos.core.i18n import _
 
 SEPARATORS = {";": ";", ",": ",", "\t": "\t", "tab": "\t", "\\t": "\t"}
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252", "utf-16")
-_CHUNK = 1 << 20
+MAX_LINE = 1 << 20  # characters: a line longer than 1 MB, or with more columns, is refused early
+MAX_COLUMNS = 1000
 
 
 class CsvError(Refusal):
@@ -76,52 +80,9 @@ class Dialect:
     separator: str
 
 
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
-
 def detect_encoding(path: str | os.PathLike) -> str:
-    """The encoding of a CSV file, or a ``CsvError`` saying why it is not one."""
-    with open(path, "rb") as f:
-        head = f.read(_CHUNK)
-        if not head.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00"):
-            raise CsvError(_("the file is empty"), path)
-        if head.startswith(codecs.BOM_UTF8):
-            encoding = "utf-8-sig"
-        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        elif head.startswith(b"PK\x03\x04"):
-            raise CsvError(_("this is a spreadsheet workbook (.xlsx or .ods), not CSV: "
-                             "save it as \"CSV UTF-8\" from the spreadsheet"), path)
-        elif b"\x00" in head:
-            raise CsvError(_("this is not a text file (binary content)"), path)
-        else:
-            encoding = "utf-8"
-        # the whole file must decode: a stray byte far down is caught now, not half-way through an import
-        decoder = codecs.getincrementaldecoder(encoding)()
-        offset, chunk = 0, head
-        try:
-            while chunk:
-                if b"\x00" in chunk:
-                    raise CsvError(_("this is not a text file (binary content)"), path)
-                decoder.decode(chunk)
-                offset += len(chunk)
-                chunk = f.read(_CHUNK)
-            decoder.decode(b"", final=True)
-            return encoding
-        except UnicodeDecodeError:
-            if encoding == "utf-8-sig":
-                raise CsvError(_("the file starts as UTF-8 but is not valid UTF-8: save it again as \"CSV UTF-8\""),
-                               path) from None
-    # no BOM and not UTF-8: Excel's "CSV (point-virgule)" is Windows-1252
-    data = Path(path).read_bytes()
-    try:
-        data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise CsvError(_("unknown encoding (neither UTF-8 nor Windows-1252, byte 0x{byte:02X}): "
-                         "save the file as \"CSV UTF-8\"").format(byte=data[exc.start]),
-                       path, line=_line_of(data, exc.start)) from None
-    return "cp1252"
+    """The encoding of a CSV file, or a ``CsvError`` saying why it is not one (``pos/catalog/encoding.py``)."""
+    return encoding_of(path, CsvError)
 
 
 def sniff_separator(header: str) -> str:
@@ -159,6 +120,16 @@ def sniff(path: str | os.PathLike, encoding: str | None = None, separator: str |
     return Dialect(encoding, SEPARATORS.get(separator, separator))
 
 
+def _lines(f: io.TextIOWrapper, path: str | os.PathLike) -> Iterator[str]:
+    """The lines of ``f``; one longer than ``MAX_LINE`` characters is refused before it is read whole."""
+    number = 0
+    while line := f.readline(MAX_LINE + 1):
+        number += 1
+        if len(line) > MAX_LINE:
+            raise CsvError(_("a line longer than 1 MB: this is not a list for the till"), path, line=number)
+        yield line
+
+
 def read_records(path: str | os.PathLike, dialect: Dialect,
                  where: list[int] | None = None) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line number, fields)`` for every record, the header first; blank lines are skipped.
@@ -167,10 +138,13 @@ def read_records(path: str | os.PathLike, dialect: Dialect,
     ``where[0]``, when given, follows the bytes read (every 1,000 records), for a progress bar."""
     try:
         with open(path, "rb") as raw, io.TextIOWrapper(raw, encoding=dialect.encoding, newline="") as f:
-            reader = csv.reader(f, delimiter=dialect.separator, strict=False)
+            reader = csv.reader(_lines(f, path), delimiter=dialect.separator, strict=False)
             start = 1
             try:
                 for fields in reader:
+                    if len(fields) > MAX_COLUMNS:
+                        raise CsvError(_("more than {n} columns: this is not a list for the till")
+                                       .format(n=MAX_COLUMNS), path, line=start)
                     if fields and any(v.strip() for v in fields):
                         yield start, restore_row(fields)  # an export's '=SUM is =SUM again
                     start = reader.line_num + 1
@@ -194,37 +168,9 @@ def normalise_header(text: str) -> str:
 
 
 # ---------------------------------------------------------------- values
-_NUMBER = re.compile(r"[+-]?(\d+)?([.,](\d*))?")
-_SCIENTIFIC = re.compile(r"^\d([.,]\d+)?[eE][+]?\d+$")
-_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'€%")
+_SCIENTIFIC = re.compile(r"^[0-9]([.,][0-9]+)?[eE][+]?[0-9]+$")
 TRUE_WORDS = {"1", "true", "yes", "y", "oui", "o", "vrai", "x", "actif", "active", "on"}
 FALSE_WORDS = {"0", "false", "no", "n", "non", "faux", "inactif", "inactive", "off", ""}
-
-
-def parse_decimal(text: str, places: int) -> int:
-    """A number as an integer count of ``10**-places`` (cents: 2, thousandths: 3).
-
-    A single ``,`` or ``.`` is the decimal mark; when both appear the last one is
-    (``1.234,50`` and ``1,234.50``); a mark repeated is a thousands separator
-    (``1.234.567``); spaces and ``€``/``%`` are ignored.  Extra decimals are
-    rounded half up on the magnitude, the till's one rounding rule.
-    """
-    raw = text
-    text = text.translate(_SPACES).replace("EUR", "").replace("eur", "")
-    if "," in text and "." in text:
-        mark = "," if text.rfind(",") > text.rfind(".") else "."
-        text = text.replace("." if mark == "," else ",", "")
-    elif text.count(",") > 1 or text.count(".") > 1:
-        text = text.replace(",", "").replace(".", "")
-    m = _NUMBER.fullmatch(text)
-    if not text or not m or (m.group(1) is None and not m.group(3)):
-        raise InvalidValue(_("not a number: {text}").format(text=raw))
-    negative = text.startswith("-")
-    units, frac = m.group(1) or "0", m.group(3) or ""
-    value = int(units) * 10 ** places + int(frac[:places].ljust(places, "0") or 0)
-    if len(frac) > places and frac[places] >= "5":
-        value += 1
-    return -value if negative else value
 
 
 def format_decimal(value: int, places: int, mark: str = ",", trim: bool = False) -> str:

@@ -79,9 +79,9 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
     return [sign * s for s in shares]
 
 
-_AMOUNT_RE = re.compile(r"^\s*([+-]?)\s*(\d{1,9})(?:[.,](\d{0,2}))?\s*(?:€|eur|EUR)?\s*$")
-_QTY_RE = re.compile(r"^\s*([+-]?)(\d{1,7})(?:[.,](\d{0,3}))?\s*$")
-_RATE_RE = re.compile(r"^\s*(\d{1,3})(?:[.,](\d{0,2}))?\s*%?\s*$")
+_AMOUNT_RE = re.compile(r"^\s*([+-]?)\s*([0-9]{1,9})(?:[.,]([0-9]{0,2}))?\s*(?:€|eur|EUR)?\s*$")
+_QTY_RE = re.compile(r"^\s*([+-]?)([0-9]{1,7})(?:[.,]([0-9]{0,3}))?\s*$")
+_RATE_RE = re.compile(r"^\s*([0-9]{1,3})(?:[.,]([0-9]{0,2}))?\s*%?\s*$")
 
 
 def parse_amount(text: str) -> int:
