@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from peewee import SqliteDatabase
-
 from pos.data.migrations import migrate
 from pos.data.models import database
+from pos.data.storage import PosDatabase
 
 PRAGMAS = {
     "journal_mode": "wal",
@@ -31,12 +30,12 @@ def default_db_path() -> Path:
 
 
 def open_database(path: str | os.PathLike | None = None, *, upgrade: bool = True,
-                  target: int | None = None) -> SqliteDatabase:
+                  target: int | None = None) -> PosDatabase:
     """Open (creating if needed) the database, bind the models to it and migrate it."""
     path = Path(path) if path is not None else default_db_path()
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
-    db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    db = PosDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)  # clear storage errors
     database.initialize(db)
     db.connect(reuse_if_open=True)
     if upgrade:
