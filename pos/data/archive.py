@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from pos.data.files import create_private
 from pos.data.journal import _cursor_rows
 from pos.data.models import database
 
@@ -73,6 +74,7 @@ def journal_hash(seq: int) -> str | None:
 def backup_database(dest: Path) -> tuple[int, str, str, int]:
     """Copy the database into ``dest`` (SQLite's online backup: one consistent snapshot, while the
     till goes on selling); returns the copy's (last seq, its hash, genesis hash, last ticket)."""
+    create_private(dest)  # 0600, like the database it copies
     target = sqlite3.connect(dest)
     try:
         database.connection().backup(target)

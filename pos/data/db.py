@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pos.data.files import prepare_database_file
 from pos.data.migrations import migrate
 from pos.data.models import database
 from pos.data.storage import PosDatabase
@@ -35,6 +36,7 @@ def open_database(path: str | os.PathLike | None = None, *, upgrade: bool = True
     path = Path(path) if path is not None else default_db_path()
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_database_file(path)  # 0600 (PIN hashes, customers); stale temporary files removed
     db = PosDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)  # clear storage errors
     database.initialize(db)
     db.connect(reuse_if_open=True)

@@ -151,7 +151,7 @@ def write_head() -> None:
         fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)  # one per writer: no race
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(head.text())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600)  # private, like the database (mkstemp's mode, whatever the umask)
         os.replace(tmp, path)
     except OSError as exc:
         log.warning("journal head file not written: %s", exc)
