@@ -1,25 +1,39 @@
-"""PIN hashing and login throttling.  PINs are never stored or logged in clear."""
+"""PIN hashing and login throttling.  PINs are never stored or logged in clear.
+
+Hashes are PBKDF2-HMAC-SHA256 with ``ITERATIONS`` rounds (OWASP's 2023 recommendation); a hash made
+with fewer rounds by an older version is replaced by a new one at the user's next successful login
+(``needs_rehash``).  A 4-digit PIN has only 10,000 values: the hashes are protected first by the
+database file's mode (0600, ``pos/data/files.py``), the rounds only slow down whoever copies it.
+
+Throttling: three wrong PINs lock the user, for 30 s, then 2 min, 10 min, 30 min and 1 h for
+each lock in a row (``LOCK_STEPS``; forgotten after a day without one, or at a successful login).
+An attempt is counted *before* its PIN is checked, in one transaction (``ThrottleStore.admit``),
+so that processes trying PINs in parallel get no more than three tries per lock between them.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from pos.core.errors import InvalidValue
 from pos.core.i18n import _
 
-ITERATIONS = 60_000
+ITERATIONS = 600_000  # OWASP 2023 for PBKDF2-HMAC-SHA256: about 0.2 s on a till (README, Security)
 MAX_FAILURES = 3
-LOCK_SECONDS = 30
+LOCK_STEPS = (30, 120, 600, 1800, 3600)  # seconds: the first lock, then each next one in a row
+LOCK_SECONDS = LOCK_STEPS[0]
+FORGET_AFTER = 24 * 3600  # a day without a lock: the next one is short again
 
 
 def hash_pin(pin: str, *, iterations: int = ITERATIONS) -> str:
-    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
         raise InvalidValue(_("a PIN has 4 to 8 digits"))
     salt = secrets.token_bytes(16)
     digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
@@ -37,52 +51,90 @@ def check_pin(pin: str, stored: str) -> bool:
     return hmac.compare_digest(test.hex(), digest)
 
 
+def needs_rehash(stored: str) -> bool:
+    """True for a hash made with fewer rounds than ``ITERATIONS`` (replace it after a good login)."""
+    try:
+        algo, iterations, _salt, _digest = stored.split("$")
+        return algo != "pbkdf2_sha256" or int(iterations) < ITERATIONS
+    except ValueError:
+        return True
+
+
+def duration(seconds: int) -> str:
+    """``30`` → "30 s", ``120`` → "2 min", ``3600`` → "1 h" (a lock's length, rounded up)."""
+    if seconds < 60:
+        return _("{n} s").format(n=seconds)
+    if seconds < 3600:
+        return _("{n} min").format(n=math.ceil(seconds / 60))
+    return _("{n} h").format(n=math.ceil(seconds / 3600))
+
+
+class State(NamedTuple):
+    """A user's throttle: failures since the last lock, the end of the current lock (wall time),
+    and how many locks in a row (the next lock's step)."""
+
+    failures: int = 0
+    locked_until: float = 0.0
+    level: int = 0
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The answer to "may this PIN be tried?".  ``wait``: seconds left when refused; ``lock``: the
+    seconds of the lock that starts if this PIN is wrong (then ``level`` is that lock's rank)."""
+
+    admitted: bool
+    wait: int = 0
+    lock: int = 0
+    level: int = 0
+
+
+def admit(state: State, now: float) -> tuple[State, Attempt]:
+    """Count one attempt (pure: the store runs it inside one write transaction)."""
+    if state.locked_until > now:
+        return state, Attempt(False, wait=max(1, math.ceil(state.locked_until - now)))
+    level = state.level if now - state.locked_until < FORGET_AFTER else 0
+    failures = state.failures + 1
+    if failures < MAX_FAILURES:
+        return State(failures, state.locked_until, level), Attempt(True)
+    lock = LOCK_STEPS[min(level, len(LOCK_STEPS) - 1)]
+    # the lock starts now: the attempts after this one wait, and this one locks if it is wrong
+    return State(0, now + lock, level + 1), Attempt(True, lock=lock, level=level + 1)
+
+
 class ThrottleStore(Protocol):
     """Where a throttle keeps its counters so that a restart does not reset them."""
 
-    def load(self, key: int) -> tuple[int, float]: ...
-    def save(self, key: int, failures: int, locked_until: float) -> None: ...
+    def admit(self, key: int, now: float) -> Attempt: ...
+    def load(self, key: int) -> State: ...
+    def reset(self, key: int) -> None: ...
 
 
 @dataclass
 class Throttle:
-    """Three wrong PINs lock a user for 30 seconds.
+    """Counts PIN attempts per user (or per slot) and locks after three wrong ones.
 
-    With a ``store`` the counters survive a restart of the till (and are shared by
-    the CLI); the clock is then wall time.
+    With a ``store`` the counters survive a restart of the till and are shared by the CLI and
+    other processes, atomically; the clock is then wall time.
     """
 
-    failures: dict[int, int] = field(default_factory=dict)
-    locked_until: dict[int, float] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
     store: ThrottleStore | None = None
+    states: dict[int, State] = field(default_factory=dict)
 
-    def _load(self, key: int) -> None:
+    def attempt(self, key: int) -> Attempt:
+        """Count an attempt before checking its PIN; refused while the user is locked."""
         if self.store is not None:
-            self.failures[key], self.locked_until[key] = self.store.load(key)
+            return self.store.admit(key, self.clock())
+        self.states[key], answer = admit(self.states.get(key, State()), self.clock())
+        return answer
 
-    def _save(self, key: int) -> None:
+    def remaining_lock(self, key: int) -> int:
+        state = self.store.load(key) if self.store is not None else self.states.get(key, State())
+        return max(0, math.ceil(state.locked_until - self.clock()))
+
+    def succeeded(self, key: int) -> None:
+        """The right PIN: the counters and the escalation start again."""
         if self.store is not None:
-            self.store.save(key, self.failures.get(key, 0), self.locked_until.get(key, 0.0))
-
-    def remaining_lock(self, user_id: int) -> int:
-        self._load(user_id)
-        left = self.locked_until.get(user_id, 0) - self.clock()
-        return max(0, int(left + 0.999))
-
-    def failed(self, user_id: int) -> bool:
-        """Record a failure; True when the user is now locked."""
-        self._load(user_id)
-        n = self.failures.get(user_id, 0) + 1
-        self.failures[user_id] = n
-        locked = n >= MAX_FAILURES
-        if locked:
-            self.failures[user_id] = 0
-            self.locked_until[user_id] = self.clock() + LOCK_SECONDS
-        self._save(user_id)
-        return locked
-
-    def succeeded(self, user_id: int) -> None:
-        self.failures.pop(user_id, None)
-        self.locked_until.pop(user_id, None)
-        self._save(user_id)
+            self.store.reset(key)
+        self.states.pop(key, None)

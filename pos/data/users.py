@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from peewee import fn
 
+from pos.core import auth
 from pos.data.config import get_setting, set_setting
 from pos.data.models import (
     Setting,
     User,
+    database,
 )
 
 
@@ -63,17 +67,41 @@ def count_active_managers() -> int:
 
 
 class SettingsThrottleStore:
-    """PIN-failure counters kept in the settings table (hidden keys ``auth.throttle.N``)."""
+    """PIN-attempt counters kept in the settings table (hidden keys ``auth.throttle.N``:
+    ``failures;locked_until;level``), read and written in one ``BEGIN IMMEDIATE`` transaction so
+    that processes trying PINs at the same time count every attempt."""
 
-    def load(self, key: int) -> tuple[int, float]:
-        value = get_setting(f"auth.throttle.{key}")
+    @staticmethod
+    def _key(key: int) -> str:
+        return f"auth.throttle.{key}"
+
+    def load(self, key: int) -> auth.State:
+        value = get_setting(self._key(key))
         if not value:
-            return 0, 0.0
-        failures, locked_until = value.split(";")
-        return int(failures), float(locked_until)
+            return auth.State()
+        parts = value.split(";")
+        return auth.State(int(parts[0]), float(parts[1]), int(parts[2]) if len(parts) > 2 else 0)
 
-    def save(self, key: int, failures: int, locked_until: float) -> None:
-        if failures == 0 and locked_until == 0:
-            Setting.delete().where(Setting.key == f"auth.throttle.{key}").execute()
-        else:
-            set_setting(f"auth.throttle.{key}", f"{failures};{locked_until}")
+    def admit(self, key: int, now: float) -> auth.Attempt:
+        with database.atomic("IMMEDIATE"):  # the read and the write under the one write lock
+            state = self.load(key)
+            new, attempt = auth.admit(state, now)
+            if new != state:
+                set_setting(self._key(key), f"{new.failures};{new.locked_until};{new.level}")
+        return attempt
+
+    def reset(self, key: int) -> None:
+        with database.atomic("IMMEDIATE"):  # a write waits for the lock like the others (PosDatabase.begin)
+            Setting.delete().where(Setting.key == self._key(key)).execute()
+
+
+def locked_users(now: float | None = None) -> list[tuple[UserInfo, int, int]]:
+    """The users locked out now by wrong PINs: (user, seconds left, locks in a row), for a manager."""
+    now = time.time() if now is None else now
+    store = SettingsThrottleStore()
+    out = []
+    for user in users(include_inactive=True):
+        state = store.load(user.id)
+        if state.locked_until > now:
+            out.append((user, math.ceil(state.locked_until - now), state.level))
+    return out

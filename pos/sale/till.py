@@ -115,16 +115,18 @@ class Till:
         return user
 
     def _check_pin(self, user: UserInfo, pin: str) -> None:
-        locked = self.throttle.remaining_lock(user.id)
-        if locked:
-            raise AuthError(_("Too many wrong PINs: try again in {s} s").format(s=locked))
+        attempt = self.throttle.attempt(user.id)  # counted before the check: parallel tries get 3 in all
+        if not attempt.admitted:
+            raise AuthError(_("Too many wrong PINs: try again in {time}").format(time=auth.duration(attempt.wait)))
         stored = users.user_pin_hash(user.id)
         if not stored or not auth.check_pin(pin, stored):
-            if self.throttle.failed(user.id):
-                events.log_event("login_locked", user.name)
-                raise AuthError(_("Too many wrong PINs: locked for {s} s").format(s=auth.LOCK_SECONDS))
+            if attempt.lock:
+                events.log_event("login_locked", user.name, seconds=attempt.lock, level=attempt.level)
+                raise AuthError(_("Too many wrong PINs: locked for {time}").format(time=auth.duration(attempt.lock)))
             raise AuthError(_("Wrong PIN"))
         self.throttle.succeeded(user.id)
+        if auth.needs_rehash(stored):  # a hash of an older version: the current rounds, now that the PIN is known
+            users.update_user(user.id, pin_hash=auth.hash_pin(pin))
 
     def logout(self) -> None:
         if self.user:
@@ -153,9 +155,9 @@ class Till:
         Wrong PINs are throttled like logins (three, then a 30 s lock)."""
         if action not in RESTRICTED:
             raise TillError(_("Unknown action {action}").format(action=action))
-        locked = self.throttle.remaining_lock(AUTHORISATION_SLOT)
-        if locked:
-            raise AuthError(_("Too many wrong PINs: try again in {s} s").format(s=locked))
+        attempt = self.throttle.attempt(AUTHORISATION_SLOT)
+        if not attempt.admitted:
+            raise AuthError(_("Too many wrong PINs: try again in {time}").format(time=auth.duration(attempt.wait)))
         for manager in users.users():
             if manager.is_manager and auth.check_pin(pin, users.user_pin_hash(manager.id) or ""):
                 self.throttle.succeeded(AUTHORISATION_SLOT)
@@ -163,9 +165,10 @@ class Till:
                 events.log_event("manager_authorisation", manager.name, action=action,
                                 cashier=self.user.name if self.user else "")
                 return manager
-        if self.throttle.failed(AUTHORISATION_SLOT):
-            events.log_event("authorisation_locked", self.user.name if self.user else "", action=action)
-            raise AuthError(_("Too many wrong PINs: locked for {s} s").format(s=auth.LOCK_SECONDS))
+        if attempt.lock:
+            events.log_event("authorisation_locked", self.user.name if self.user else "", action=action,
+                             seconds=attempt.lock, level=attempt.level)
+            raise AuthError(_("Too many wrong PINs: locked for {time}").format(time=auth.duration(attempt.lock)))
         raise AuthError(_("This is not a manager's PIN"))
 
     def require(self, action: str) -> None:
