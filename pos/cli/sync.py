@@ -16,7 +16,9 @@ def client_from_settings():
     if not url or not key:
         raise ValueError(_("PrestaShop is not configured: pos config set prestashop.url URL, "
                            "then pos config set prestashop.key KEY"))
-    return PrestaShopClient(url, key)
+    from pos.sync.limits import client_limits
+
+    return PrestaShopClient(url, key, **client_limits())  # bounded answers and run
 
 
 def cmd_sync(args: argparse.Namespace) -> int:

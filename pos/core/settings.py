@@ -208,6 +208,9 @@ SPECS: list[Spec] = [
          check_text(64)),
     Spec("prestashop.id_shop", N_("PrestaShop shop id (multistore; empty: the default shop)"), "",
          check_optional_int),
+    # safety limits of the client (pos/sync/client.py): a larger answer or a longer run is stopped
+    Spec("prestashop.max_response_mb", N_("Largest answer accepted from the shop (MB)"), "50", check_int(1, 2000)),
+    Spec("prestashop.run_minutes", N_("Longest synchronisation run (minutes)"), "60", check_int(1, 1440)),
 ]
 SECRET_SHOWN = "********"
 BY_KEY = {s.key: s for s in SPECS}

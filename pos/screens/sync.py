@@ -62,7 +62,9 @@ def make_client(url: str | None = None, key: str | None = None):
         key = settings.secret("prestashop.key")
     if not url or not key:
         raise Refusal(_("PrestaShop is not configured: type the shop address and the webservice key, then save"))
-    return PrestaShopClient(normalise_base_url(url), key.strip())
+    from pos.sync.limits import client_limits
+
+    return PrestaShopClient(normalise_base_url(url), key.strip(), **client_limits())  # bounded
 
 
 class SyncRunner(Background):

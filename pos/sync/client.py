@@ -30,6 +30,7 @@ from pos.sync import xml as psxml
 from pos.sync.errors import (
     BadRequest,
     ErrorEntry,
+    LimitExceeded,
     MaintenanceError,
     NetworkError,
     NotFound,
@@ -40,6 +41,7 @@ from pos.sync.errors import (
     error_class,
     primary_code,
 )
+from pos.sync.transport import Answer, DeadlinePassed, TooLarge, bounded_session, fetch
 from pos.sync.xml import Record
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,10 @@ log = logging.getLogger(__name__)
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({502, 503, 504})
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+MAX_BYTES = 50 * 2**20  # the default of the setting prestashop.max_response_mb
+REQUEST_SECONDS = 120.0  # a whole request, retries included
+MAX_PAGES = 10_000  # 1,000,000 objects at 100 a page
+RUN_SECONDS = 3600.0  # the default of the setting prestashop.run_minutes
 
 # Fields PrestaShop refuses on writes (code 93) that the synopsis does not always mark
 # readOnly, and read-only associations (silently ignored, but never worth sending).
@@ -228,7 +234,9 @@ class PrestaShopClient:
 
     def __init__(self, url: str, key: str, *, auth: str = "basic", timeout: float | tuple[float, float] = (5.0, 30.0),
                  retries: int = 2, backoff: float = 0.5, session: requests.Session | None = None,
-                 version: str | None = None, user_agent: str = "pos-till") -> None:
+                 version: str | None = None, user_agent: str = "pos-till", max_bytes: int = MAX_BYTES,
+                 request_seconds: float = REQUEST_SECONDS, max_pages: int = MAX_PAGES,
+                 run_seconds: float | None = RUN_SECONDS) -> None:
         if auth not in ("basic", "ws_key"):
             raise ValueError(f"unknown auth mode {auth!r}")
         self.base_url = normalise_base_url(url)
@@ -237,8 +245,13 @@ class PrestaShopClient:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
-        self.session = session or requests.Session()
+        self.session, self._sockets = bounded_session(session)
         self.session.headers.setdefault("User-Agent", user_agent)
+        self.max_bytes = max_bytes  # an answer larger than this is refused (memory stays bounded)
+        self.request_seconds = request_seconds  # a whole request, retries included, even from a dripping server
+        self.max_pages = max_pages  # a listing longer than this is refused (a shop that pages forever)
+        self.run_deadline = None if run_seconds is None else time.monotonic() + run_seconds  # the whole run
+        self.run_seconds = run_seconds
         self.version: str | None = version
         self._read_only_cache: dict[str, set[str]] = {}
         self._sleep = time.sleep
@@ -272,16 +285,25 @@ class PrestaShopClient:
         attempts = 1 + (self.retries if method in IDEMPOTENT else 0)
         allowed = set(allow_statuses)
         last: PrestaShopError | None = None
+        deadline = self._deadline(method, url)
         for attempt in range(attempts):
             if attempt:
                 self._sleep(self.backoff * (2 ** (attempt - 1)))
             try:
-                resp = self.session.request(method, url, params=query, data=data, headers=dict(headers or {}),
-                                            auth=auth, timeout=self.timeout, allow_redirects=False)
+                resp = fetch(self.session, self._sockets, method, url, deadline=deadline, max_bytes=self.max_bytes,
+                             timeout=self.timeout, params=query, data=data, headers=dict(headers or {}), auth=auth,
+                             allow_redirects=False)
+            except DeadlinePassed:  # a server too slow or dripping: retrying would wait as long again
+                raise RequestTimeout(_("no complete answer within {seconds} s").format(
+                    seconds=f"{self.request_seconds:g}"), url=self.mask(url), method=method) from None
+            except TooLarge as exc:
+                raise LimitExceeded(_("the answer is larger than {mb} MB ({size} bytes or more): refused "
+                                      "(setting prestashop.max_response_mb)").format(
+                    mb=f"{self.max_bytes / 2**20:g}", size=exc.size), url=self.mask(url), method=method) from None
             except requests.Timeout as exc:
                 last = RequestTimeout(self._network_text(exc, _("no answer in time")), url=self.mask(url),
                                       method=method)
-            except requests.RequestException as exc:
+            except (requests.RequestException, OSError) as exc:
                 last = NetworkError(self._network_text(exc, _("connection failed")), url=self.mask(url),
                                     method=method)
             else:
@@ -290,10 +312,10 @@ class PrestaShopClient:
                 if version and version != "0" and not self.version:
                     self.version = version
                     log.info("PrestaShop %s at %s", version, self.base_url)
-                if 200 <= resp.status_code < 300 or resp.status_code in allowed:
-                    return Response(resp.status_code, resp.headers, resp.content, shown_url)
+                if 200 <= resp.status < 300 or resp.status in allowed:
+                    return Response(resp.status, resp.headers, resp.content, shown_url)
                 last = self._classify(method, shown_url, resp)
-                if resp.status_code not in RETRY_STATUSES or last.errors:
+                if resp.status not in RETRY_STATUSES or last.errors:
                     raise last
             if attempt + 1 < attempts:
                 log.warning("PrestaShop %s %s failed (%s); retrying", method, self.mask(url), last.message)
@@ -304,7 +326,17 @@ class PrestaShopClient:
         text = self.mask(str(exc))
         return f"{fallback}: {text}" if text else fallback
 
-    def _classify(self, method: str, url: str, resp: requests.Response) -> PrestaShopError:
+    def _deadline(self, method: str, url: str) -> float:
+        """When the request must be over: its own limit, or the end of the run if that comes first."""
+        now = time.monotonic()
+        if self.run_deadline is not None and now >= self.run_deadline:
+            raise LimitExceeded(_("the synchronisation ran longer than its limit ({minutes} min) and stopped; "
+                                  "run it again to finish").format(minutes=f"{(self.run_seconds or 0) / 60:g}"),
+                                url=self.mask(url), method=method)
+        deadline = now + self.request_seconds
+        return deadline if self.run_deadline is None else min(deadline, self.run_deadline)
+
+    def _classify(self, method: str, url: str, resp: Answer | requests.Response) -> PrestaShopError:
         status = resp.status_code
         body = resp.content or b""
         ctype = resp.headers.get("Content-Type", "").lower()
@@ -395,13 +427,16 @@ class PrestaShopClient:
         if page_size < 1:
             raise ValueError("page_size must be positive")
         offset = 0
-        while True:
+        for _page in range(self.max_pages):
             page = self.list(resource, display_=display_, filters=filters, sort="[id_ASC]",
                              limit=(offset, page_size), date=date, language=language, params=params)
             yield from page
             if len(page) < page_size:
                 return
             offset += page_size
+        raise LimitExceeded(_("{resource}: more than {pages} pages of {size}: stopped (a shop that never ends "
+                              "its list?)").format(resource=resource, pages=self.max_pages, size=page_size),
+                            url=self.mask(self.url_for(resource)), method="GET")
 
     def changed_since(self, resource: str, since: datetime | str, until: datetime | str | None = None, *,
                       page_size: int = 100, display_: Iterable[str] | str | None = "full",

@@ -146,6 +146,14 @@ class RequestTimeout(NetworkError):
         return _("The shop did not answer in time: {message}").format(message=self.message)
 
 
+class LimitExceeded(PrestaShopError):
+    """The shop went beyond a safety limit of the client: an answer too large, a list that never
+    ends, a run too long.  Never retried."""
+
+    def user_message(self) -> str:
+        return _("Stopped talking to the shop: {message}").format(message=self.message)
+
+
 _BY_CODE: dict[int, type[PrestaShopError]] = {
     **{c: AuthError for c in range(16, 22)},
     22: WebserviceDisabled,
