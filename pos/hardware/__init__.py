@@ -121,6 +121,7 @@ class Job:
     done: Callable[[Job], None] | None = None
     error: Exception | None = None
     finished: threading.Event = field(default_factory=threading.Event)
+    result: Any = None  # what ``run`` returned (a printer: "ok", or "unknown" when it could not confirm)
 
 
 class DeviceWorker:
@@ -146,7 +147,7 @@ class DeviceWorker:
             if job is None:
                 return
             try:
-                job.run()
+                job.result = job.run()
             except Exception as exc:  # a device failure never reaches the sale
                 job.error = exc
                 log.warning("device job %s failed: %s", job.name, exc)
@@ -157,6 +158,8 @@ class DeviceWorker:
                 except Exception:  # pragma: no cover - a UI callback bug
                     log.exception("device job callback failed")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop after the queued jobs, waiting ``timeout`` s at most (the thread is a daemon: a job
+        stuck on a dead device does not keep the program alive)."""
         self._queue.put(None)
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=timeout)

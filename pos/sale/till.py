@@ -11,6 +11,7 @@ ticket is committed, so a device can never block or lose a sale.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -616,9 +617,16 @@ class Till:
             first, second = (list(lines) + ["", ""])[:2]
             self._device_job("display", "display", lambda: self.display.show(first, second), None)
 
-    def close(self) -> None:
+    def wait_devices(self, timeout: float) -> bool:
+        """Wait until the device jobs queued so far are done, ``timeout`` s at most; False if some are not."""
+        deadline = time.monotonic() + timeout
+        marks = [worker.submit("wait", lambda: None) for worker in self._workers.values()]
+        return all(mark.finished.wait(max(0.0, deadline - time.monotonic())) for mark in marks)
+
+    def close(self, wait: float = 5.0) -> None:
+        """Stop the device threads, waiting ``wait`` s at most for each (0: the CLI after its own wait)."""
         for worker in self._workers.values():
-            worker.stop()
+            worker.stop(wait)
         self._workers.clear()
 
 
