@@ -97,6 +97,7 @@ class HardwarePage(JobState, BoxLayout):
         saved = settings.all_values()
         self.values: dict[str, str] = {k: saved[k] for k in keys}
         self.parts = {kind: dataclasses.asdict(self._parse(kind)) for kind in DEVICES}
+        self.memory: dict[tuple[str, str], dict[str, Any]] = {}  # the parts of a connection left, to come back to
         self.errors: dict[str, str] = {}
         self.found = discovery.Discovery()
         self.cards: dict[str, Any] = {}
@@ -135,6 +136,9 @@ class HardwarePage(JobState, BoxLayout):
             counts = _("Found: serial ports {ports} · USB printers {usb} · printer device files {files}").format(
                 ports=len(found.ports), usb=len(found.usb), files=len(found.files))
             self.finder.set_status(" · ".join([counts, *found.problems]), error=bool(found.problems))
+            for kind in DEVICES:  # the pickers' labels name what was found (not under the typing)
+                if self.parts[kind]["scheme"] in ("usb", "serial", "file") and not self._typing(kind):
+                    self.build_card(kind)
 
         self.finder.start(_("Looking for devices…"), lambda _job: discovery.discover(), done, cancellable=False)
 
@@ -171,6 +175,9 @@ class HardwarePage(JobState, BoxLayout):
         else:
             self._show(kind, *self._current_status(kind))
         self._refresh(kind)
+
+    def _typing(self, kind: str) -> bool:
+        return any(field.focus for (k, _part), field in self.inputs.items() if k == kind)
 
     def _row(self, label: str, *widgets) -> BoxLayout:
         row = Factory.HwRow()
@@ -235,6 +242,9 @@ class HardwarePage(JobState, BoxLayout):
                                   Factory.HwLabel(text=_("10 to 510 ms"), size_hint_x=0.45)))
         card.add_widget(Factory.HwText(text=_("Most drawers open on pin 2; if yours does not, try pin 5 or a "
                                               "longer pulse (200 ms).")))
+        if self.parts["printer"]["scheme"] == "none":
+            card.add_widget(Factory.HwText(text=_("A drawer on the printer needs a receipt printer."),
+                                           color=(1, 0.75, 0.4, 1)))
 
     def _choices(self, card, label: str, choices, current: str, choose) -> None:
         group = f"{self._group}_{label}"
@@ -305,9 +315,14 @@ class HardwarePage(JobState, BoxLayout):
     def set_scheme(self, kind: str, scheme: str) -> None:
         parts = self.parts[kind]
         if parts["scheme"] != scheme:
+            self.memory[kind, parts["scheme"]] = parts
             params = DEFAULT_PARAMS.get((scheme, kind)) or DEFAULT_PARAMS.get((scheme, None)) or {}
-            self.parts[kind] = {**parts, "scheme": scheme, "params": dict(params)}
+            self.parts[kind] = self.memory.get((kind, scheme)) or {
+                "scheme": scheme, "host": "", "port": None, "path": "", "vendor": 0, "product": 0,
+                "params": dict(params)}
         self.build_card(kind)
+        if kind == "printer" and "drawer" in self.cards:  # the drawer's hint follows the printer
+            self.build_card("drawer")
 
     def set_parts(self, kind: str, **parts) -> None:
         self.parts[kind].update(parts)
@@ -332,9 +347,15 @@ class HardwarePage(JobState, BoxLayout):
 
     def _refresh(self, kind: str) -> None:
         """The URL of ``kind`` from its parts, or the reason it cannot be built."""
-        key = DEVICES[kind][0]
+        key, parts = DEVICES[kind][0], self.parts[kind]
+        missing = {"tcp": not str(parts["host"]).strip() and _("type the printer's address"),
+                   "usb": not (parts["vendor"] or parts["product"]) and _("choose the USB printer"),
+                   "serial": not parts["path"] and _("choose the serial port"),
+                   "file": not parts["path"] and _("choose the device file")}.get(parts["scheme"])
         try:
-            url = build_url(kind, **self.parts[kind])
+            if missing:
+                raise DeviceURLError(missing)
+            url = build_url(kind, **parts)
         except DeviceURLError as exc:
             self.errors[key] = str(exc)
         else:

@@ -120,7 +120,13 @@ def test_a_network_printer_is_tested_before_saving_and_a_bad_address_is_refused(
 
     app = make_app()
     page = hardware_page(app)
+    press(page, find_button(page.cards["printer"], "USB"))  # not chosen yet: said, and not saved
+    assert page.form_error == "Receipt printer: choose the USB printer"
+    press(page, find_button(page.cards["drawer"], "Serial"))
     press(page, find_button(page.cards["printer"], "Network"))
+    assert page.form_error == "Receipt printer: type the printer's address"
+    press(page, find_button(page.cards["drawer"], "On the printer"))  # the pin and pulse it had
+    assert page.values["drawer.url"] == "printer?pin=2&pulse=100"
     page.inputs["printer", "host"].text = "10.0.0.7/x"
     assert "not a valid address" in page.form_error
     press(page, page.ids.save)
