@@ -88,6 +88,7 @@ def main(argv: list[str]) -> int:
     report = Report()
     rng = random.Random(6)
 
+    from pos.core.permissions import Actor
     from pos.data.db import close_database, open_database
     from pos.fiscal import closures, reports
 
@@ -97,11 +98,11 @@ def main(argv: list[str]) -> int:
         record_day(args.day_tickets, rng)
         for _ in range(5):
             t0 = time.perf_counter()
-            x = closures.x_report()
+            x = closures.x_report(Actor(None, "bench", "manager"))
             x_times.append(time.perf_counter() - t0)
         assert x["ticket_count"] == args.day_tickets, x["ticket_count"]
         t0 = time.perf_counter()
-        z = closures.close("day", "bench", counted=x["data"]["cash"]["expected"])
+        z = closures.close(Actor(None, "bench", "manager"), "day", counted=x["data"]["cash"]["expected"])
         z_times.append(time.perf_counter() - t0)
         assert z["ticket_count"] == args.day_tickets and z["data"]["cash"]["difference"] == 0
     report.line("closure_day_tickets", args.day_tickets)

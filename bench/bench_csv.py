@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from pos.core.permissions import Actor
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import CACHE, ROOT, Report  # noqa: E402
@@ -53,7 +55,7 @@ def child(mode: str, db: str, path: str) -> None:
             out["prepare_s"] = time.perf_counter() - t0
             out.update({f"count_{k}": v for k, v in p.counts.items()})
             t1 = time.perf_counter()
-            done = job.apply(add=True, update=True, delete=True, user_name="bench")
+            done = job.apply(Actor(None, "bench", "manager"), add=True, update=True, delete=True)
             out["apply_s"] = time.perf_counter() - t1
             out.update({f"done_{k}": v for k, v in done.items()})
         out["total_s"] = time.perf_counter() - t0

@@ -3,9 +3,12 @@
     python bench/bench_journal.py DB [--sales N] [--records N]
 
 DB is a throw-away copy of a demo database (it gets sales).  Then a fresh database
-is filled with N chained records (one in five a real ticket with three lines, the
-others events), through the journal's own hash function, and ``journal.verify()``
-(chain replay, head file, tickets against their records) is timed.
+is filled with N chained records signed with its Ed25519 key (one in five a real
+ticket with three lines, the others events; a daily Z every 1,000 tickets, made by
+``closures.close``), through the journal's own hash and signing functions, and
+``pos journal verify``'s default (``pos.fiscal.verify.verify()``: chain replay, rows,
+head file, the signatures of the last record and of every closure, every Z
+recomputed) is timed, then ``--all-signatures`` beside it.
 """
 
 from __future__ import annotations
@@ -62,56 +65,95 @@ def sale_overhead(report: Report, db: str, sales: int) -> None:
     close_database()
 
 
-def build_chain(path: Path, records: int) -> int:
-    """A database with ``records`` chained records, one in five a ticket (with its rows)."""
-    from pos.data import journal
+def _insert_tickets(first: int, count: int) -> None:
+    from pos.data.models import database
+
+    for n in range(first, first + count):
+        at = f"2026-11-{1 + n % 28:02d}T{8 + n % 10:02d}:00:00+01:00"
+        cur = database.execute_sql(
+            "INSERT INTO ticket (number, kind, status, channel, created_at, user_id, user_name, subtotal, "
+            "discount_amount, total, paid, change) VALUES (?, 'sale', 'paid', 'pos', ?, 1, 'Bench', 360, 0, "
+            "360, 360, 0)", (n, at))
+        tid = cur.lastrowid
+        for pos_ in (1, 2, 3):
+            database.execute_sql(
+                "INSERT INTO ticket_line (ticket_id, position, reference, barcode, name, department, qty, "
+                "unit_price, list_price, vat_bp, discount_amount, ticket_discount, total) VALUES "
+                "(?, ?, 'A1', '', 'Article', 'Rayon', 1000, 120, 120, 550, 0, 0, 120)", (tid, pos_))
+        database.execute_sql("INSERT INTO ticket_vat (ticket_id, vat_bp, total, excl, vat) "
+                             "VALUES (?, 550, 360, 341, 19)", (tid,))
+        database.execute_sql("INSERT INTO ticket_payment (ticket_id, method_id, method_code, method_name, "
+                             "amount) VALUES (?, 1, 'cash', 'Espèces', 360)", (tid,))
+
+
+def build_chain(path: Path, records: int, per_z: int = 1000) -> tuple[int, int]:
+    """A database with about ``records`` chained and signed records, one in five a ticket (with its rows),
+    and a daily Z (``closures.close``) after every ``per_z`` tickets.  Returns (records, Zs)."""
+    from pos.core.permissions import Actor
+    from pos.data import journal, signing
     from pos.data.db import open_database
     from pos.data.models import database
+    from pos.fiscal import closures
 
     open_database(path)
     database.execute_sql("INSERT INTO user (name, pin_hash, role, active, position) VALUES ('Bench', 'x', "
                          "'manager', 1, 1)")
-    tickets = records // 5
-    with database.atomic():
-        for n in range(1, tickets + 1):
-            at = f"2026-11-{1 + n % 28:02d}T{8 + n % 10:02d}:00:00+01:00"
-            cur = database.execute_sql(
-                "INSERT INTO ticket (number, kind, status, channel, created_at, user_id, user_name, subtotal, "
-                "discount_amount, total, paid, change) VALUES (?, 'sale', 'paid', 'pos', ?, 1, 'Bench', 360, 0, "
-                "360, 360, 0)", (n, at))
-            tid = cur.lastrowid
-            for pos_ in (1, 2, 3):
-                database.execute_sql(
-                    "INSERT INTO ticket_line (ticket_id, position, reference, barcode, name, department, qty, "
-                    "unit_price, list_price, vat_bp, discount_amount, ticket_discount, total) VALUES "
-                    "(?, ?, 'A1', '', 'Article', 'Rayon', 1000, 120, 120, 550, 0, 0, 120)", (tid, pos_))
-            database.execute_sql("INSERT INTO ticket_vat (ticket_id, vat_bp, total, excl, vat) "
-                                 "VALUES (?, 550, 360, 341, 19)", (tid,))
-            database.execute_sql("INSERT INTO ticket_payment (ticket_id, method_id, method_code, method_name, "
-                                 "amount) VALUES (?, 1, 'cash', 'Espèces', 360)", (tid,))
-    payloads = journal.ticket_payloads()
-    prev, seq, batch = journal.ZERO, 0, []
-    genesis = journal.canonical({"fingerprint": "0" * 64, "alg": journal.ALG})
-    items = [("genesis", "", genesis, "2026-11-01T07:00:00+01:00")]
-    for i in range(records - 1):
-        if i % 5 == 0:
-            number, payload = next(payloads)
-            items.append(("ticket", str(number), payload, "2026-11-01T08:00:00+01:00"))
-        else:
-            items.append(("event", "login", journal.canonical({"kind": "login", "user": "Bench", "data": {}}),
-                          "2026-11-01T08:00:00+01:00"))
-        if len(items) >= 20000 or i == records - 2:
-            for kind, ref, payload, at in items:
-                seq += 1
-                digest = journal.record_hash(prev, journal.ALG, seq, at, kind, ref, payload)
-                batch.append((seq, at, kind, ref, payload, prev, digest, journal.ALG))
-                prev = digest
-            items = []
-            with database.atomic():
-                database.cursor().executemany("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)", batch)
-            batch = []
+    key = signing.private_key()
+    public = signing.public_hex(key)
+    genesis = journal.canonical({"fingerprint": "0" * 64, "alg": journal.ALG, "public_key": public,
+                                 "signature_alg": signing.ALG})
+    at = "2026-11-01T08:00:00+01:00"
+    login = journal.canonical({"kind": "login", "user": "Bench", "data": {}})
+    prev, seq, zs, number = journal.ZERO, 0, 0, 0
+    pending = [("genesis", "", genesis)]
+    while seq + len(pending) < records:
+        count = min(per_z, (records - seq) // 5 or 1)
+        with database.atomic():
+            _insert_tickets(number + 1, count)
+        payloads = journal.ticket_payloads("WHERE t.number > ?", (number,))
+        number += count
+        for _ in range(count):
+            pending.append(("ticket", *next(payloads)))
+            pending += [("event", "login", login)] * 4
+        rows, sigs = [], []
+        for kind, ref, payload in pending:
+            seq += 1
+            digest = journal.record_hash(prev, journal.ALG, seq, at, kind, str(ref), payload)
+            rows.append((seq, at, kind, str(ref), payload, prev, digest, journal.ALG))
+            sigs.append((seq, signing.sign(key, signing.record_message(seq, digest))))
+            prev = digest
+        pending = []
+        with database.atomic():
+            database.cursor().executemany("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            database.cursor().executemany("INSERT INTO journal_signature VALUES (?, ?)", sigs)
+        if seq < records:
+            closures.close(Actor(None, "Bench", "manager"), "day")
+            zs += 1
+            seq, prev = journal.last_record()
     journal.write_head()
-    return seq
+    return seq, zs
+
+
+def verify_runs(report: Report, runs: int, all_runs: int, n: int, zs: int) -> None:
+    from pos.fiscal import verify
+
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        verdict = verify.verify()
+        times.append(time.perf_counter() - t0)
+        assert verdict.ok and verdict.code == 0 and verdict.records == n, (verdict.message, verdict.warnings)
+    med, _p95 = report.stats("journal_verify", times, "s")
+    report.target("journal_verify_target_10s", med <= 10,
+                  f"median {med:.1f} s for {n:,} records, {zs} Zs recomputed, {zs + 1} signatures")
+    times = []
+    for _ in range(all_runs):
+        t0 = time.perf_counter()
+        verdict = verify.verify(all_signatures=True)
+        times.append(time.perf_counter() - t0)
+        assert verdict.ok and verdict.code == 0, (verdict.message, verdict.warnings)
+    report.stats("journal_verify_all_signatures", times, "s")
+    report.line("journal_verify_all_signatures_per_record", statistics.median(times) / n * 1e6, "us")
 
 
 def main(argv: list[str]) -> int:
@@ -120,6 +162,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sales", type=int, default=1000)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--all-runs", type=int, default=2, help="runs of verify --all-signatures (slow)")
     args = parser.parse_args(argv)
     report = Report()
     sale_overhead(report, args.db, args.sales)
@@ -130,18 +173,12 @@ def main(argv: list[str]) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="pos-journal-"))
     try:
         t0 = time.perf_counter()
-        n = build_chain(tmp / "chain.sqlite3", args.records)
+        n, zs = build_chain(tmp / "chain.sqlite3", args.records)
         report.line("journal_bench_build_time", time.perf_counter() - t0, "s")
         report.line("journal_records", n)
-        report.line("journal_ticket_records", args.records // 5)
-        times = []
-        for _ in range(args.runs):
-            t0 = time.perf_counter()
-            verdict = journal.verify()
-            times.append(time.perf_counter() - t0)
-            assert verdict.ok and verdict.records == n, verdict.message
-        med, p95 = report.stats("journal_verify", times, "s")
-        report.target("journal_verify_target_10s", med <= 10, f"median {med:.1f} s for {n:,} records")
+        report.line("journal_ticket_records", journal.last_ticket_number())
+        report.line("journal_daily_closures", zs)
+        verify_runs(report, args.runs, args.all_runs, n, zs)
         close_database()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

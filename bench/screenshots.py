@@ -109,11 +109,12 @@ def main(out: Path) -> None:
     shot("config_import")
 
     # the end of the day: a cash sale, a float and a cash out, then the count before the Z
+    from pos.core.permissions import Actor
     from pos.fiscal import closures
 
     config.back()
-    closures.cash_movement("float", 15000, "", "Claire")
-    closures.cash_movement("out", 2000, "Dépôt en banque", "Claire")
+    closures.cash_movement(Actor(None, "Claire", "manager"), "float", 15000, "")
+    closures.cash_movement(Actor(None, "Claire", "manager"), "out", 2000, "Dépôt en banque")
     for n in (1, 1, 3, 22):
         sale.scan(demo_ean(n))
     app.till.add_payment("cash", 5000)

@@ -1,5 +1,5 @@
 import sys
 
-from pos.cli.commands import main
+from pos.cli import main
 
 sys.exit(main())

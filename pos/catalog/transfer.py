@@ -25,7 +25,6 @@ or by its e-mail when the row has no id.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import os
@@ -54,9 +53,12 @@ from pos.catalog.csvio import (
     sniff,
     write_csv,
 )
+from pos.catalog.numbers import MAX_UNITS
 from pos.core.errors import Cancelled, InvalidValue, Refusal
 from pos.core.i18n import N_, _
+from pos.core.permissions import Actor, check
 from pos.data import transfer as sql
+from pos.data.import_apply import Busy
 from pos.sale.barcode import is_valid_gtin
 
 GROUPS = ("new", "changed", "same", "missing", "invalid")
@@ -460,7 +462,7 @@ class Import:
                         bad = 1
                         errors.append((line, i + 1, name, str(exc)))
                 key = fields[key_i].strip() if key_i is not None and key_i < n else ""
-                if ent is CUSTOMERS and key and not key.isdigit():
+                if ent is CUSTOMERS and key and not (key.isascii() and key.isdigit() and len(key) <= 18):
                     bad = 1
                     errors.append((line, key_i + 1, "id", _("a customer number is a whole number: {text}")
                                    .format(text=key)))
@@ -512,6 +514,8 @@ class Import:
         writer.finish()
         hashing.join()
         stage.finish_loading()
+        if count == 0:  # applying nothing would only "delete the missing": the whole list
+            raise CsvError(_("no rows: the file has only its header, nothing to import"), self.path)
         self._rows = count
         return hasher.hexdigest()
 
@@ -535,7 +539,7 @@ class Import:
             entity=ent.name, file_name=self.path.name, encoding=dialect.encoding, separator=dialect.separator,
             rows=self._rows, counts=counts,
             fields={self._column_name(k): v for k, v in stage.field_counts(fields).items() if v},
-            unknown_columns=[f"{column_letter(i + 1)} ({text})" for i, text in header.unknown],
+            unknown_columns=_listed(header.unknown),
             new_departments=stage.new_departments() if ent is ARTICLES else [], sha256=sha)
         self._dialect = dialect
         return self.preview
@@ -596,9 +600,10 @@ class Import:
         return out
 
     # ------------------------------------------------------------ step 2
-    def apply(self, *, add: bool, update: bool, delete: bool, user_name: str = "",
-              fail_after: str = "") -> dict[str, int]:
-        """Apply the chosen actions atomically; returns the counts done."""
+    def apply(self, actor: Actor, *, add: bool, update: bool, delete: bool, fail_after: str = "") -> dict[str, int]:
+        """Apply the chosen actions atomically (``actor`` needs the ``import`` permission); returns the counts."""
+        check(actor, "import")
+        user_name = actor.name
         if self.preview is None or self.stage is None:
             raise RuntimeError("prepare() first")
         if self.preview.invalid:
@@ -607,7 +612,7 @@ class Import:
         if not (add or update or delete):
             return {}
         choices = {"add": add, "update": update, "delete": delete, "create_departments": self.create_departments}
-        log = {"user_name": user_name or f"cli:{getpass.getuser()}", "file_name": self.path.name,
+        log = {"user_name": user_name, "file_name": self.path.name,
                "file_sha256": self.preview.sha256, "choices": choices,
                "counts": {k: v for k, v in self.preview.counts.items()}}
         try:
@@ -618,6 +623,9 @@ class Import:
                 fingerprint=self._fingerprint, log=log, fail_after=fail_after)
         except sql.StaleError:
             raise TransferError(_("the list changed since the preview: preview the file again")) from None
+        except Busy:
+            raise TransferError(_("another import is being applied: wait until it is done, then preview the "
+                                  "file again")) from None
         except IntegrityError as exc:
             if "barcode.code" in str(exc):  # a barcode moved to a new article without updating the old one
                 raise TransferError(_("these choices conflict with the shop's data, nothing was changed ({error}): "
@@ -681,6 +689,14 @@ class _StageWriter:
         self.thread.join()
 
 
+def _listed(unknown: list[tuple[int, str]], shown: int = 20) -> list[str]:
+    """The unknown columns as the preview lists them: the first ``shown``, then "and N more"."""
+    out = [f"{column_letter(i + 1)} ({text if len(text) <= 40 else text[:39] + '…'})" for i, text in unknown[:shown]]
+    if len(unknown) > shown:
+        out.append(_("and {n} more").format(n=len(unknown) - shown))
+    return out
+
+
 def _custom_value(text: str, kind: str) -> Any:
     if not text:
         return None
@@ -688,7 +704,8 @@ def _custom_value(text: str, kind: str) -> Any:
         return parse_bool(text)
     if kind == "number":
         places = len(text.replace(",", ".").rpartition(".")[2]) if ("," in text or "." in text) else 0
-        value = parse_decimal(text, places)
+        places = min(places, 6)  # a float keeps no more; the magnitude stays within MAX_UNITS
+        value = parse_decimal(text, places, limit=MAX_UNITS * 10 ** places)
         return value / 10 ** places if places else value
     return text
 

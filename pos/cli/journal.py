@@ -1,4 +1,4 @@
-"""``pos journal verify`` and ``pos archive export`` (registered by ``pos.cli.commands.build_parser``).
+"""``pos journal verify``, ``pos archive export`` and ``pos backup`` (registered by ``pos.cli.build_parser``).
 
 ``pos journal verify`` exits 0 when the journal is intact, 1 when it is not, 3 when the
 head file is missing or belongs to another journal (a cut-off end cannot be ruled out
@@ -9,14 +9,13 @@ key changed).
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 
+from pos.cli.common import CliError, add_who, open_db, progress, who
 from pos.core.i18n import _
 
 
 def _anchors(args: argparse.Namespace) -> list:
-    from pos.cli.commands import CliError
     from pos.data.journal_check import Anchor
 
     anchors = []
@@ -32,15 +31,16 @@ def _anchors(args: argparse.Namespace) -> list:
 
 
 def cmd_journal(args: argparse.Namespace) -> int:
-    from pos.cli.commands import CliError, _open
     from pos.fiscal import archive, verify
 
     anchors = _anchors(args)
     if args.archive:
-        verdict = archive.verify(args.archive)  # the archive alone; the database too when it exists
+        with progress(_("Verifying the archive {folder}").format(folder=args.archive)):
+            verdict = archive.verify(args.archive)  # the archive alone; the database too when it exists
     else:
-        _open(args)
-        verdict = verify.verify(anchors, all_signatures=args.all_signatures)
+        open_db(args)
+        with progress(_("Verifying the journal")):
+            verdict = verify.verify(anchors, all_signatures=args.all_signatures)
     if not verdict.ok:
         first = _(" (first bad record: {seq})").format(seq=verdict.first_bad) if verdict.first_bad else ""
         raise CliError(_("journal NOT intact{first}: {message}").format(first=first, message=verdict.message))
@@ -51,14 +51,15 @@ def cmd_journal(args: argparse.Namespace) -> int:
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
-    from pos.cli.commands import CliError, _open
     from pos.core import settings
     from pos.fiscal import archive
 
-    _open(args)
+    open_db(args)
+    actor = who(args, "archive")  # the PIN prompt before the bar
     try:
-        summary = archive.export(args.period, args.folder, user_name=f"cli:{getpass.getuser()}",
-                                 shop=settings.get("shop.name"), till=settings.get("till.name"))
+        with progress(_("Archiving {period}").format(period=args.period)):
+            summary = archive.export(actor, args.period, args.folder,
+                                     shop=settings.get("shop.name"), till=settings.get("till.name"))
     except (archive.ArchiveError, OSError) as exc:
         raise CliError(str(exc)) from exc
     print(f"archive: {args.period}")
@@ -66,6 +67,21 @@ def cmd_archive(args: argparse.Namespace) -> int:
     print(f"records: {summary['first_seq']}-{summary['last_seq']}")
     print(f"manifest_sha256: {summary['manifest_sha256']}")
     print(f"key: {summary['key_fingerprint']}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pos.fiscal import archive
+
+    open_db(args)
+    try:
+        head = archive.backup(who(args, "archive"), args.file)
+    except (archive.ArchiveError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+    print(f"backup: {args.file}")
+    print(f"anchor: {args.file}.head")
+    print(f"head: {head.seq}:{head.hash}")
+    print(f"last_ticket: {head.ticket}")
     return 0
 
 
@@ -84,4 +100,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     a.add_argument("action", choices=["export"])
     a.add_argument("--period", required=True, metavar="YYYY-MM")
     a.add_argument("folder", metavar="DIR")
+    add_who(a)
     a.set_defaults(func=cmd_archive)
+    b = sub.add_parser("backup", parents=[common], help="copy the database, with its signed head beside it")
+    b.add_argument("file", metavar="FILE")
+    add_who(b)
+    b.set_defaults(func=cmd_backup)

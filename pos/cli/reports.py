@@ -16,7 +16,7 @@ The report's text (48 columns, as on the receipt printer) is printed on stdout a
 the PDF is written to ``--pdf``; ``--print`` also prints it on the receipt printer.
 Bad input is one line on stderr and exit status 1.
 
-Registered by ``pos/cli/commands.py``'s ``build_parser`` with ``cli_reports.register(sub, common)``.
+Registered by ``pos.cli.build_parser`` (``register(sub, common)``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pos.cli.common import CliError, open_db, who
 from pos.core.i18n import _
 
 KINDS = ("x", "z", "month", "year", "sales")
@@ -57,7 +58,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _int(value: str | None, what: str) -> int | None:
-    from pos.cli.commands import CliError
 
     if value is None:
         return None
@@ -69,7 +69,6 @@ def _int(value: str | None, what: str) -> int | None:
 
 def _output(path: str | None) -> Path:
     """The PDF path, checked before any work: given, not a folder, in a writable folder."""
-    from pos.cli.commands import CliError
 
     if not path:
         raise CliError(_("no output file: add --pdf FILE"))
@@ -85,7 +84,6 @@ def _output(path: str | None) -> Path:
 
 
 def _write(make: Any, target: Path) -> None:
-    from pos.cli.commands import CliError
 
     try:
         make(target)
@@ -96,7 +94,6 @@ def _write(make: Any, target: Path) -> None:
 
 
 def _closures_module() -> Any:
-    from pos.cli.commands import CliError
 
     try:
         from pos.fiscal import closures
@@ -107,7 +104,6 @@ def _closures_module() -> Any:
 
 def _stored_closures(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The stored closures asked for by ``report z|month|year``."""
-    from pos.cli.commands import CliError
     from pos.data import reports as data
     from pos.fiscal import reports
 
@@ -143,7 +139,6 @@ def _stored_closures(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def _sales(args: argparse.Namespace) -> dict[str, Any]:
-    from pos.cli.commands import CliError
     from pos.fiscal import reports
 
     by = (args.by or reports.DEFAULT_BY).strip()
@@ -170,10 +165,9 @@ def _sales(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from pos.cli.commands import CliError, _open
     from pos.fiscal import reports
 
-    _open(args)
+    open_db(args)
     kind = (args.kind or "").strip().lower()
     if kind not in KINDS:
         raise CliError(_("unknown report {kind!r}: expected one of {choices}").format(
@@ -190,7 +184,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             if kind == "x":
                 if args.date or args.period or args.number or args.by or args.date_from or args.date_to:
                     raise CliError(_("the X report takes no date, period, number or grouping"))
-                items = [_closures_module().x_report()]
+                items = [_closures_module().x_report(who(args, "reports"))]
             else:
                 items = _stored_closures(args)
             lines = []
@@ -211,7 +205,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _print(items: list[dict[str, Any]]) -> None:
-    from pos.cli.commands import CliError
     from pos.core import settings as settings_mod
     from pos.fiscal import reports
     from pos.hardware import DeviceError, devices
@@ -228,10 +221,9 @@ def _print(items: list[dict[str, Any]]) -> None:
 
 
 def cmd_invoice(args: argparse.Namespace) -> int:
-    from pos.cli.commands import CliError, _open
     from pos.fiscal import reports
 
-    _open(args)
+    open_db(args)
     number = _int(args.number, _("ticket number"))
     if args.customer is None:
         raise CliError(_("no customer: add --customer ID"))
@@ -246,34 +238,11 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     return 0
 
 
-def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    return common
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """``pos.cli.commands`` with ``report`` and ``invoice`` registered, whether or not
-    ``pos/cli/commands.py`` registers them already (tests; ``python -m pos.cli.reports``)."""
-    from pos.cli import commands as cli
+    """``pos`` itself (``python -m pos.cli.reports`` is ``python -m pos``)."""
+    from pos.cli import main as pos_main
 
-    original = cli.build_parser
-
-    def build_parser() -> argparse.ArgumentParser:
-        parser = original()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "report" not in sub.choices:
-            register(sub, _common())
-        return parser
-
-    cli.build_parser = build_parser
-    try:
-        return cli.main(argv)
-    finally:
-        cli.build_parser = original
-
-
-main_for_tests = main
+    return pos_main(argv)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
-"""``pos sync test`` (registered by ``pos.cli.commands.build_parser``)."""
+"""``pos sync test`` (registered by ``pos.cli.build_parser``)."""
 
 from __future__ import annotations
 
 import argparse
 
+from pos.cli.common import CliError, add_who, open_db, progress, who
 from pos.core.i18n import _
+from pos.core.permissions import Actor
 
 
 def client_from_settings():
@@ -22,13 +24,13 @@ def client_from_settings():
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from pos.cli.commands import CliError, _open
     from pos.data import events
     from pos.sync.errors import PrestaShopError
 
-    _open(args)
+    open_db(args)
+    actor = who(args, "sync")
     if args.action != "test":
-        return run_job(args)
+        return run_job(args, actor)
     try:
         client = client_from_settings()
         from pos.core import settings
@@ -52,7 +54,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     print(f"patch: {'yes' if report.patch else 'no (full PUT)'}")
     for warning in report.warnings:
         print(f"warning: {warning}")
-    events.log_event("sync_test", "cli", version=report.version, ok=report.ok)
+    events.log_event("sync_test", actor.name, version=report.version, ok=report.ok)
     if not report.ok:
         raise CliError(_("the webservice key lacks permissions the sync needs: {missing}").format(
             missing=", ".join(f"{r} ({' '.join(sorted(m))})" for r, m in sorted(report.missing.items()))))
@@ -63,11 +65,11 @@ JOBS = {"articles": "pos.sync.articles", "stock": "pos.sync.stock", "orders": "p
         "all": "pos.sync.endofday"}
 
 
-def run_job(args: argparse.Namespace) -> int:
+def run_job(args: argparse.Namespace, actor: Actor) -> int:
     """``pos sync articles|stock``: each job module has ``cli(client, args) -> dict`` printing its counts."""
     import importlib
+    import inspect
 
-    from pos.cli.commands import CliError
     from pos.sync.errors import PrestaShopError
 
     try:
@@ -76,7 +78,12 @@ def run_job(args: argparse.Namespace) -> int:
         except ModuleNotFoundError:
             raise ValueError(_("pos sync {job} is not available in this version").format(job=args.action)) from None
         client = client_from_settings()
-        module.cli(client, args)
+        if "progress" in inspect.signature(module.cli).parameters:  # a job that says where it is
+            with progress(_("Synchronising")) as update:
+                module.cli(client, args, actor, progress=lambda *where: update(
+                    where[-2], where[-1], " · ".join(str(w) for w in where[:-2] if w)))
+        else:
+            module.cli(client, args, actor)
     except (ValueError, PrestaShopError) as exc:
         raise CliError(str(exc)) from exc
     return 0
@@ -91,4 +98,5 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     s.add_argument("--delete", action="store_true", help="articles: deactivate those deleted in the shop")
     s.add_argument("--full", action="store_true", help="articles: every product, not only those changed")
     s.add_argument("--reset", metavar="ID|ALL", help="orders: forget imported order ids (comma-separated) or ALL")
+    add_who(s)
     s.set_defaults(func=cmd_sync)

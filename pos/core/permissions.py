@@ -51,6 +51,12 @@ ROLES: dict[str, frozenset[str]] = {
     "cashier": CASHIER,
     "manager": frozenset(PERMISSIONS),
 }
+# A manager's authorisation to enter a restricted screen covers that screen's actions for the visit.
+GRANTS: dict[str, frozenset[str]] = {
+    "config": frozenset({"settings", "users", "vat", "payment_methods", "catalog", "import", "sync", "archive",
+                         "reports"}),
+    "closure": frozenset({"reports", "sync"}),
+}
 
 
 class NeedsManager(Refusal):
@@ -76,7 +82,9 @@ class Actor:
     def may(self, permission: str) -> bool:
         if permission not in PERMISSIONS:
             raise KeyError(f"unknown permission {permission!r}")
-        return permission in ROLES.get(self.role, frozenset()) or self.authorised == permission
+        if permission in ROLES.get(self.role, frozenset()) or self.authorised == permission:
+            return True
+        return self.authorised is not None and permission in GRANTS.get(self.authorised, frozenset())
 
     @property
     def is_manager(self) -> bool:

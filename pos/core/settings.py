@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pos.core.actions import fault_point
 from pos.core.errors import Refusal
 from pos.core.i18n import N_, _
 from pos.data import common, events
@@ -159,6 +160,13 @@ def check_choice(*choices: str) -> Callable[[str], str]:
     return check
 
 
+def check_scan_prefix(value: str) -> str:
+    """What a keyboard-wedge scanner types before each code: a few printable characters."""
+    if len(value) > 8 or not all(0x20 < ord(c) < 0x7F for c in value):
+        raise SettingError(_("at most 8 printable characters, without spaces"))
+    return value
+
+
 @dataclass(frozen=True)
 class Spec:
     key: str
@@ -193,6 +201,8 @@ SPECS: list[Spec] = [
     Spec("drawer.url", N_("Cash drawer"), "printer?pin=2&pulse=100", check_device("drawer")),
     Spec("scanner.url", N_("Barcode scanner"), "keyboard", check_device("scanner")),
     Spec("scanner.gap_ms", N_("Largest gap between a scanner's keys (ms)"), "50", check_int(5, 500)),
+    Spec("scanner.prefix", N_("Characters the scanner sends before each code (optional)"), "", check_scan_prefix),
+    Spec("scanner.suffix", N_("Key the scanner sends after each code"), "enter", check_choice("enter", "tab", "none")),
     Spec("display.url", N_("Customer display"), "none", check_device("display")),
     Spec("prestashop.url", N_("PrestaShop shop address"), "", check_shop_url),
     Spec("prestashop.key", N_("PrestaShop webservice key"), "", check_ws_key, secret=True),
@@ -263,6 +273,7 @@ def set_value(key: str, value: str, user_name: str = "") -> str:
     with common.atomic():
         config_db.set_setting(key, clean)
         if old != clean:
+            fault_point("before_event")
             events.log_event("setting_changed", user_name, key=key, old=old, new=clean)
     return clean
 
@@ -285,4 +296,5 @@ def set_many(values: dict[str, str], user_name: str = "") -> None:
             old = get(k)
             if old != v:
                 config_db.set_setting(k, v)
+                fault_point("before_event")
                 events.log_event("setting_changed", user_name, key=k, old=old, new=v)

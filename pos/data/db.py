@@ -48,6 +48,9 @@ def open_database(path: str | os.PathLike | None = None, *, upgrade: bool = True
             from pos.data import journal
 
             journal.adopt_existing_tickets(dt.datetime.now().astimezone().isoformat(timespec="seconds"))
+        from pos.data.import_apply import recover
+
+        recover()  # an import that a killed process left half applied is undone
     return db
 
 

@@ -119,12 +119,11 @@ def _signatures(v: Verdict, all_signatures: bool, notes: list[str]) -> Verdict |
     return None
 
 
-def _head(v: Verdict, notes: list[str]) -> Verdict | None:
+def _head(v: Verdict, notes: list[str], head: journal.Head | None) -> Verdict | None:
     path = journal.head_path()
     if path is None:
         return None
     n, last = v.records, v.last
-    head = journal.read_head()
     if head is None:
         v.code = EXIT_HEAD  # the head's code first, when both
         v.warnings.append(_("no head file ({path}): a cut-off end of the journal cannot be detected without an "
@@ -249,11 +248,19 @@ def _cash_movements(n: int) -> Verdict | None:
 
 
 def verify(anchors: Iterable[Anchor] = (), all_signatures: bool = False) -> Verdict:
+    # the head file first, then one read transaction: a sale committed meanwhile (and its head file)
+    # is in the snapshot, never a head ahead of it taken for a cut-off journal
+    head = journal.read_head()
+    with database.atomic():
+        return _verify(head, list(anchors), all_signatures)
+
+
+def _verify(head: journal.Head | None, anchors: list[Anchor], all_signatures: bool) -> Verdict:
     v = journal.verify_records(journal.journal_rows())
     if not v.ok:
         return v
     notes: list[str] = []
-    checks = [lambda: _signatures(v, all_signatures, notes), lambda: _head(v, notes)]
+    checks = [lambda: _signatures(v, all_signatures, notes), lambda: _head(v, notes, head)]
     checks += [lambda a=a: _anchor(v, a, notes) for a in anchors]
     checks += [lambda: _tickets(v.records), lambda: _closures(v.records), lambda: _cash_movements(v.records)]
     for check in checks:

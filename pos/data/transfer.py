@@ -12,7 +12,9 @@ connection on the shop's database:
 
 The preview runs on a private ``sqlite3`` connection that never writes the
 shop's tables, so the till keeps selling meanwhile; applying runs on the
-shop's connection, in one ``BEGIN IMMEDIATE`` transaction: all or nothing.
+shop's connection, in short ``BEGIN IMMEDIATE`` transactions between which sales
+go through, with an undo log that makes it all or nothing
+(``pos/data/import_apply.py``).
 Memory stays flat whatever the size of the file: rows go to disk in batches
 and every comparison is a join.
 """
@@ -25,8 +27,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pos.data import journal
-from pos.data.common import now_iso
 from pos.data.models import database
 
 STATUSES = ("new", "changed", "same", "invalid")
@@ -341,117 +341,13 @@ class StaleError(RuntimeError):
 def apply_stage(stage: Stage, *, present: Sequence[str], custom_keys: Sequence[str], has_barcodes: bool,
                 add: bool, update: bool, delete: bool, create_departments: bool, fingerprint: tuple,
                 log: dict[str, Any], fail_after: str = "") -> dict[str, int]:
-    """Apply the chosen actions in one transaction on the shop's connection.
+    """Apply the chosen actions, all or nothing, in short transactions that let sales through
+    (``pos/data/import_apply.py``).  ``fail_after`` names a step after which to raise (tests of atomicity)."""
+    from pos.data.import_apply import apply_chunked
 
-    ``fail_after`` names a step after which to raise (tests of atomicity)."""
-    t = stage.table
-    db = database
-    done = {"added": 0, "updated": 0, "deleted": 0, "deactivated": 0, "departments_created": 0}
-    db.execute_sql("ATTACH DATABASE ? AS stage", (stage.path,))
-    try:
-        with db.atomic("IMMEDIATE"):
-            if _fingerprint(db.execute_sql, t) != fingerprint:
-                raise StaleError(t.entity)
-            now = now_iso()
-            # first: what the file lacks (before the new rows are added, which the file has)
-            if delete:
-                in_use = t.in_use or "0"
-                missing = ("NOT EXISTS (SELECT 1 FROM stage.row r WHERE r.target = t.id)")
-                cur = db.execute_sql(
-                    f"UPDATE {_q(t.table)} AS t SET active = 0 WHERE {missing} AND active = 1 AND ({in_use})")
-                done["deactivated"] = cur.rowcount
-                cur = db.execute_sql(
-                    f"DELETE FROM {_q(t.table)} WHERE id IN "
-                    f"(SELECT t.id FROM {_q(t.table)} t WHERE {missing} AND NOT ({in_use}))")
-                done["deleted"] = cur.rowcount
-            if fail_after == "delete":
-                raise RuntimeError("injected failure after delete")
-            if t.entity == "articles" and create_departments and (add or update):
-                statuses = "('new', 'changed')" if add and update else ("('new')" if add else "('changed')")
-                cur = db.execute_sql(
-                    "INSERT INTO department (name, colour, position, vat_id, active) "
-                    "SELECT d.name, '#546E7A', (SELECT coalesce(max(position), 0) FROM department) + d.n, NULL, 1 "
-                    "FROM (SELECT dept_new AS name, row_number() OVER (ORDER BY dept_new) AS n FROM "
-                    f"(SELECT DISTINCT dept_new FROM stage.row WHERE dept_new IS NOT NULL AND status IN {statuses})) d")
-                done["departments_created"] = cur.rowcount
-            dept_expr = ("coalesce(r.department_id, (SELECT id FROM department WHERE name = r.dept_new))"
-                         if t.entity == "articles" else None)
-
-            def value(col: str, new: bool = False) -> str:
-                if col == "department_id" and dept_expr:
-                    return dept_expr
-                if col in t.keep_blank:  # a blank cell: the default of a new row, the current value otherwise
-                    return f"coalesce(r.{_q(col)}, {_literal(t.defaults[col]) if new else f'{_q(t.table)}.{_q(col)}'})"
-                return f"r.{_q(col)}"
-
-            cols = [col for col in present if col in t.columns]
-            if add:
-                extra = {k: v for k, v in t.defaults.items() if k not in cols}
-                if t.entity == "articles":
-                    extra["updated_at"] = now
-                    if custom_keys:
-                        cols_custom = "json_patch('{}', r.custom)"
-                    else:
-                        cols_custom = "'{}'"
-                    extra_sql = [cols_custom]
-                    extra_names = ["custom"]
-                else:
-                    extra_sql, extra_names = [], []
-                if t.entity == "customers":
-                    extra["created_at"] = now
-                names = [*cols, *extra_names, *extra]
-                values = [*(value(c, new=True) for c in cols), *extra_sql, *("?" for _ in extra)]
-                key_col = [] if t.entity == "customers" or t.key in cols else [t.key]
-                names = [*key_col, *names]
-                values = [*("r.key" for _ in key_col), *values]
-                cur = db.execute_sql(
-                    f"INSERT INTO {_q(t.table)} ({', '.join(map(_q, names))}) SELECT {', '.join(values)} "
-                    "FROM stage.row r WHERE r.status = 'new' ORDER BY r.line", tuple(extra.values()))
-                done["added"] = cur.rowcount
-            if fail_after == "add":
-                raise RuntimeError("injected failure after add")
-            if update:
-                sets = [f"{_q(c)} = {value(c)}" for c in cols if c != t.key]
-                params: list[Any] = []
-                if custom_keys:
-                    sets.append(f"custom = json_patch({_q(t.table)}.custom, r.custom)")
-                if t.entity == "articles":
-                    sets.append("updated_at = ?")
-                    params.append(now)
-                if sets:
-                    cur = db.execute_sql(
-                        f"UPDATE {_q(t.table)} SET {', '.join(sets)} FROM stage.row AS r "
-                        f"WHERE r.target = {_q(t.table)}.id AND r.status = 'changed'", tuple(params))
-                    done["updated"] = cur.rowcount
-            if has_barcodes and (add or update):
-                if update:
-                    db.execute_sql("DELETE FROM barcode WHERE article_id IN (SELECT target FROM stage.row "
-                                   "WHERE status = 'changed' AND instr(',' || changed || ',', ',barcodes,') > 0)")
-                statuses = []
-                if add:
-                    statuses.append("(r.status = 'new')")
-                if update:
-                    statuses.append("(r.status = 'changed' AND instr(',' || r.changed || ',', ',barcodes,') > 0)")
-                db.execute_sql(
-                    "INSERT INTO barcode (code, article_id) SELECT s.code, a.id FROM stage.bc s "
-                    "JOIN stage.row r ON r.line = s.line JOIN article a ON a.reference = r.key "
-                    f"WHERE {' OR '.join(statuses)} ORDER BY s.rowid")
-            if fail_after == "update":
-                raise RuntimeError("injected failure after update")
-            log["counts"] = {**log["counts"], **done}
-            db.execute_sql(
-                "INSERT INTO import_log (at, user_name, entity, file_name, file_sha256, choices, counts) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (now, log["user_name"], t.entity, log["file_name"], log["file_sha256"],
-                 json.dumps(log["choices"], sort_keys=True), json.dumps(log["counts"], sort_keys=True)))
-            event = {"entity": t.entity, "file": log["file_name"], "sha256": log["file_sha256"], **done}
-            db.execute_sql("INSERT INTO event (at, kind, user_name, data) VALUES (?, 'import', ?, ?)",
-                           (now, log["user_name"], json.dumps(event, sort_keys=True)))
-            journal.append("event", "import", {"kind": "import", "user": log["user_name"], "data": event}, now)
-    finally:
-        db.execute_sql("DETACH DATABASE stage")
-    journal.write_head()
-    return done
+    return apply_chunked(stage.path, stage.table, present=present, custom_keys=custom_keys, has_barcodes=has_barcodes,
+                         add=add, update=update, delete=delete, create_departments=create_departments,
+                         fingerprint=fingerprint, log_info=log, fail_after=fail_after)
 
 
 def import_log(entity: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

@@ -39,6 +39,7 @@ from pos.core import settings
 from pos.core.errors import Refusal
 from pos.core.i18n import _, language, ngettext
 from pos.core.money import format_amount
+from pos.core.permissions import Actor, check
 from pos.data import closures as db
 from pos.data.common import now_iso
 
@@ -302,23 +303,25 @@ def _build(kind: str, number: int, user_name: str, till: str | None, counted: in
 
 
 # ---------------------------------------------------------------- API
-def x_report(till: str | None = None, counted: int | None = None,
-             counted_detail: Mapping[str | int, int] | None = None, user_name: str = "") -> dict[str, Any]:
+def x_report(actor: Actor, till: str | None = None, counted: int | None = None,
+             counted_detail: Mapping[str | int, int] | None = None) -> dict[str, Any]:
     """The intermediate report: what a Z would hold now (kind "x", number 0).  Stores nothing."""
+    check(actor, "reports")
     with db.read_transaction():
-        return _build("x", 0, user_name, till, counted, counted_detail)
+        return _build("x", 0, actor.name, till, counted, counted_detail)
 
 
-def close(kind: str, user_name: str, counted: int | None = None,
+def close(actor: Actor, kind: str, counted: int | None = None,
           counted_detail: Mapping[str | int, int] | None = None, till: str | None = None) -> dict[str, Any]:
     """Run and store a closure (``day``, ``month`` or ``year``) in one transaction; returns it.
 
     ``counted`` (cents) and/or ``counted_detail`` ({denomination in cents: count}) are the cash
     count of a daily Z.  Raises ``ClosureError`` (nothing stored) on a refusal."""
+    check(actor, "closure")
     if kind not in KINDS:
         raise ClosureError(_("unknown closure kind {kind}").format(kind=kind))
     with db.write_transaction():
-        closure = _build(kind, db.next_number(kind), user_name, till, counted, counted_detail)
+        closure = _build(kind, db.next_number(kind), actor.name, till, counted, counted_detail)
         closure["journal_seq"] = db.insert_closure(closure)
     db.after_commit()
     return closure
@@ -350,12 +353,13 @@ def anchor(closure: Mapping[str, Any]) -> dict[str, str] | None:
     return {"anchor": f"{seq}:{digest}", "fingerprint": fp, "qr": f"{seq}:{digest}:{fp}".rstrip(":").upper()}
 
 
-def cash_movement(kind: str, amount: int, reason: str, user_name: str) -> dict[str, Any]:
+def cash_movement(actor: Actor, kind: str, amount: int, reason: str) -> dict[str, Any]:
     """Record cash put in (``in``), taken out (``out``) or the opening float (``float``), journaled.
 
     A reason is required for in and out.  The movement belongs to the next Z."""
     if kind not in MOVEMENT_KINDS:
         raise ClosureError(_("unknown cash movement {kind}: float, in or out").format(kind=kind))
+    check(actor, "cash_out" if kind == "out" else "cash_in")
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise ClosureError(_("an amount is an integer number of cents"))
     if amount < 0 or (amount == 0 and kind != "float"):
@@ -363,7 +367,7 @@ def cash_movement(kind: str, amount: int, reason: str, user_name: str) -> dict[s
     reason = (reason or "").strip()
     if kind != "float" and not reason:
         raise ClosureError(_("a reason is required for cash put in or taken out"))
-    return db.insert_movement(kind, amount, reason, user_name, now_iso())
+    return db.insert_movement(kind, amount, reason, actor.name, now_iso())
 
 
 def pending_movements() -> list[dict[str, Any]]:

@@ -26,6 +26,12 @@ FIGURES = ("sales", "refunds", "training", "discounts", "vat")
 
 
 def verify(anchors: Iterable[Anchor] = (), all_signatures: bool = False) -> Verdict:
+    """``journal.verify`` then ``check_closures``, in one read transaction (one snapshot)."""
+    with db.read_transaction():
+        return _verify(anchors, all_signatures)
+
+
+def _verify(anchors: Iterable[Anchor], all_signatures: bool) -> Verdict:
     verdict = journal.verify(anchors, all_signatures)
     if not verdict.ok:
         return verdict

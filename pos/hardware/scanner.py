@@ -1,9 +1,8 @@
-"""Barcode scanners: serial / USB-CDC scanners read by a background thread, and the
-timing logic that tells a keyboard-wedge (HID) scanner from a person typing.
+"""Barcode scanners: serial / USB-CDC scanners read by a background thread.
 
 No Kivy here: :class:`SerialScanner` calls ``on_scan(code)`` on its own thread and the UI
-hands the code to its thread with ``Clock.schedule_once``; :class:`WedgeBuffer` is fed
-the Window's key events by the UI, with the time of each.
+hands the code to its thread with ``Clock.schedule_once``.  Keyboard-wedge scanners are
+told from a person typing by :class:`pos.hardware.wedge.WedgeBuffer` (re-exported here).
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from collections.abc import Callable
 import serial
 
 from pos.hardware.urls import DeviceURL
+from pos.hardware.wedge import WedgeBuffer  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -218,44 +218,3 @@ class SerialScanner:
             self.on_scan(code)
         except Exception:  # a UI callback bug must not stop the scanner
             log.exception("scanner %s: on_scan failed for %r", self.url.path, code)
-
-
-class WedgeBuffer:
-    """Tells a keyboard-wedge scanner from a person: a scanner "types" a whole code in a
-    burst of keys a few milliseconds apart, then Enter.
-
-    Feed it every printable key (``key``) and Enter (``enter``) with their time in
-    seconds (monotonic).  ``enter`` returns the code when it is at least ``min_length``
-    characters long and no gap between its keys (nor before Enter) exceeded ``max_gap_ms``;
-    otherwise None, and the caller lets the keys go to the focused widget.  A gap longer
-    than ``max_gap_ms`` starts the buffer again at the new key.
-    """
-
-    def __init__(self, max_gap_ms: int = 50, min_length: int = 4) -> None:
-        self.max_gap_ms = max_gap_ms
-        self.min_length = min_length
-        self._keys: list[str] = []
-        self._last: float | None = None
-
-    @property
-    def pending(self) -> str:
-        """The keys of the burst being typed (what a scanner has sent so far)."""
-        return "".join(self._keys)
-
-    def _fast(self, t: float) -> bool:
-        return self._last is not None and (t - self._last) * 1000 <= self.max_gap_ms
-
-    def key(self, text: str, t: float) -> None:
-        if not self._fast(t):
-            self._keys.clear()
-        self._keys.append(text)
-        self._last = t
-
-    def enter(self, t: float) -> str | None:
-        code = "".join(self._keys) if self._fast(t) else ""
-        self.clear()
-        return code if len(code) >= self.min_length else None
-
-    def clear(self) -> None:
-        self._keys.clear()
-        self._last = None

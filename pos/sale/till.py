@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos.core import auth, settings
-from pos.core.i18n import N_, _, language
+from pos.core.i18n import _, language
 from pos.core.money import QTY_ONE, format_amount, format_qty, round_div
+from pos.core.permissions import PERMISSIONS, Actor, NeedsManager, check  # noqa: F401  (NeedsManager: re-exported)
 from pos.data import baskets as baskets_db
 from pos.data import catalog, common, customers, events, shop, users
 from pos.data import tickets as tickets_db
@@ -32,18 +33,6 @@ from pos.sale.draft import ticket_draft
 
 log = logging.getLogger(__name__)
 
-RESTRICTED = {
-    "refund": N_("refund"),
-    "void": N_("cancel a sale"),
-    "price_override": N_("override a price"),
-    "config": N_("open the configuration"),
-    "discount": N_("give a discount above the cashiers' limit"),
-    "drawer": N_("open the cash drawer"),
-    "training": N_("switch to training mode"),
-    "closure": N_("run a closure (Z, monthly, yearly)"),
-    "reports": N_("view the sales reports"),
-    "cash_out": N_("take cash out of the drawer"),
-}
 AUTHORISATION_SLOT = -1  # throttle key shared by all manager-PIN authorisations
 
 
@@ -53,12 +42,6 @@ class TillError(BasketError):
 
 class UnknownCode(TillError):
     pass
-
-
-class NeedsManager(TillError):
-    def __init__(self, action: str):
-        self.action = action
-        super().__init__(_("A manager must authorise this: {action}").format(action=_(RESTRICTED[action])))
 
 
 class AuthError(TillError):
@@ -145,16 +128,21 @@ class Till:
             raise AuthError(_("Nobody is logged in"))
         return self.user
 
+    @property
+    def actor(self) -> Actor:
+        """Who acts now: the logged-in user, with the one-shot manager authorisation if any."""
+        user = self._need_user()
+        granted, by = (self._authorized[1], self._authorized[0].name) if self._authorized else (None, "")
+        return Actor(user.id, user.name, user.role, granted, by)
+
     def can(self, action: str) -> bool:
-        if self.user and self.user.is_manager:
-            return True
-        return self._authorized is not None and self._authorized[1] == action
+        return self.user is not None and self.actor.may(action)
 
     def authorize(self, pin: str, action: str) -> UserInfo:
         """A manager's PIN authorises one restricted ``action`` for the cashier.
 
         Wrong PINs are throttled like logins (three, then a 30 s lock)."""
-        if action not in RESTRICTED:
+        if action not in PERMISSIONS:
             raise TillError(_("Unknown action {action}").format(action=action))
         attempt = self.throttle.attempt(AUTHORISATION_SLOT)
         if not attempt.admitted:
@@ -172,14 +160,33 @@ class Till:
             raise AuthError(_("Too many wrong PINs: locked for {time}").format(time=auth.duration(attempt.lock)))
         raise AuthError(_("This is not a manager's PIN"))
 
-    def require(self, action: str) -> None:
-        """Raise ``NeedsManager`` unless allowed; consumes an authorisation given for this action."""
-        if self.user and self.user.is_manager:
-            return
+    def check(self, action: str) -> None:
+        """Raise ``NeedsManager`` unless allowed, without using up an authorisation (to open a screen)."""
+        check(self.actor, action)
+
+    def visit(self, action: str) -> Actor:
+        """The actor for a visit of a restricted screen (config, closure): the authorisation given to
+        enter it is used up here and covers the screen's actions (``permissions.GRANTS``)."""
+        try:
+            return self.require(action)
+        except NeedsManager:
+            return self.actor  # each action then asks for a manager's PIN
+
+    def for_action(self, action: str, visit: Actor | None = None) -> Actor:
+        """The actor for ``action`` on a screen: its visit actor when that covers it, else ``require``."""
+        if visit is not None and self.user is not None and visit.user_id == self.user.id and visit.may(action):
+            return visit
+        return self.require(action)
+
+    def require(self, action: str) -> Actor:
+        """The actor for ``action``; raises ``NeedsManager`` unless allowed (``pos.core.permissions``).
+
+        A manager's authorisation given for this action is used up: it is one-shot."""
+        actor = self.actor
+        check(actor, action)
         if self._authorized is not None and self._authorized[1] == action:
             self._authorized = None
-            return
-        raise NeedsManager(action)
+        return actor
 
     def set_training(self, on: bool) -> None:
         """Enter (a manager, or a manager's PIN) or leave training mode, with an empty basket; logged.
@@ -353,9 +360,10 @@ class Till:
     def remove_line(self, index: int) -> Line:
         """Remove a line (logged: deleting lines before a cancel must leave a trace)."""
         self._no_payments()
+        self.basket.line(index)  # a bad index is refused before anything else
+        actor = self.require("line_delete")
         line = self.basket.remove(index)
-        events.log_event("line_deleted", self.user.name if self.user else "", name=line.name, qty=line.qty,
-                        net=line.net)
+        events.log_event("line_deleted", actor.name, name=line.name, qty=line.qty, net=line.net)
         self._display_total()
         return line
 
@@ -374,6 +382,12 @@ class Till:
             raise TillError(_("Unknown customer"))
         self.basket.customer_id = customer_id
 
+    def new_customer(self, name: str) -> int:
+        """Create a customer from the sale screen (validated and journaled like the Customers page)."""
+        from pos.catalog import actions
+
+        return actions.save_customer(self.require("customer_edit"), {"name": name})
+
     def totals(self) -> Totals:
         return self.basket.totals()
 
@@ -387,6 +401,7 @@ class Till:
 
     def park(self, label: str = "") -> int:
         user = self._need_user()
+        self.require("park")
         self._not_training()
         if not self.basket.lines:
             raise TillError(_("The basket is empty"))
@@ -458,8 +473,11 @@ class Till:
         """Commit the ticket durably; then open the drawer for cash.  Returns the ticket.
 
         The user's saved basket is cleared in the same transaction, unless
-        ``keep_saved_basket`` (the CLI sells beside a basket left open on the screen)."""
+        ``keep_saved_basket`` (the CLI sells beside a basket left open on the screen).
+        A refund basket was authorised when it was made (``start_refund``)."""
         user = self._need_user()
+        if not self.basket.is_refund:
+            self.require("sell")
         basket = self.basket
         totals = basket.check_payable()
         try:
@@ -580,6 +598,7 @@ class Till:
         if copy is None:
             copy = tickets_db.next_print_copy(ticket.id, duplicate)
             if copy:
+                user_name = self.require("reprint").name
                 events.log_event("reprint", user_name, number=ticket.number, copy=copy)
         values = settings.all_values()
 

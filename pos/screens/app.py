@@ -117,6 +117,9 @@ class PosApp(App):
             lambda _dt: self.device_status(kind, status, message))
         self.start_devices()
         self.show("setup" if users.is_empty_shop() else "login")
+        from pos.screens import testhooks  # the real-display tests' hooks: off unless POS_TEST_LAYOUT is set
+
+        testhooks.start_from_environment(self)
         return self.root_widget
 
     # ------------------------------------------------------------------ devices

@@ -22,10 +22,12 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.spinner import Spinner
 from kivy.uix.widget import Widget
 
+from pos.catalog import actions
 from pos.core.errors import Refusal
 from pos.core.i18n import _, language
 from pos.core.money import format_amount, format_qty, format_rate, parse_amount, parse_qty
-from pos.data import catalog, common, events
+from pos.core.permissions import NeedsManager
+from pos.data import catalog, common
 from pos.data import customers as customers_db
 from pos.data import shop as shop_db
 from pos.screens.config import _field, _label, _row
@@ -244,6 +246,8 @@ class CatalogPage(BoxLayout):
         def run() -> tuple[bool, Any]:
             try:
                 return True, action()
+            except NeedsManager:
+                raise  # guard asks for a manager's PIN, then runs this again
             except (ValueError, Refusal) as exc:
                 self.refuse(str(exc))
                 return False, None
@@ -467,41 +471,24 @@ class ArticlesPage(CatalogPage):
             active=self.flags["active"].state == "down", barcodes=barcodes, custom=custom)
 
     def save(self) -> None:
-        old = self.detail
-
-        def write() -> tuple[int, catalog.ArticleDetail]:
-            new = self.form_detail()
-            return catalog.save_article(new), new
-
-        ok, result = self.attempt(write)
+        ok, _id = self.attempt(lambda: actions.save_article(self.config.acting("catalog"), self.form_detail()))
         if not ok:
             return
-        article_id, new = result
-        if old.id is None:
-            events.log_event("article_created", self.config.user_name, id=article_id, reference=new.reference)
-        else:
-            changed = sorted(k for k in ("reference", "name", "price", "vat_bp", "department_id", "cost", "stock",
-                                         "by_weight", "free_price", "favourite", "active", "barcodes")
-                             if getattr(old, k) != getattr(new, k))
-            events.log_event("article_changed", self.config.user_name, id=article_id, reference=new.reference,
-                            fields=changed, price=new.price, old_price=old.price)
         self.app.toast(_("Saved"))
         self.close_form()
 
     def set_active(self, active: bool) -> None:
         d = self.detail
-        ok, _none = self.attempt(lambda: catalog.set_article_active(d.id, active))
+        ok, _none = self.attempt(lambda: actions.set_article_active(self.config.acting("catalog"), d.id, active))
         if ok:
-            events.log_event("article_changed", self.config.user_name, id=d.id, reference=d.reference, active=active)
             self.app.toast(_("{name} is active again").format(name=d.name) if active
                            else _("{name} is deactivated").format(name=d.name))
             self.close_form()
 
     def delete(self) -> None:
         d = self.detail
-        ok, _none = self.attempt(lambda: catalog.delete_article(d.id))
+        ok, _none = self.attempt(lambda: actions.delete_article(self.config.acting("catalog"), d.id))
         if ok:
-            events.log_event("article_deleted", self.config.user_name, id=d.id, reference=d.reference, name=d.name)
             self.app.toast(_("{name} is deleted").format(name=d.name))
             self.close_form()
 
@@ -530,9 +517,8 @@ class ArticlesPage(CatalogPage):
     def add_custom_field(self) -> None:
         key, label = self.new_field_key.text.strip().lower(), self.new_field_label.text.strip()
         kind = self.kind_names.get(self.new_field_kind.text, "text")
-        ok, _none = self.attempt(lambda: catalog.define_custom_field(key, label, kind))
+        ok, _none = self.attempt(lambda: actions.define_custom_field(self.config.acting("catalog"), key, label, kind))
         if ok:
-            events.log_event("custom_field_added", self.config.user_name, key=key, label=label, field_kind=kind)
             self.app.toast(_("Saved"))
             self.open_custom_fields()
 
@@ -607,15 +593,12 @@ class DepartmentsPage(CatalogPage):
 
         def write() -> int:
             position = self.parsed(_("Position"), int, position_text) if position_text else None
-            return shop_db.save_department(name, department_id=dep.id if dep else None, colour=colour,
-                                         vat_bp=vat_bp, position=position, active=active)
+            return actions.save_department(self.config.acting("catalog"), name, department_id=dep.id if dep else None,
+                                           colour=colour, vat_bp=vat_bp, position=position, active=active)
 
-        ok, dep_id = self.attempt(write)
+        ok, _dep_id = self.attempt(write)
         if not ok:
             return
-        events.log_event("department_created" if dep is None else "department_changed", self.config.user_name,
-                        id=dep_id, name=name, old_name=dep.name if dep else "", colour=colour, vat_bp=vat_bp,
-                        active=active)
         self.app.toast(_("Saved"))
         self.close_form()
 
@@ -675,28 +658,18 @@ class CustomersPage(CatalogPage):
         customer = self.customer
         values: dict[str, Any] = {k: w.text for k, w in self.fields.items()}
         values["active"] = self.active_toggle.state == "down"
-        ok, customer_id = self.attempt(lambda: customers_db.save_customer(values, customer["id"] if customer else None))
+        ok, _id = self.attempt(lambda: actions.save_customer(self.config.acting("customer_edit"), values,
+                                                             customer["id"] if customer else None))
         if not ok:
             return
-        def differs(key: str) -> bool:
-            if customer is None:
-                return True
-            if key == "active":
-                return bool(customer[key]) != values[key]
-            return (customer[key] or "") != values[key].strip()
-
-        changed = sorted(k for k in values if differs(k))
-        events.log_event("customer_created" if customer is None else "customer_changed", self.config.user_name,
-                        id=customer_id, name=values["name"].strip(), fields=changed)
         self.app.toast(_("Saved"))
         self.close_form()
 
     def set_active(self, active: bool) -> None:
         customer = self.customer
-        ok, _none = self.attempt(lambda: customers_db.save_customer({"active": active}, customer["id"]))
+        ok, _none = self.attempt(lambda: actions.save_customer(self.config.acting("customer_edit"), {"active": active},
+                                                               customer["id"]))
         if ok:
-            events.log_event("customer_changed", self.config.user_name, id=customer["id"], name=customer["name"],
-                            active=active)
             self.app.toast(_("{name} is active again").format(name=customer["name"]) if active
                            else _("{name} is deactivated").format(name=customer["name"]))
             self.close_form()

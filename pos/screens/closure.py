@@ -102,6 +102,9 @@ class ClosureScreen(Screen):
         self.ids.notes.add_widget(Widget())  # fewer notes than coins: the rows start at the top
 
     def prepare(self, **_kw) -> None:
+        user, actor = self.app.till.user, getattr(self, "actor", None)
+        if actor is None or user is None or actor.user_id != user.id:  # a new visit (not back from the reports)
+            self.actor = self.app.till.visit("closure")
         self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
         self.ids.bar.clock = self.app.now_hm()
         self.closed = False
@@ -117,7 +120,7 @@ class ClosureScreen(Screen):
     # ------------------------------------------------------------------ step 1: the count
     def load_expected(self) -> None:
         """The expected cash and the period's float and movements, from an X report."""
-        x = self.app.guard(lambda: closures.x_report(user_name=self.user_name))
+        x = self.app.guard(lambda: closures.x_report(self.app.till.for_action("reports", self.actor)))
         if x is None:
             return
         cash = x["data"]["cash"]
@@ -183,7 +186,8 @@ class ClosureScreen(Screen):
         from pos.fiscal import reports
 
         detail = self.detail()
-        x = self.app.guard(lambda: closures.x_report(counted_detail=detail or None, user_name=self.user_name))
+        x = self.app.guard(lambda: closures.x_report(self.app.till.for_action("reports", self.actor),
+                                                     counted_detail=detail or None))
         if x is not None:
             self.show(x, reports.closure_lines(x, COLUMNS, language()))
             self.status = ""
@@ -212,12 +216,13 @@ class ClosureScreen(Screen):
         """Store the closure (one transaction), show it, save its PDF in the background."""
         from pos.fiscal import reports
 
-        user, detail, counted = self.user_name, self.detail(), self.counted
+        detail, counted = self.detail(), self.counted
 
         def run():
+            actor = self.app.till.for_action("closure", self.actor)
             if kind == "day":
-                return closures.close("day", user, counted=counted, counted_detail=detail)
-            return closures.close(kind, user)
+                return closures.close(actor, "day", counted=counted, counted_detail=detail)
+            return closures.close(actor, kind)
 
         closure = self.app.guard(run)
         if closure is None:
@@ -271,9 +276,10 @@ class ClosureScreen(Screen):
 
         runner_of(self.app).requested_tab = "endofday"
         self.app.show("config", section="sync")
-        start_end_of_day(self.app, self.user_name)
+        self.app.guard(lambda: start_end_of_day(self.app, self.app.till.for_action("sync", self.actor)))
 
     def back(self) -> None:
+        self.actor = None  # the visit ends: a manager's authorisation does not outlive it
         self.app.show("sale")
 
 
@@ -314,10 +320,9 @@ class CashMovementPopup(ModalView):
             self.app.toast(_("Type the amount"), error=True)
             return
 
-        def run():
-            if kind == "out":
-                till.require("cash_out")  # a cashier: the manager-PIN pad, then this runs again
-            return closures.cash_movement(kind, parse_amount(typed), reason, till.user.name if till.user else "")
+        def run():  # a cashier taking cash out: the manager-PIN pad, then this runs again
+            actor = till.require("cash_out" if kind == "out" else "cash_in")
+            return closures.cash_movement(actor, kind, parse_amount(typed), reason)
 
         self.app.guard(run, on_done=self.recorded)
 

@@ -19,11 +19,11 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
 
-from pos.core import auth, settings
+from pos.core import admin, settings
 from pos.core.i18n import N_, _, language
 from pos.core.money import format_rate, parse_rate
+from pos.core.permissions import Actor
 from pos.data import catalog as catalog_db
-from pos.data import events
 from pos.data import shop as shop_db
 from pos.data import users as users_db
 from pos.sale.till import describe_code as describe_scan
@@ -97,6 +97,7 @@ class ConfigScreen(ScanCapturing, Screen):
         self.page_widget = None
         # strong references: kv ids are weak, and the scrolled form leaves the tree while a page is shown
         self.form_scroll, self.form = self.ids.scroll.__self__, self.ids.form.__self__
+        self.actor: Actor | None = None  # who acts during this visit (``prepare``)
         self.transfer_entity = "articles"  # what the Import / Export page works on (set by the list pages)
         for key, label in SECTIONS:
             btn = Factory.ToggleButton(text=_(label), group="config_sections", size_hint_y=None, height="48dp",
@@ -109,7 +110,14 @@ class ConfigScreen(ScanCapturing, Screen):
     def user_name(self) -> str:
         return self.app.till.user.name if self.app.till.user else ""
 
+    def acting(self, permission: str) -> Actor:
+        """Who acts for ``permission``: the visit's actor, or a manager's PIN asked by ``guard``."""
+        return self.app.till.for_action(permission, self.actor)
+
     def prepare(self, section: str = "shop", **_kw) -> None:
+        user = self.app.till.user
+        if self.actor is None or user is None or self.actor.user_id != user.id:  # a new visit
+            self.actor = self.app.till.visit("config")
         self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
         self.ids.bar.clock = self.app.now_hm()
         self.open_section(section)
@@ -132,6 +140,7 @@ class ConfigScreen(ScanCapturing, Screen):
             getattr(self, f"build_{key}")(form)
 
     def back(self) -> None:
+        self.actor = None  # the visit ends: a manager's authorisation does not outlive it
         self.app.show("sale")
 
     # ------------------------------------------------------------------ shop
@@ -171,7 +180,7 @@ class ConfigScreen(ScanCapturing, Screen):
     def save_shop(self) -> None:
         values = {k: f.text for k, f in self.fields.items()}
         try:
-            settings.set_many(values, self.user_name)
+            admin.set_settings(self.acting("settings"), values)
         except settings.SettingError as exc:
             self.app.toast(str(exc), error=True)
             return
@@ -196,23 +205,19 @@ class ConfigScreen(ScanCapturing, Screen):
 
     @guarded
     def toggle_vat(self, vat_id: int, active: bool) -> None:
-        shop_db.update_vat_rate(vat_id, active=active)
-        events.log_event("vat_rate_changed", self.user_name, id=vat_id, active=active)
-        self.open_section("vat")
+        try:
+            admin.set_vat_active(self.acting("vat"), vat_id, active)
+        finally:
+            self.open_section("vat")
 
     @guarded
     def add_vat(self) -> None:
         try:
             rate = parse_rate(self.new_rate.text)
-            if rate > 10_000:
-                raise ValueError(_("a VAT rate is between 0 and 100 %"))
-            if shop_db.vat_id_for(rate) is not None:
-                raise ValueError(_("this VAT rate already exists"))
         except ValueError as exc:
             self.app.toast(str(exc), error=True)
             return
-        shop_db.create_vat_rate(rate, self.new_rate_label.text.strip())
-        events.log_event("vat_rate_added", self.user_name, rate_bp=rate)
+        admin.add_vat_rate(self.acting("vat"), rate, self.new_rate_label.text)
         self.open_section("vat")
 
     # ------------------------------------------------------------------ payment methods
@@ -238,31 +243,23 @@ class ConfigScreen(ScanCapturing, Screen):
 
     @guarded
     def toggle_method(self, method_id: int, active: bool) -> None:
-        shop_db.update_payment_method(method_id, active=active)
-        events.log_event("payment_method_changed", self.user_name, id=method_id, active=active)
-        self.app.till.reload_methods()
-        self.open_section("methods")
+        try:
+            admin.set_method_active(self.acting("payment_methods"), method_id, active)
+            self.app.till.reload_methods()
+        finally:
+            self.open_section("methods")
 
     @guarded
     def set_method_drawer(self, method_id: int, opens: bool) -> None:
-        shop_db.update_payment_method(method_id, opens_drawer=opens)
-        events.log_event("payment_method_changed", self.user_name, id=method_id, opens_drawer=opens)
-        self.app.till.reload_methods()
-        self.open_section("methods")
+        try:
+            admin.set_method_opens_drawer(self.acting("payment_methods"), method_id, opens)
+            self.app.till.reload_methods()
+        finally:
+            self.open_section("methods")
 
     @guarded
     def add_method(self) -> None:
-        code, name = self.new_code.text.strip().lower(), self.new_name.text.strip()
-        import re
-
-        if not re.fullmatch(r"[a-z][a-z0-9_]{1,30}", code) or not name:
-            self.app.toast(_("A method needs a code (letters, digits, _) and a name"), error=True)
-            return
-        if any(m.code == code for m in shop_db.payment_methods(include_inactive=True)):
-            self.app.toast(_("This code already exists"), error=True)
-            return
-        shop_db.create_payment_method(code, name, gives_change=False)
-        events.log_event("payment_method_added", self.user_name, code=code)
+        admin.add_payment_method(self.acting("payment_methods"), self.new_code.text, self.new_name.text)
         self.app.till.reload_methods()
         self.open_section("methods")
 
@@ -287,27 +284,17 @@ class ConfigScreen(ScanCapturing, Screen):
 
     @guarded
     def toggle_user(self, user_id: int, active: bool) -> None:
-        user = next(u for u in users_db.users(include_inactive=True) if u.id == user_id)
-        if not active and user.role == "manager" and users_db.count_active_managers() <= 1:
-            self.app.toast(_("The last manager cannot be deactivated"), error=True)
+        try:
+            admin.set_user_active(self.acting("users"), user_id, active)
+        finally:
             self.open_section("users")
-            return
-        users_db.update_user(user_id, active=active)
-        events.log_event("user_changed", self.user_name, name=user.name, active=active)
-        self.open_section("users")
 
     def ask_new_pin(self, user) -> None:
         from pos.screens.widgets import PinPopup
 
         @guarded
         def done(self, pin: str) -> None:
-            try:
-                pin_hash = auth.hash_pin(pin)
-            except ValueError as exc:
-                self.app.toast(str(exc), error=True)
-                return
-            users_db.update_user(user.id, pin_hash=pin_hash)
-            events.log_event("user_pin_changed", self.user_name, name=user.name)
+            admin.set_user_pin(self.acting("users"), user.id, pin)
             self.app.toast(_("PIN changed for {name}").format(name=user.name))
 
         self.app.open_popup(PinPopup(_("New PIN for {name}").format(name=user.name),
@@ -315,19 +302,8 @@ class ConfigScreen(ScanCapturing, Screen):
 
     @guarded
     def add_user(self) -> None:
-        name = self.new_user.text.strip()
-        try:
-            if not name:
-                raise ValueError(_("Type a name"))
-            if users_db.find_user(name):
-                raise ValueError(_("This user already exists"))
-            pin_hash = auth.hash_pin(self.new_pin.text.strip())
-        except ValueError as exc:
-            self.app.toast(str(exc), error=True)
-            return
         role = "manager" if self.new_role.state == "down" else "cashier"
-        users_db.create_user(name, pin_hash, role)
-        events.log_event("user_created", self.user_name, name=name, role=role)
+        admin.add_user(self.acting("users"), self.new_user.text, self.new_pin.text.strip(), role)
         self.open_section("users")
 
     # ------------------------------------------------------------------ language
@@ -341,7 +317,7 @@ class ConfigScreen(ScanCapturing, Screen):
 
     @guarded
     def set_language(self, code: str) -> None:
-        settings.set_value("ui.language", code, self.user_name)
+        admin.set_setting(self.acting("settings"), "ui.language", code)
         self.app.reload_screens()
         self.app.show("config", section="language")
 
@@ -377,30 +353,24 @@ class ConfigScreen(ScanCapturing, Screen):
 
     @guarded
     def toggle_rule(self, rule, active: bool) -> None:
-        catalog_db.save_barcode_rule(rule.prefix, rule.kind, rule.article_digits, rule.value_digits, active, rule.id)
-        events.log_event("barcode_rule_changed", self.user_name, prefix=rule.prefix, active=active)
-        self.app.till.reload_rules()
-        self.open_section("barcodes")
+        try:
+            admin.set_barcode_rule_active(self.acting("catalog"), rule.id, active)
+            self.app.till.reload_rules()
+        finally:
+            self.open_section("barcodes")
 
     @guarded
     def delete_rule(self, rule) -> None:
-        catalog_db.delete_barcode_rule(rule.id)
-        events.log_event("barcode_rule_deleted", self.user_name, prefix=rule.prefix)
+        admin.delete_barcode_rule(self.acting("catalog"), rule.id)
         self.app.till.reload_rules()
         self.open_section("barcodes")
 
     @guarded
     def add_rule(self) -> None:
-        prefix, digits, value = self.new_prefix.text.strip(), self.new_digits.text, self.new_value.text
-        if not prefix.isdigit() or not digits.isdigit() or not value.isdigit():
-            raise ValueError(_("A rule needs a numeric prefix, article digits and value digits"))
-        if len(prefix) + int(digits) + int(value) > 12:
-            raise ValueError(_("Prefix, article and value digits must fit in 12 digits (EAN-13)"))
-        if any(r.prefix == prefix for r in catalog_db.barcode_rules(include_inactive=True)):
-            raise ValueError(_("A rule already uses the prefix {prefix}").format(prefix=prefix))
+        digits, value = self.new_digits.text.strip(), self.new_value.text.strip()
         kind = "weight" if self.new_kind.state == "down" else "price"
-        catalog_db.save_barcode_rule(prefix, kind, int(digits), int(value))
-        events.log_event("barcode_rule_added", self.user_name, prefix=prefix, measure=kind)
+        admin.add_barcode_rule(self.acting("catalog"), self.new_prefix.text, kind,
+                               int(digits) if digits.isdigit() else 0, int(value) if value.isdigit() else 0)
         self.app.till.reload_rules()
         self.open_section("barcodes")
 

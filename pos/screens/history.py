@@ -63,19 +63,25 @@ class TicketRow(Factory.SelectableRow):
 
 
 class RefundPopup(ModalView):
-    """Pick the lines (and quantities) to give back."""
+    """Pick the lines (and quantities) to give back.  The popup stays open until the refund
+    has started: a wrong manager's PIN keeps the quantities chosen."""
 
     title = StringProperty("")
 
     def __init__(self, ticket, left: dict[int, int], done, **kw) -> None:
         super().__init__(**kw)
-        self.title = _("Refund of ticket {number}: quantities to give back").format(number=ticket.number)
+        lang = language()
+        self.title = _("Refund of ticket {number} ({total}): quantities to give back").format(
+            number=ticket.number, total=format_amount(ticket.total, lang))
         self._done = done
         self.chosen: dict[int, int] = {}  # line id -> quantity returned (thousandths)
         self.rows = {}
         for line in ticket.lines:
             qty = left.get(line["id"], 0)
-            row = Factory.RefundLine(name=line["name"])
+            unit = format_amount(line["unit_price"], lang) + (" /kg" if line["by_weight"] else "")
+            sold = _("{qty} × {unit}: {amount}").format(qty=format_qty(line["qty"], lang), unit=unit,
+                                                         amount=format_amount(line["total"], lang))
+            row = Factory.RefundLine(name=line["name"], sold=sold)
             row.line_id, row.left, row.step = line["id"], qty, qty if line["by_weight"] else 1000
             row.ids.minus.bind(on_release=lambda _b, r=row: self.change(r, -1))
             row.ids.plus.bind(on_release=lambda _b, r=row: self.change(r, +1))
@@ -95,13 +101,12 @@ class RefundPopup(ModalView):
         row.ids.plus.disabled = new >= row.left
 
     def ok(self) -> None:
-        chosen = {lid: qty for lid, qty in self.chosen.items() if qty > 0}
-        self.dismiss(animation=False)
-        self._done(chosen)
+        self._done({lid: qty for lid, qty in self.chosen.items() if qty > 0})
 
 
 class RefundLine(Factory.BoxLayout):
     name = StringProperty("")
+    sold = StringProperty("")  # what the ticket sold: quantity, unit price, amount
     qty = StringProperty("")
 
 
@@ -187,14 +192,18 @@ class HistoryScreen(ScanCapturing, Screen):
 
         def chosen(quantities) -> None:
             if not quantities:
+                self.app.toast(_("Choose the quantities to refund"), error=True)
                 return
+
             def started(_result) -> None:
+                dialog.dismiss(animation=False)
                 self.app.show("sale").refresh()
                 self.app.show("payment")
 
             self.app.guard(lambda: till.start_refund(ticket.number, quantities), on_done=started)
 
-        self.app.open_popup(RefundPopup(ticket, left, chosen))
+        dialog = RefundPopup(ticket, left, chosen)
+        self.app.open_popup(dialog)
 
     def back(self) -> None:
         self.app.show("sale")

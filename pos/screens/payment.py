@@ -31,6 +31,9 @@ class PaymentScreen(Screen):
     change_text = StringProperty("")
     buffer_text = StringProperty("")
     title_text = StringProperty("")
+    paid_label = StringProperty("")
+    remaining_label = StringProperty("")
+    refund = BooleanProperty(False)  # a refund: money goes back to the customer, no change
     can_validate = BooleanProperty(False)
 
     def __init__(self, **kw) -> None:
@@ -67,14 +70,16 @@ class PaymentScreen(Screen):
     def refresh(self) -> None:
         lang = language()
         basket = self.till.basket
-        refund = basket.total < 0
+        refund = self.refund = basket.total < 0
         self.title_text = _("TO REFUND") if refund else _("TO PAY")
+        self.paid_label = _("Refunded") if refund else _("Already paid")
+        self.remaining_label = _("LEFT TO REFUND") if refund else _("LEFT TO PAY")
         self.due_text = format_amount(abs(basket.total), lang)
         self.paid_text = format_amount(abs(basket.paid), lang)
         self.remaining_text = format_amount(abs(basket.remaining), lang)
         self.change_text = format_amount(basket.change, lang)
         self.ids.payments.data = [{
-            "method": p.name, "amount": format_amount(p.amount, lang), "on_select": self.remove_payment,
+            "method": p.name, "amount": format_amount(abs(p.amount), lang), "on_select": self.remove_payment,
         } for p in basket.payments]
         self.can_validate = bool(basket.lines) and basket.remaining == 0
         self.ids.quick.disabled = refund
@@ -92,26 +97,31 @@ class PaymentScreen(Screen):
             self.till.add_payment(code, value)
             return True
 
-        if self.app.guard(run):
-            self.buffer.take()
-            self.app.guard(self.till.persist)  # payments taken survive a crash
-            self.refresh()
+        self.app.guard(run, on_done=self._paid)
+
+    def _paid(self, _result=None) -> None:
+        """A payment was taken (at once or after a manager's PIN)."""
+        self.buffer.take()
+        self.app.guard(self.till.persist)  # payments taken survive a crash
+        self.refresh()
 
     def exact(self) -> None:
         self.pay("cash", None) if not self.buffer.text else self.pay("cash")
 
     def remove_payment(self, index: int) -> None:
-        if self.app.guard(lambda: self.till.remove_payment(index) or True):
+        def removed(_r) -> None:
             self.app.guard(self.till.persist)
             self.refresh()
+
+        self.app.guard(lambda: self.till.remove_payment(index) or True, on_done=removed)
 
     def back(self) -> None:
         self.app.show("sale")
 
     def validate(self) -> None:
-        ticket = self.app.guard(self.till.validate)
-        if ticket is None:
-            return
+        self.app.guard(self.till.validate, on_done=self._validated)
+
+    def _validated(self, ticket) -> None:
         sale = self.app.show("sale")
         sale.fresh_index = -1
         sale.selected = -1

@@ -13,7 +13,6 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from pos.core import settings
 from pos.core.i18n import _, language
 from pos.core.money import format_amount, format_qty, format_rate, parse_amount, parse_qty, parse_rate
 from pos.data import catalog, customers
@@ -21,15 +20,8 @@ from pos.data import shop as shop_db
 from pos.data.catalog import FAVOURITES, ArticleInfo
 from pos.sale.basket import Discount
 from pos.sale.scancodes import ticket_number
-from pos.screens.widgets import (
-    ChoicePopup,
-    KeypadBuffer,
-    ReceiptBanner,
-    ScanCapturing,
-    TextPopup,
-    TillButton,
-    hex_colour,
-)
+from pos.screens.sale_end import SaleEnd
+from pos.screens.widgets import ChoicePopup, KeypadBuffer, ScanCapturing, TextPopup, TillButton, hex_colour
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -62,7 +54,7 @@ class SearchRow(Factory.SelectableRow):
     colour = ListProperty([0.3, 0.3, 0.3, 1])
 
 
-class SaleScreen(ScanCapturing, Screen):
+class SaleScreen(ScanCapturing, SaleEnd, Screen):
     total_text = StringProperty("")
     vat_text = StringProperty("")
     buffer_text = StringProperty("")
@@ -81,8 +73,6 @@ class SaleScreen(ScanCapturing, Screen):
         self.fresh_index = -1
         self._follow_new_line = False
         self.search_results: list[ArticleInfo] = []
-        self.receipt_banner = None
-        self._banner_ev = None
         self.article_buttons: list[ArticleButton] = []
         grid = self.ids.grid
         for _i in range(PAGE_SIZE):
@@ -106,6 +96,7 @@ class SaleScreen(ScanCapturing, Screen):
         self.ids.bar.clock = self.app.now_hm()
         if self._clock_ev is None:
             self._clock_ev = Clock.schedule_interval(lambda _dt: setattr(self.ids.bar, "clock", self.app.now_hm()), 20)
+        self.last_ticket = None  # payment.validate shows it again after this
         self.build_tabs()
         self.refresh()
 
@@ -189,11 +180,11 @@ class SaleScreen(ScanCapturing, Screen):
                 pass  # the till explains that a price is needed
             return self.till.add_article(article, price=price)
 
-        index = self.app.guard(run)
-        if index is not None:
+        def added(index: int) -> None:
             self.buffer.take()
             self.line_added(index)
-        else:
+
+        if self.app.guard(run, on_done=added) is None:
             self.refresh(persist=False)  # a refusal may have changed the pending quantity
 
     # ------------------------------------------------------------------ keyboard and scanners
@@ -208,9 +199,7 @@ class SaleScreen(ScanCapturing, Screen):
         if number is not None:
             self.app.show("history", refund=True, number=number)
             return
-        index = self.app.guard(lambda: self.till.scan(code))
-        if index is not None:
-            self.line_added(index)
+        self.app.guard(lambda: self.till.scan(code), on_done=self.line_added)
 
     def search_validated(self, text: str) -> None:
         text = text.strip()
@@ -263,6 +252,7 @@ class SaleScreen(ScanCapturing, Screen):
         self.fresh_index = index
         self.selected = -1
         self.till.last_sale = None
+        self.forget_last_sale()
         self._follow_new_line = True
         self.refresh()
 
@@ -317,11 +307,8 @@ class SaleScreen(ScanCapturing, Screen):
             info.append(_("Customer: {name}").format(name=customer["name"] if customer else "?"))
         if self.till.pending_qty:
             info.append(_("next article: {qty} ×").format(qty=format_qty(self.till.pending_qty, lang)))
-        last = self.till.last_sale
-        if last and not basket.lines:
-            info.append(_("Ticket {number} · change {change}").format(
-                number=last.number, change=format_amount(last.change, lang)))
         self.info_text = "\n".join(info)
+        self.show_last_sale()
         if persist:
             self._persist()
 
@@ -349,9 +336,12 @@ class SaleScreen(ScanCapturing, Screen):
                 self.till.set_pending_qty(qty)
             return True
 
-        if self.app.guard(run):
-            self.buffer.take()
-            self.refresh()
+        self.app.guard(run, on_done=self._keypad_used)
+
+    def _keypad_used(self, _result=None) -> None:
+        """A key that used the typed number has acted (at once or after a manager's PIN)."""
+        self.buffer.take()
+        self.refresh()
 
     def discount_key(self, kind: str) -> None:
         typed = self.buffer.text
@@ -367,9 +357,7 @@ class SaleScreen(ScanCapturing, Screen):
                 self.till.set_ticket_discount(discount)
             return True
 
-        if self.app.guard(run):
-            self.buffer.take()
-            self.refresh()
+        self.app.guard(run, on_done=self._keypad_used)
 
     def price_key(self) -> None:
         typed = self.buffer.text
@@ -382,16 +370,19 @@ class SaleScreen(ScanCapturing, Screen):
             self.till.set_price(index, parse_amount(typed))
             return True
 
-        self.app.guard(run, on_done=lambda _r: (self.buffer.take(), self.refresh()))
+        self.app.guard(run, on_done=self._keypad_used)
 
     def delete_key(self) -> None:
         if self.selected < 0:
             self.app.toast(_("Select the line to remove"))
             return
-        if self.app.guard(lambda: self.till.remove_line(self.selected)) is not None:
+        def removed(_line) -> None:
             self.selected = -1
             self.fresh_index = -1
             self.refresh()
+
+        index = self.selected
+        self.app.guard(lambda: self.till.remove_line(index), on_done=removed)
 
     def misc_key(self) -> None:
         typed = self.buffer.text
@@ -400,11 +391,12 @@ class SaleScreen(ScanCapturing, Screen):
             return
         deps = [d for d in shop_db.departments() if d.vat_bp is not None]
 
+        def added(index: int) -> None:
+            self.buffer.take()
+            self.line_added(index)
+
         def chosen(dep_id) -> None:
-            index = self.app.guard(lambda: self.till.add_misc(parse_amount(typed), dep_id))
-            if index is not None:
-                self.buffer.take()
-                self.line_added(index)
+            self.app.guard(lambda: self.till.add_misc(parse_amount(typed), dep_id), on_done=added)
 
         self.app.open_popup(ChoicePopup(_("Department of this item"), [(d.name, d.id) for d in deps], chosen))
 
@@ -413,11 +405,13 @@ class SaleScreen(ScanCapturing, Screen):
             self.app.toast(_("The basket is empty"))
             return
 
+        def parked(_basket_id) -> None:
+            self.app.toast(_("Basket parked"))
+            self.selected = -1
+            self.refresh(persist=False)
+
         def done(label: str) -> None:
-            if self.app.guard(lambda: self.till.park(label.strip())) is not None:
-                self.app.toast(_("Basket parked"))
-                self.selected = -1
-                self.refresh(persist=False)
+            self.app.guard(lambda: self.till.park(label.strip()), on_done=parked)
 
         self.app.open_popup(TextPopup(_("Park the basket"), done, hint=_("label (optional)")))
 
@@ -430,10 +424,12 @@ class SaleScreen(ScanCapturing, Screen):
         choices = [(f"{p['label'] or p['user_name']} · {p['created_at'][11:16]} · "
                     f"{format_amount(p['total'], lang)}", p["id"]) for p in parked]
 
+        def recalled(_r) -> None:
+            self.selected = -1
+            self.refresh()
+
         def done(basket_id) -> None:
-            if self.app.guard(lambda: self.till.recall(basket_id) or True):
-                self.selected = -1
-                self.refresh()
+            self.app.guard(lambda: self.till.recall(basket_id) or True, on_done=recalled)
 
         self.app.open_popup(ChoicePopup(_("Recall a basket"), choices, done))
 
@@ -462,16 +458,17 @@ class SaleScreen(ScanCapturing, Screen):
                 if choice == "closure" and self.till.training:
                     self.app.toast(_("Not available in training mode"), error=True)
                     return
-                self.app.guard(lambda: self.till.require(choice) or True,
+                self.app.guard(lambda: self.till.check(choice) or True,
                                on_done=lambda _r: self.app.show(choice))
             elif choice == "drawer":
                 self.app.guard(self.till.open_drawer_manually,
                                on_done=lambda _job: self.app.toast(_("Drawer opened (logged)")))
             elif choice == "logout":
                 self.app.guard(self.till.logout)
+                self.forget_last_sale()
                 self.app.show("login")
             elif choice == "config":
-                self.app.guard(lambda: self.till.require("config") or True,
+                self.app.guard(lambda: self.till.check("config") or True,
                                on_done=lambda _r: self.app.show("config"))
             else:
                 self.app.show(choice)
@@ -495,12 +492,11 @@ class SaleScreen(ScanCapturing, Screen):
 
         def chosen(value) -> None:
             def attach():
-                customer_id = customers.save_customer({"name": value}) if isinstance(value, str) else value
+                customer_id = self.till.new_customer(value) if isinstance(value, str) else value
                 self.till.set_customer(customer_id)
                 return True
 
-            if self.app.guard(attach):
-                self.refresh()
+            self.app.guard(attach, on_done=lambda _r: self.refresh())
 
         def search(text: str) -> None:
             text = text.strip()
@@ -534,50 +530,3 @@ class SaleScreen(ScanCapturing, Screen):
             self.app.toast(_("The basket is empty"))
             return
         self.app.show("payment")
-
-    # ------------------------------------------------------------------ after a sale
-    def after_sale(self, ticket) -> None:
-        """French law: a receipt only on request, unless the shop prints them always."""
-        if settings.get("receipt.print") == "always":
-            self.print_ticket(ticket)
-        else:
-            self.banner(_("Ticket {number}: print the receipt?").format(number=ticket.number),
-                        lambda: self.print_ticket(ticket), _("Yes"), _("No"))
-
-    def banner(self, text: str, action, yes: str, no: str, seconds: float = 20) -> None:
-        """A banner at the bottom of the sale screen (it never hides the basket)."""
-        self.close_banner()
-        banner = ReceiptBanner(text=text)
-        banner.ids.yes.text, banner.ids.no.text = yes, no
-        banner.pos_hint = {"x": 0, "y": 0}
-        self.receipt_banner = banner
-
-        def yes_pressed(*_a) -> None:
-            self.close_banner()
-            action()
-
-        banner.ids.yes.bind(on_release=yes_pressed)
-        banner.ids.no.bind(on_release=lambda *_a: self.close_banner())
-        self.add_widget(banner)
-        self._banner_ev = Clock.schedule_once(lambda _dt: self.close_banner(), seconds)
-
-    def close_banner(self) -> None:
-        banner = self.receipt_banner
-        if banner is not None and banner.parent:
-            banner.parent.remove_widget(banner)
-        self.receipt_banner = None
-        if self._banner_ev is not None:
-            self._banner_ev.cancel()
-
-    def print_ticket(self, ticket, copy: int | None = None) -> None:
-        """Print in the background; a failure offers a retry (the sale is already safe)."""
-        self.app.till.print_receipt(ticket, copy=copy, done=lambda job: Clock.schedule_once(
-            lambda _dt: self.printed(ticket, job)))
-
-    def printed(self, ticket, job) -> None:
-        if job.error:
-            self.banner(_("Ticket {number} not printed: {error}").format(number=ticket.number, error=job.error),
-                        lambda: self.print_ticket(ticket, copy=getattr(job, "copy", None)), _("Retry"), _("Later"),
-                        seconds=60)
-        else:
-            self.app.toast(_("Receipt printed"))

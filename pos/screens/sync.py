@@ -23,10 +23,11 @@ from kivy.metrics import dp
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from pos.core import settings
+from pos.core import admin, settings
 from pos.core.errors import Refusal, explain
 from pos.core.i18n import N_, _
 from pos.core.jobs import Job
+from pos.core.permissions import Actor, NeedsManager, check
 from pos.screens.background import Background, JobState, mirror
 from pos.screens.transfer import GroupPopup  # noqa: F401  (also loads the TransferRow / TransferText rules)
 
@@ -109,10 +110,13 @@ def runner_of(app) -> SyncRunner:
 
 
 # ---------------------------------------------------------------- the end-of-day run (also from the closure)
-def start_end_of_day(app, user_name: str = "") -> bool:
-    """Start ``run_all`` in the background; the page (if open) shows it, the till stays usable."""
+def start_end_of_day(app, actor: Actor) -> bool:
+    """Start ``run_all`` in the background for ``actor`` (who needs the ``sync`` permission); the page
+    (if open) shows it, the till stays usable."""
     from pos.sync import endofday
 
+    check(actor, "sync")
+    user_name = actor.name
     runner = runner_of(app)
     if runner.busy:
         app.toast(_("A synchronisation is already running"), error=True)
@@ -249,7 +253,7 @@ class SyncPage(JobState, BoxLayout):
             row.add_widget(field)
             form.add_widget(row)
         buttons = Factory.BoxLayout(size_hint_y=None, height="60dp", spacing="8dp")
-        self.save_button = self._button(_("Save"), self.save_settings, bg=(0.13, 0.55, 0.33, 1))
+        self.save_button = self._button(_("Save"), lambda: self.app.guard(self.save_settings), bg=(0.13, 0.55, 0.33, 1))
         self.test_button = self._button(_("Test connection"), self.test_connection, bg=(0.13, 0.45, 0.6, 1))
         self.test_button.disabled = self.busy
         buttons.add_widget(self.save_button)
@@ -273,7 +277,9 @@ class SyncPage(JobState, BoxLayout):
         """All or nothing (``settings.set_many``); the key left as ******** is kept."""
         values = {k: f.text for k, f in self.fields.items()}
         try:
-            settings.set_many(values, self.user_name)
+            admin.set_settings(self.config_screen.acting("settings"), values)
+        except NeedsManager:
+            raise  # the manager-PIN pad (PosApp.guard), then this runs again
         except settings.SettingError as exc:
             self.settings_error.text = _("Not saved: {error}").format(error=exc)
             self.app.toast(self.settings_error.text, error=True)
@@ -384,7 +390,8 @@ class SyncPage(JobState, BoxLayout):
         form.add_widget(choices)
         actions = Factory.BoxLayout(size_hint_y=None, height="64dp", spacing="6dp")
         actions.add_widget(self._button(_("Discard the preview"), self.discard, size_hint_x=0.4))
-        self.apply_button = self._button(_("Apply"), self.apply_articles, bg=(0.13, 0.55, 0.33, 1))
+        self.apply_button = self._button(_("Apply"), lambda: self.app.guard(self.apply_articles),
+                                         bg=(0.13, 0.55, 0.33, 1))
         actions.add_widget(self.apply_button)
         form.add_widget(actions)
         self._update_apply()
@@ -435,7 +442,7 @@ class SyncPage(JobState, BoxLayout):
         if preview is None or runner.busy:
             return
         add, update, delete = (self.choice_toggles[k].state == "down" for k in ("add", "update", "delete"))
-        user = self.user_name
+        user = self.config_screen.acting("sync").name  # a cashier: the manager-PIN pad first
 
         def done(result: dict[str, int]) -> None:
             runner.preview = None
@@ -500,7 +507,8 @@ class SyncPage(JobState, BoxLayout):
         self._text(_("Fetches the changed articles, imports the web orders, then sends the till's sales to the "
                      "shop's stock. The till stays usable meanwhile; a stopped run resumes where it stopped."),
                    (0.75, 0.8, 0.85, 1))
-        self.run_button = self._button(_("Synchronise"), lambda: start_end_of_day(self.app, self.user_name),
+        self.run_button = self._button(_("Synchronise"), lambda: self.app.guard(
+            lambda: start_end_of_day(self.app, self.config_screen.acting("sync"))),
                                        bg=(0.13, 0.55, 0.33, 1))
         self.run_button.disabled = self.busy
         form.add_widget(self.run_button)

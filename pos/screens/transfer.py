@@ -487,7 +487,7 @@ class TransferPage(JobState, BoxLayout):
         if job is None or preview is None or self.busy:
             return
         add, update, delete = (self.choice_toggles[k].state == "down" for k in ("add", "update", "delete"))
-        user = getattr(self.config_screen, "user_name", "")
+        actor = self.config_screen.acting("import")  # a cashier: the manager-PIN pad first
 
         def done(result: dict[str, int]) -> None:
             message = _("Import done: {added} added, {updated} updated, {deleted} deleted, "
@@ -507,7 +507,7 @@ class TransferPage(JobState, BoxLayout):
                 self.error_text = Factory.TransferText(text=self.status, color=(1, 0.55, 0.55, 1))
                 self.ids.preview_box.add_widget(self.error_text, index=len(self.ids.preview_box.children))
 
-        self.run(_("Applying…"), lambda _job: job.apply(add=add, update=update, delete=delete, user_name=user),
+        self.run(_("Applying…"), lambda _job: job.apply(actor, add=add, update=update, delete=delete),
                  done, cancellable=False, failed=failed)
 
     # ------------------------------------------------------------------ history

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from kivy.app import App
-from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
@@ -20,6 +18,7 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from pos.core.i18n import _
+from pos.screens.scancapture import ScanCapturing, WindowScanCapture  # noqa: F401  (re-exported)
 
 KV = Path(__file__).with_suffix(".kv")
 
@@ -129,25 +128,6 @@ class PinEntry:
         return pin
 
 
-class ScanCapturing:
-    """A screen that takes keyboard-wedge scans while it shows: ``scan(code)``, and
-    ``scan_field()`` for its text field that may receive a burst's characters."""
-
-    _capture = None
-
-    def scan_field(self):
-        return None
-
-    def on_enter(self, *_a) -> None:
-        self._capture = WindowScanCapture(self, self.scan)
-        self._capture.start()
-
-    def on_leave(self, *_a) -> None:
-        if self._capture is not None:
-            self._capture.stop()
-            self._capture = None
-
-
 class PinPopup(PinEntry, ModalView):
     """Asks a PIN on a pad; ``done(pin)`` is called on OK."""
 
@@ -204,86 +184,33 @@ class ReceiptBanner(FloatLayout):
     text = StringProperty("")
 
 
-AZERTY_DIGITS = "&é\"'(-è_çà"
-AZERTY_TO_DIGITS = str.maketrans(AZERTY_DIGITS, "1234567890")
+def ask_manager(action_done: Callable[[], None], till, action: str, title: str = "") -> None:
+    """Ask a manager's PIN for one restricted action, then run it and refresh the screen.
 
+    A wrong PIN asks again (what the cashier had chosen stays as it was: the action was
+    not run); Cancel gives up.  After the action the screen on show is refreshed, so that
+    what changed (a total, a line) is seen at once."""
+    from pos.core.errors import Refusal
 
-class WindowScanCapture:
-    """Keyboard-wedge scans read at window level, whatever widget has the focus.
-
-    Kivy's TextInput drops characters at scanner speed (kivy/kivy#6801), so codes are
-    collected here from the window's key events: a fast burst ended by Enter is a
-    scan (``scanner.gap_ms`` tells a scanner from a person).  Keys typed by hand with
-    no text field focused, then Enter, are a code too.  ``field`` is the screen's text
-    field that may have received the burst's characters: they are taken back out.
-    """
-
-    def __init__(self, screen, on_code: Callable[[str], None], field=None) -> None:
-        from pos.core import settings
-        from pos.hardware.scanner import WedgeBuffer
-
-        self.screen, self.on_code, self.field = screen, on_code, field
-        self.wedge = WedgeBuffer(max_gap_ms=int(settings.get("scanner.gap_ms")))
-        self.typed = ""
-
-    def start(self) -> None:
-        Window.bind(on_textinput=self._text, on_key_down=self._key)
-
-    def stop(self) -> None:
-        Window.unbind(on_textinput=self._text, on_key_down=self._key)
-        self.typed = ""
-        self.wedge.clear()
-
-    def _ours(self) -> bool:
-        if self.screen.manager is None or self.screen.manager.current != self.screen.name:
-            return False
-        return not any(isinstance(w, ModalView) for w in Window.children)
-
-    def _field(self):
-        """The text field that may get a burst's characters (asked each time: pages change)."""
-        if self.field is not None:
-            return self.field
-        return self.screen.scan_field() if hasattr(self.screen, "scan_field") else None
-
-    def _focused(self) -> bool:
-        field = self._field()
-        return field is not None and field.focus
-
-    def _text(self, _window, text: str) -> None:
-        if not self._ours():
-            return
-        self.wedge.key(text, time.monotonic())
-        if not self._focused() and text.isprintable():
-            self.typed += text
-
-    def _key(self, _window, key: int, *_a) -> bool | None:
-        if key not in (13, 271) or not self._ours():
-            return None
-        burst = self.wedge.enter(time.monotonic())
-        typed, self.typed = self.typed.strip(), ""
-        if burst and all(c in AZERTY_DIGITS for c in burst):
-            # a scanner set to a US keyboard on a French (AZERTY) system "types" &é"'(-è_çà
-            burst = burst.translate(AZERTY_TO_DIGITS)
-        if burst:
-            field = self._field()
-            if self._focused() and field.text:
-                field.text = field.text[:-len(burst)] if field.text.endswith(burst) else ""
-            self.on_code(burst)
-            return True  # the focused field must not validate the same code again
-        if typed and not self._focused():
-            self.on_code(typed)
-            return True
-        return None
-
-
-def ask_manager(action_done: Callable[[], None], till, action: str) -> None:
-    """Ask a manager's PIN for one restricted action, then run it."""
     app = App.get_running_app()
 
-    def check(pin: str) -> None:  # a wrong PIN is a refusal: a toast
-        app.guard(lambda: till.authorize(pin, action), on_done=lambda _r: app.guard(action_done))
+    def check(pin: str) -> None:
+        def authorize():
+            try:
+                return till.authorize(pin, action)
+            except Refusal as exc:  # a wrong PIN (or too many): a toast, and the pad again
+                app.toast(str(exc), error=True)
+                ask_manager(action_done, till, action, title=str(exc))
+                return None
 
-    app.open_popup(PinPopup(_("Manager PIN"), check))
+        if app.guard(authorize) is None:
+            return
+        app.guard(action_done)
+        screen = app.sm.current_screen if app.sm is not None else None
+        if screen is not None and hasattr(screen, "refresh"):
+            screen.refresh()
+
+    app.open_popup(PinPopup(title or _("Manager PIN"), check))
 
 
 Builder.load_file(str(KV))

@@ -30,7 +30,6 @@ No SQL and no Kivy here.
 
 from __future__ import annotations
 
-import getpass
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -41,6 +40,7 @@ from typing import Any
 from pos.core.errors import Cancelled, InvalidValue, Refusal
 from pos.core.i18n import _
 from pos.core.money import BP_ONE, round_div
+from pos.core.permissions import Actor, check
 from pos.sale.barcode import gtin_check_digit
 from pos.sync.client import PrestaShopClient, filter_gt, filter_in
 from pos.sync.errors import PrestaShopError
@@ -563,16 +563,17 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split()) or _("unknown error")
 
 
-def cli(client: PrestaShopClient, args: Any) -> dict[str, Any]:
+def cli(client: PrestaShopClient, args: Any, actor: Actor) -> dict[str, Any]:
     """``pos sync articles [--full] [--add] [--update] [--delete] [--dry-run]``: the preview's counts as
     ``key: value`` lines, then (with a choice and without --dry-run) the apply's.  Every run is a
     ``sync_run`` row.  Raises a ``Refusal`` (one line) on failure."""
+    check(actor, "sync")
     from pos.data import sync as sync_state
 
     add, update, delete = bool(args.add), bool(args.update), bool(args.delete)
     chosen = add or update or delete
     dry = bool(args.dry_run) or not chosen
-    user = f"cli:{getpass.getuser()}"
+    user = actor.name
     run_id = sync_state.start_run(KIND, user, dry)
     counts: dict[str, Any] = {}
     tty = sys.stderr.isatty()

@@ -25,7 +25,6 @@ No Kivy here.
 
 from __future__ import annotations
 
-import getpass
 import importlib
 import threading
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from typing import Any
 from pos.core.errors import Cancelled, Refusal
 from pos.core.i18n import _
 from pos.core.money import round_div
+from pos.core.permissions import Actor, check
 from pos.sync.client import PrestaShopClient
 from pos.sync.errors import PrestaShopError
 
@@ -324,11 +324,12 @@ def format_result(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def cli(client: PrestaShopClient, args: Any) -> dict[str, Any]:
+def cli(client: PrestaShopClient, args: Any, actor: Actor) -> dict[str, Any]:
     """``pos sync all [--dry-run]``: the three steps; a ``Refusal`` (one line) if one failed."""
+    check(actor, "sync")
     import sys
 
-    result = run_all(client, dry_run=bool(getattr(args, "dry_run", False)), user_name=f"cli:{getpass.getuser()}")
+    result = run_all(client, dry_run=bool(getattr(args, "dry_run", False)), user_name=actor.name)
     for line in format_result(result):
         print(line)
     for name in STEPS:

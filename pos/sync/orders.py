@@ -52,6 +52,7 @@ from typing import Any
 from pos.core.errors import Refusal
 from pos.core.i18n import _
 from pos.core.money import BP_ONE, QTY_ONE, round_div
+from pos.core.permissions import Actor, check
 from pos.data import catalog, users
 from pos.data import shop as shop_db
 from pos.data import sync as data_sync
@@ -134,14 +135,15 @@ def parse_reset(text: str) -> list[int] | None:
     return ids
 
 
-def cli(client: PrestaShopClient, args: argparse.Namespace) -> dict[str, Any]:
+def cli(client: PrestaShopClient, args: argparse.Namespace, actor: Actor) -> dict[str, Any]:
     """``pos sync orders [--dry-run] [--reset IDS|ALL]``: print ``key: value`` lines, ``ValueError`` on failure."""
+    check(actor, "sync")
     reset_arg = getattr(args, "reset", None)
     if reset_arg:
         removed = reset(parse_reset(reset_arg))
         print(f"reset: {removed}")
         return {"reset": removed}
-    result = import_orders(client, dry_run=bool(getattr(args, "dry_run", False)), user_name="cli")
+    result = import_orders(client, dry_run=bool(getattr(args, "dry_run", False)), user_name=actor.name)
     if result["status"] != "done":
         raise ValueError(_("web order import stopped ({imported} orders imported): {error}; run it again to "
                            "continue").format(imported=result["imported"], error=result["error"] or result["status"]))

@@ -41,7 +41,6 @@ No Kivy, no SQL here: the SQL is in ``pos/data/sync_push_orders.py``.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -86,17 +85,6 @@ def push_orders(client: PrestaShopClient, *, dry_run: bool = False, progress: Pr
                               "orders": {}, "run_id": run_id, **{k: 0 for k in COUNTS}}
     job = _Job(client, result, dry_run, progress, cancel)
     return logged_run(result, job.run, _counts)
-
-
-def cli(client: PrestaShopClient, args: argparse.Namespace) -> dict[str, Any]:
-    """Run the push, print ``key: value`` lines, ``ValueError`` on failure (for a CLI entry, if one is added)."""
-    result = push_orders(client, dry_run=bool(getattr(args, "dry_run", False)), user_name="cli")
-    if result["status"] != "done":
-        raise Refusal(_("order push stopped ({created} orders created): {error}; run it again to resume")
-                      .format(created=result["created"], error=result["error"] or result["status"]))
-    for line in format_result(result):
-        print(line)
-    return result
 
 
 def format_result(result: dict[str, Any]) -> list[str]:

@@ -48,6 +48,7 @@ from typing import Any
 from pos.core.errors import Cancelled, Refusal
 from pos.core.i18n import _
 from pos.core.money import round_div
+from pos.core.permissions import Actor, check
 from pos.data import sync as data_sync
 from pos.data import sync_stock as data
 from pos.sync.client import PrestaShopClient, filter_in
@@ -91,9 +92,10 @@ def start_from_now() -> int:
     return number
 
 
-def cli(client: PrestaShopClient, args: argparse.Namespace) -> dict[str, Any]:
+def cli(client: PrestaShopClient, args: argparse.Namespace, actor: Actor) -> dict[str, Any]:
     """``pos sync stock [--dry-run]``: push, print ``key: value`` lines, ``ValueError`` on failure."""
-    result = push_stock(client, dry_run=bool(getattr(args, "dry_run", False)), user_name="cli")
+    check(actor, "sync")
+    result = push_stock(client, dry_run=bool(getattr(args, "dry_run", False)), user_name=actor.name)
     if result["status"] != "done":
         raise Refusal(_("stock push stopped ({pushed} articles pushed): {error}; run it again to resume")
                       .format(pushed=result["pushed"], error=result["error"] or result["status"]))

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.actors import manager
 
 from pos.catalog import transfer
 from pos.catalog.csvio import CsvError, WriteOptions, parse_decimal
@@ -149,7 +150,7 @@ def test_excel_semicolon_cp1252_with_french_headers(shop, tmp_path):
         assert job.compare(3) == {"price": ("1,20", "1,25")}
         new = job.rows("new")[0]
         assert (new["line"], new["key"], new["label"]) == (2, "NEW-1", "Pâté de campagne")
-        done = job.apply(add=True, update=True, delete=False, user_name="Claire")
+        done = job.apply(manager("Claire"), add=True, update=True, delete=False)
     assert done["added"] == 1 and done["updated"] == 1
     art = catalog_db.find_article_by_code("3760123456784")
     assert (art.reference, art.name, art.price, art.vat_bp, art.department) == (
@@ -168,7 +169,7 @@ def test_quoted_fields_with_separators_and_newlines(shop, tmp_path):
     with job:
         assert p.counts["new"] == 3 and p.counts["invalid"] == 0
         assert [r["line"] for r in job.rows("new")] == [2, 3, 5]  # Q3 starts on line 5: Q2 spans two lines
-        job.apply(add=True, update=False, delete=False)
+        job.apply(manager(), add=True, update=False, delete=False)
     assert catalog_db.find_article_by_code("Q1").name == 'Pain "maison"; 500 g'
     assert catalog_db.find_article_by_code("Q2").name == "Plateau\nfromages, 6 parts"
 
@@ -184,7 +185,7 @@ def test_libreoffice_and_google_sheets_exports(shop, tmp_path):
     with job:
         assert (p.encoding, p.separator, p.counts["new"], p.counts["invalid"]) == ("utf-8", ",", 2, 0)
         assert p.new_departments == ["Quincaillerie"]
-        job.apply(add=True, update=False, delete=False)
+        job.apply(manager(), add=True, update=False, delete=False)
     a, b = catalog_db.find_article_by_code("LO-1"), catalog_db.find_article_by_code("LO-2")
     assert (a.price, a.stock, a.active, b.price, b.stock, b.active) == (350, 12000, True, 123400, 500, False)
 
@@ -196,7 +197,7 @@ def test_sniffed_tab_separator_and_barcode_matching(shop, tmp_path):
     job, p = preview("articles", path)
     with job:
         assert p.separator == "\t" and p.counts["changed"] == 1 and p.counts["new"] == 1
-        job.apply(add=True, update=True, delete=False)
+        job.apply(manager(), add=True, update=True, delete=False)
     assert catalog_db.find_article_by_code("D010001").price == 130
     assert catalog_db.find_article_by_code("4006381333931").reference == "4006381333931"
 
@@ -248,17 +249,17 @@ def test_independent_choices(shop, tmp_path):
         assert (p.counts["new"], p.counts["changed"], p.counts["missing"]) == (1, 1, 1)
         assert p.fields == {"name": 1, "price": 1}
         assert [r["key"] for r in job.rows("missing")] == ["D010002"]
-        done = job.apply(add=True, update=False, delete=False)
+        done = job.apply(manager(), add=True, update=False, delete=False)
     assert done == {"added": 1, "updated": 0, "deleted": 0, "deactivated": 0, "departments_created": 0}
     assert catalog_db.find_article_by_code("D010001").price == 120 and catalog_db.count_articles() == total + 1
     job, p = preview("articles", path)
     with job:
         assert (p.counts["new"], p.counts["changed"], p.counts["missing"]) == (0, 1, 1)
-        job.apply(add=False, update=False, delete=True)
+        job.apply(manager(), add=False, update=False, delete=True)
     assert catalog_db.find_article_by_code("D010002") is None and catalog_db.count_articles() == total
     job, p = preview("articles", path)
     with job:
-        job.apply(add=False, update=True, delete=False)
+        job.apply(manager(), add=False, update=True, delete=False)
     assert catalog_db.find_article_by_code("D010001").name == "Baguette de tradition"
     job, p = preview("articles", path)
     with job:
@@ -275,7 +276,7 @@ def test_an_article_on_a_ticket_is_deactivated_not_deleted(till, tmp_path):
     with job:
         assert (p.counts["missing"], p.counts["missing_deactivate"], p.counts["missing_delete"]) == (1, 1, 0)
         assert job.rows("missing")[0]["in_use"] is True
-        done = job.apply(add=False, update=False, delete=True, user_name="Claire")
+        done = job.apply(manager("Claire"), add=False, update=False, delete=True)
     assert (done["deleted"], done["deactivated"]) == (0, 1)
     art = catalog_db.get_article(catalog_db.search_articles("Baguette", include_inactive=True)[0].id)
     gone = [a for a in catalog_db.search_articles("Baguette", include_inactive=True) if a.reference == "D010002"]
@@ -295,9 +296,9 @@ def test_a_barcode_moving_to_a_new_article(shop, tmp_path):
     with job:
         assert (p.counts["new"], p.counts["changed"], p.counts["invalid"], p.fields) == (1, 1, 0, {"barcode": 1})
         with pytest.raises(transfer.TransferError, match="update the existing ones too"):
-            job.apply(add=True, update=False, delete=False)
+            job.apply(manager(), add=True, update=False, delete=False)
         assert snapshot(shop) == before
-        job.apply(add=True, update=True, delete=False)
+        job.apply(manager(), add=True, update=True, delete=False)
     assert catalog_db.find_article_by_code("3760123000017").reference == "NEW"
 
 
@@ -310,7 +311,7 @@ def test_unknown_departments_are_errors_unless_created(shop, tmp_path):
         assert "unknown department Salon de thé" in job.errors()[0]
         p = job.set_create_departments(True)
         assert p.counts["invalid"] == 0 and p.counts["new"] == 2
-        done = job.apply(add=True, update=False, delete=False)
+        done = job.apply(manager(), add=True, update=False, delete=False)
     assert done["departments_created"] >= 1
     assert catalog_db.find_article_by_code("N1").department == "Salon de thé"
 
@@ -350,7 +351,7 @@ def test_row_errors_name_line_and_column_and_change_nothing(shop, tmp_path):
         invalid = job.rows("invalid", 0, 100)
         assert invalid[0]["errors"] == [(5, "price", "not a number: douze")]
         with pytest.raises(transfer.TransferError, match="9 invalid rows"):
-            job.apply(add=True, update=True, delete=True)
+            job.apply(manager(), add=True, update=True, delete=True)
     assert snapshot(shop) == before
 
 
@@ -406,7 +407,7 @@ def test_a_crash_while_applying_leaves_the_database_as_it_was(shop, tmp_path, st
     before = snapshot(shop)
     job, p = preview("articles", path)
     with job, pytest.raises(RuntimeError, match="injected"):
-        job.apply(add=True, update=True, delete=True, fail_after=step)
+        job.apply(manager(), add=True, update=True, delete=True, fail_after=step)
     assert snapshot(shop) == before
 
 
@@ -414,7 +415,7 @@ def test_every_import_is_logged(shop, tmp_path):
     path = _edited_export(tmp_path)
     job, p = preview("articles", path)
     with job:
-        job.apply(add=True, update=True, delete=False, user_name="Claire")
+        job.apply(manager("Claire"), add=True, update=True, delete=False)
     log = transfer.import_log("articles")[0]
     assert log["user_name"] == "Claire" and log["file_name"] == "b.csv"
     assert log["file_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -429,7 +430,7 @@ def test_a_preview_is_refused_once_the_list_changed(shop, tmp_path):
     with job:
         catalog_db.save_article(ArticleDetail("LATE", "Arrivé entre-temps", 100, 2000))
         with pytest.raises(transfer.TransferError, match="preview the file again"):
-            job.apply(add=True, update=True, delete=True)
+            job.apply(manager(), add=True, update=True, delete=True)
     assert catalog_db.find_article_by_code("LATE") is not None
 
 
@@ -454,7 +455,7 @@ def test_departments_import(shop, tmp_path):
         assert p.counts["new"] == 1 and p.counts["changed"] == 1 and "colour" in p.fields
         # departments holding articles are deactivated, the others deleted
         assert p.counts["missing"] == p.counts["missing_deactivate"] > 0
-        job.apply(add=True, update=True, delete=True)
+        job.apply(manager(), add=True, update=True, delete=True)
     deps = {d.name: d for d in shop_db.departments(include_inactive=True)}
     assert deps["Boulangerie"].colour == "#FF0000" and deps["Caviste"].vat_bp == 2000
     assert not deps["Crèmerie"].active
@@ -475,7 +476,7 @@ def test_customers_import_matches_by_id_then_email(shop, tmp_path):
     path = write(tmp_path / "c.csv", "\n".join(text.split("\n")[:3]) + "\n")
     job, p = preview("customers", path)
     with job:
-        job.apply(add=True, update=True, delete=False)
+        job.apply(manager(), add=True, update=True, delete=False)
     got = customers_db.get_customer(a)
     assert (got["name"], got["phone"], got["city"], got["email"]) == (
         "Marie Dupont-Martin", "06 12 34 56 78", "Lyon", "marie@example.fr")
@@ -506,7 +507,7 @@ def test_an_update_with_a_custom_column_applies(shop, tmp_path):
     job, p = preview("articles", path)
     with job:
         assert p.counts["changed"] == 1 and p.fields == {"origin": 1}
-        assert job.apply(add=False, update=True, delete=False)["updated"] == 1
+        assert job.apply(manager(), add=False, update=True, delete=False)["updated"] == 1
     assert catalog_db.article_detail(catalog_db.find_article_by_code("D010001").id).custom == {"origin": "Bretagne"}
 
 
@@ -518,7 +519,7 @@ def test_blank_cells_keep_what_cannot_be_empty(shop, tmp_path):
     job, p = preview("articles", path)
     with job:
         assert (p.counts["new"], p.counts["changed"], p.counts["same"], p.counts["invalid"]) == (1, 0, 1, 0)
-        job.apply(add=True, update=True, delete=False)
+        job.apply(manager(), add=True, update=True, delete=False)
     after, new = catalog_db.find_article_by_code("D010001"), catalog_db.find_article_by_code("NEW1")
     assert (after.stock, after.active) == (before.stock, before.active)
     assert (new.stock, new.active) == (0, True)
@@ -537,5 +538,5 @@ def test_department_names_ignore_case_accents_included(shop, tmp_path):
     job, p = preview("articles", path, create_departments=True)
     with job:
         assert p.new_departments == ["Pâtisserie"]
-        assert job.apply(add=True, update=False, delete=False)["departments_created"] == 1
+        assert job.apply(manager(), add=True, update=False, delete=False)["departments_created"] == 1
     assert catalog_db.find_article_by_code("P2").department == "Pâtisserie"

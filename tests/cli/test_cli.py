@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers.cli import cli_env, pos
+from helpers.cli import cli_env, pos, run
 from helpers.data import every_query
 from helpers.demo_db import copy_database
 
@@ -23,11 +23,6 @@ from pos.sale.barcode import is_valid_gtin
 
 NNBSP = "\u202f"
 
-
-def run(capsys, db: Path, *args: str) -> tuple[int, str, str]:
-    code = cli.main(["--db", str(db), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_error_line(proc: subprocess.CompletedProcess) -> str:
@@ -84,7 +79,7 @@ def reference(db: Path, name: str) -> str:
 
 # ---------------------------------------------------------------- sell
 def test_sell(shop_db):
-    proc = pos(shop_db, "sell", "--user", "Marie", "--pin", "1234", demo_ean(1), "D010001*2",
+    proc = pos(shop_db, "sell", "--user", "Marie", demo_ean(1), "D010001*2",
                "--pay", "card=2", "--pay", "cash=20")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
@@ -101,7 +96,7 @@ def test_sell(shop_db):
 def test_sell_in_french_with_a_weight(shop_db, capsys):
     tomatoes = reference(shop_db, "Tomates")
     assert run(capsys, shop_db, "config", "set", "ui.language", "fr")[0] == 0
-    code, out, err = run(capsys, shop_db, "sell", "--user", "marie", "--pin", "1234", f"{tomatoes}*0,452",
+    code, out, err = run(capsys, shop_db, "sell", "--user", "marie", f"{tomatoes}*0,452",
                          "D010001", "--pay", "cash=10", "--receipt")
     assert (code, err) == (0, "")
     # --receipt: no printer is configured yet, so the receipt is written on stdout
@@ -126,16 +121,14 @@ def test_sell_with_pos_pin_and_default_payment(shop_db):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--pin", "1234", "D010001", "0000000000000", "--pay", "cash"], "unknown code 0000000000000"),
-    (["--pin", "1234", "D010001*3", "--pay", "card=1"], "not fully paid"),
-    (["--pin", "1234", "D010001", "--pay", "bitcoin=5"], "Unknown payment method: bitcoin"),
-    (["--pin", "0000", "D010001", "--pay", "cash=5"], "Wrong PIN"),
-    (["--pin", "1234", "D010001", "--pay", "card=5"], "only cash gives change"),
-    (["--pin", "1234", "D010001*1,5", "--pay", "cash=5"], "whole quantities only"),
-    (["--pin", "1234", "D010001*x", "--pay", "cash=5"], "bad item"),
-    (["--pin", "1234", "D010001", "--pay", "cash=abc"], "bad payment"),
-    (["--pin", "1234", "D010001"], "no payment"),
-    (["D010001", "--pay", "cash"], "a PIN is required"),
+    (["D010001", "0000000000000", "--pay", "cash"], "unknown code 0000000000000"),
+    (["D010001*3", "--pay", "card=1"], "not fully paid"),
+    (["D010001", "--pay", "bitcoin=5"], "Unknown payment method: bitcoin"),
+    (["D010001", "--pay", "card=5"], "only cash gives change"),
+    (["D010001*1,5", "--pay", "cash=5"], "whole quantities only"),
+    (["D010001*x", "--pay", "cash=5"], "bad item"),
+    (["D010001", "--pay", "cash=abc"], "bad payment"),
+    (["D010001"], "no payment"),
 ])
 def test_sell_refusals_write_nothing(shop_db, args, message):
     with Db(shop_db) as s:
@@ -149,7 +142,7 @@ def test_sell_refusals_write_nothing(shop_db, args, message):
 
 
 def test_sell_unknown_user(shop_db, capsys):
-    code, out, err = run(capsys, shop_db, "sell", "--user", "Nobody", "--pin", "1234", "D010001", "--pay", "cash")
+    code, out, err = run(capsys, shop_db, "sell", "--user", "Nobody", "D010001", "--pay", "cash")
     assert (code, out) == (1, "")
     assert err == "pos: unknown user Nobody\n"
 
@@ -164,7 +157,7 @@ def test_cli_sale_leaves_the_screen_basket_alone(shop_db, capsys):
         till.scan("D010003")  # a croissant, on the screen, not paid yet
         till.persist()
         till.close()
-    code, out, _ = run(capsys, shop_db, "sell", "--user", "Marie", "--pin", "1234", "D010001", "--pay", "card")
+    code, out, _ = run(capsys, shop_db, "sell", "--user", "Marie", "D010001", "--pay", "card")
     assert code == 0 and out.startswith("ticket 1:")
     with Db(shop_db) as s:
         assert [ln["name"] for ln in s.get_ticket(1).lines] == ["Baguette tradition"]
@@ -175,7 +168,7 @@ def test_cli_sale_leaves_the_screen_basket_alone(shop_db, capsys):
 # ---------------------------------------------------------------- tickets
 def test_tickets_and_ticket(shop_db, capsys):
     for args in (["D010001*2", "--pay", "cash=5"], ["D010003", "--pay", "card"]):
-        assert run(capsys, shop_db, "sell", "--user", "Marie", "--pin", "1234", *args)[0] == 0
+        assert run(capsys, shop_db, "sell", "--user", "Marie", *args)[0] == 0
     today = dt.date.today().isoformat()
 
     code, out, err = run(capsys, shop_db, "tickets")
@@ -235,16 +228,17 @@ def test_config_refusals(shop_db, capsys):
 
 # ---------------------------------------------------------------- users and VAT
 def test_users_and_vat(shop_db, capsys):
-    assert run(capsys, shop_db, "users", "add", "Paul", "--role", "manager", "--pin", "4321") == (
+    new_pin = dict(cli_env(), POS_NEW_PIN="4321")
+    assert run(capsys, shop_db, "users", "add", "Paul", "--role", "manager", env=new_pin) == (
         0, "user Paul created\n", "")
     code, out, _ = run(capsys, shop_db, "users", "list")
     assert [line.split()[:2] for line in out.splitlines()] == [
         ["Claire", "manager"], ["Marie", "cashier"], ["Paul", "manager"]]
-    assert run(capsys, shop_db, "users", "add", "paul", "--pin", "4321") == (
-        1, "", "pos: user paul already exists\n")
-    code, _, err = run(capsys, shop_db, "users", "add", "Léa", "--pin", "12")
+    assert run(capsys, shop_db, "users", "add", "paul", env=new_pin) == (1, "", "pos: This user already exists\n")
+    code, _, err = run(capsys, shop_db, "users", "add", "Léa", env=dict(cli_env(), POS_NEW_PIN="12"))
     assert code == 1 and "4 to 8 digits" in err
-    code, out, _ = run(capsys, shop_db, "sell", "--user", "Paul", "--pin", "4321", "D010001", "--pay", "cash")
+    paul = dict(cli_env(None), POS_USER="Paul", POS_PIN="4321")
+    code, out, _ = run(capsys, shop_db, "sell", "D010001", "--pay", "cash", env=paul)
     assert code == 0 and out.startswith("ticket 1:")
     code, out, _ = run(capsys, shop_db, "vat")
     assert [line.split()[0] for line in out.splitlines()] == ["20%", "10%", "5.5%", "2.1%", "0%"]

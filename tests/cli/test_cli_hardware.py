@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers.cli import run
 from helpers.escpos_decoder import decode
 from helpers.virtual_printer import VirtualNetworkPrinter
 
-from pos import cli
 from pos.core import settings
 from pos.data import common
 
@@ -22,11 +22,6 @@ def shop_file(shop):
     return path
 
 
-def run(capsys, db, *args):
-    code = cli.main(["--db", db, *args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
 
 def test_printer_test_page_and_sell_with_receipt_and_drawer(shop_file, capsys):
     with VirtualNetworkPrinter() as printer:
@@ -36,7 +31,7 @@ def test_printer_test_page_and_sell_with_receipt_and_drawer(shop_file, capsys):
         page = decode(printer.wait_job(5)).text
         assert "Épicerie du Marché" in page and "€" in page and "œ" in page and "«" in page
 
-        code, out, err = run(capsys, shop_file, "sell", "--user", "Marie", "--pin", "1234", "D010003",
+        code, out, err = run(capsys, shop_file, "sell", "--user", "Marie", "D010003",
                              "--pay", "cash=5", "--receipt")
         assert (code, err) == (0, ""), err
         kick = decode(printer.wait_job(5))  # cash: the drawer (pin 2 by default) opens through the printer
@@ -44,13 +39,13 @@ def test_printer_test_page_and_sell_with_receipt_and_drawer(shop_file, capsys):
         receipt = decode(printer.wait_job(5)).text
         assert "Croissant" in receipt and "DUPLICATA" not in receipt
 
-        code, out, err = run(capsys, shop_file, "receipt", "1", "--user", "Marie", "--pin", "1234")
+        code, out, err = run(capsys, shop_file, "receipt", "1", "--user", "Marie")
         assert (code, err) == (0, "") and "DUPLICATA n° 1" in out
         assert "DUPLICATA" in decode(printer.wait_job(5)).text
 
-        code, out, err = run(capsys, shop_file, "drawer", "open", "--user", "Marie", "--pin", "1234")
+        code, out, err = run(capsys, shop_file, "drawer", "open", "--user", "Marie")
         assert code == 1 and "manager" in err
-        code, out, err = run(capsys, shop_file, "drawer", "open", "--user", "Claire", "--pin", "9999")
+        code, out, err = run(capsys, shop_file, "drawer", "open", "--user", "Claire")
         assert (code, out.strip()) == (0, "drawer opened")
         assert any("drawer" in e for e in decode(printer.wait_job(5)).events)
 

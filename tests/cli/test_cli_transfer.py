@@ -79,7 +79,7 @@ def test_apply_choices_and_dry_run(db, tmp_path):
     assert conn.execute("SELECT d.name FROM article a JOIN department d ON d.id = a.department_id "
                         "WHERE reference = 'NEW-1'").fetchone() == ("Pâtisserie",)
     who, choices = conn.execute("SELECT user_name, choices FROM import_log").fetchone()
-    assert who.startswith("cli:") and '"add": true' in choices
+    assert who == "Claire" and '"add": true' in choices
     conn.close()
 
 

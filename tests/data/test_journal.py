@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from helpers.actors import MANAGER, manager
 from helpers.cli import cli_env
 
 from pos.data import catalog, common, journal, users
@@ -176,7 +177,7 @@ def test_training_tickets_are_journaled_and_marked(shop, till):
 def test_archive_export_and_verify(shop, sales, tmp_path):
     period = common.now_iso()[:7]
     folder = tmp_path / "archive"
-    summary = archive.export(period, folder, user_name="Claire", shop="Épicerie")
+    summary = archive.export(MANAGER, period, folder, shop="Épicerie")
     names = sorted(p.name for p in folder.iterdir())
     assert names == sorted([*archive.FILES, archive.MANIFEST, archive.SIGNATURE])
     check = subprocess.run(["sha256sum", "-c", archive.MANIFEST], cwd=folder, capture_output=True, text=True)
@@ -194,7 +195,7 @@ def test_archive_export_and_verify(shop, sales, tmp_path):
 @pytest.mark.parametrize("damage", ["file", "record", "manifest"])
 def test_a_damaged_archive_is_detected(shop, sales, tmp_path, damage):
     folder = tmp_path / "a"
-    archive.export(common.now_iso()[:7], folder)
+    archive.export(MANAGER, common.now_iso()[:7], folder)
     if damage == "file":
         path = folder / "ticket_lines.csv"
         path.write_text(path.read_text("utf-8").replace(",120,", ",12,"), "utf-8")
@@ -290,8 +291,8 @@ def test_deleted_closure_and_cash_movement_rows_are_detected(shop, till):
     from pos.fiscal import closures
 
     sell(till, "3760123000017")
-    closures.cash_movement("out", 500, "banque", "Claire")
-    closures.close("day", "Claire")
+    closures.cash_movement(manager("Claire"), "out", 500, "banque")
+    closures.close(manager("Claire"), "day")
     assert journal.verify().ok
     conn = sqlite3.connect(shop.database)
     conn.execute("DROP TRIGGER cash_movement_no_delete")

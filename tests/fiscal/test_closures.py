@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from helpers.actors import MANAGER
 from helpers.demo_db import copy_database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -90,17 +91,17 @@ def test_net_payments_take_the_change_from_cash():
 
 # ---------------------------------------------------------------- a Z
 def test_a_day_z(manager):
-    closures.cash_movement("float", 15000, "", "Claire")
+    closures.cash_movement(MANAGER, "float", 15000, "")
     a = sell(manager, ref("Croissant"), ref("Croissant"), method="cash", amount=2000)  # 2.40, change 17.60
     manager.scan(ref("Vin rouge Côtes-du-Rhône"))
     manager.set_ticket_discount(Discount("amount", 90))
     manager.add_payment("card")
     b = manager.validate()  # 7.90 - 0.90 = 7.00 at 20 %
     r = refund(manager, a.number, method="cash")  # -2.40 in cash
-    closures.cash_movement("in", 1000, "change from the bank", "Claire")
-    closures.cash_movement("out", 500, "window cleaner", "Claire")
+    closures.cash_movement(MANAGER, "in", 1000, "change from the bank")
+    closures.cash_movement(MANAGER, "out", 500, "window cleaner")
     seq_before, hash_before = journal.last_record()
-    z = closures.close("day", "Claire", counted_detail={"10000": 1, "5000": 1, "1000": 1, "200": 1})
+    z = closures.close(MANAGER, "day", counted_detail={"10000": 1, "5000": 1, "1000": 1, "200": 1})
     assert list(z) == list(closures.CLOSURE_KEYS)
     assert (z["kind"], z["number"], z["till"], z["user_name"]) == ("day", 1, "Caisse 1", "Claire")
     assert (z["first_ticket"], z["last_ticket"], z["ticket_count"]) == (a.number, r.number, 3)
@@ -130,9 +131,9 @@ def test_a_day_z(manager):
     assert journal.verify().ok
     # nothing left: the next Z is refused; a new sale makes Z 2, whose perpetual total follows
     with pytest.raises(ClosureError, match="nothing to close"):
-        closures.close("day", "Claire")
+        closures.close(MANAGER, "day")
     sell(manager, ref("Croissant"))
-    z2 = closures.close("day", "Claire")
+    z2 = closures.close(MANAGER, "day")
     assert (z2["number"], z2["first_ticket"], z2["last_ticket"], z2["total"], z2["perpetual_total"]) == (
         2, b.number + 2, b.number + 2, 120, 820)
     assert z2["period_start"] == z["period_end"]
@@ -142,7 +143,7 @@ def test_a_day_z(manager):
 
 def test_a_closure_is_immutable_and_tampering_shows(manager, shop):
     sell(manager, ref("Croissant"))
-    closures.close("day", "Claire")
+    closures.close(MANAGER, "day")
     c = Closure.get()
     with pytest.raises(ImmutableError):
         c.save()
@@ -163,7 +164,7 @@ def test_a_closure_is_immutable_and_tampering_shows(manager, shop):
                                           ("period_end", "'2030-01-01T00:00:00+01:00'"), ("till", "'Caisse 9'")])
 def test_every_column_of_a_closure_is_protected(manager, shop, column, value):
     sell(manager, ref("Croissant"))
-    closures.close("day", "Claire")
+    closures.close(MANAGER, "day")
     assert journal.verify().ok
     conn = sqlite3.connect(shop.database)
     conn.execute("DROP TRIGGER closure_no_update")
@@ -177,46 +178,46 @@ def test_every_column_of_a_closure_is_protected(manager, shop, column, value):
 def test_the_x_report_stores_nothing(manager):
     sell(manager, ref("Croissant"), method="cash", amount=500)
     n = journal.count()
-    x = closures.x_report(counted=1000)
+    x = closures.x_report(MANAGER, counted=1000)
     assert list(x) == list(closures.CLOSURE_KEYS)
     assert (x["kind"], x["number"], x["total"], x["journal_seq"]) == ("x", 0, 120, n)
     assert x["data"]["cash"]["expected"] == 120 and x["data"]["cash"]["difference"] == 880
     assert journal.count() == n and closures.closures() == []
-    z = closures.close("day", "Claire")
+    z = closures.close(MANAGER, "day")
     assert {k: z[k] for k in ("first_ticket", "last_ticket", "total")} == {
         k: x[k] for k in ("first_ticket", "last_ticket", "total")}
-    assert closures.x_report()["first_ticket"] is None  # an empty X is fine
+    assert closures.x_report(MANAGER)["first_ticket"] is None  # an empty X is fine
 
 
 def test_counted_checks(manager):
     sell(manager, ref("Croissant"))
     with pytest.raises(ClosureError, match="differs"):
-        closures.close("day", "Claire", counted=100, counted_detail={"200": 1})
+        closures.close(MANAGER, "day", counted=100, counted_detail={"200": 1})
     with pytest.raises(ClosureError, match="negative"):
-        closures.close("day", "Claire", counted=-1)
+        closures.close(MANAGER, "day", counted=-1)
     with pytest.raises(ClosureError, match="denomination"):
-        closures.close("day", "Claire", counted_detail={"300": 1})
+        closures.close(MANAGER, "day", counted_detail={"300": 1})
     with pytest.raises(ClosureError, match="unknown closure kind"):
-        closures.close("week", "Claire")
+        closures.close(MANAGER, "week")
     assert closures.closures() == []
-    assert closures.close("day", "Claire", counted=200, counted_detail={"200": 1})["data"]["cash"]["counted"] == 200
+    assert closures.close(MANAGER, "day", counted=200, counted_detail={"200": 1})["data"]["cash"]["counted"] == 200
 
 
 def test_month_and_year(manager):
     with pytest.raises(ClosureError, match="nothing to close"):
-        closures.close("month", "Claire")
+        closures.close(MANAGER, "month")
     sell(manager, ref("Croissant"))
     with pytest.raises(ClosureError, match="1 ticket is not in a daily closure"):
-        closures.close("month", "Claire")
-    z1 = closures.close("day", "Claire", counted=100)
+        closures.close(MANAGER, "month")
+    z1 = closures.close(MANAGER, "day", counted=100)
     sell(manager, ref("Croissant"), method="cash", amount=200)
-    closures.cash_movement("float", 5000, "", "Claire")
-    z2 = closures.close("day", "Claire")
+    closures.cash_movement(MANAGER, "float", 5000, "")
+    z2 = closures.close(MANAGER, "day")
     with pytest.raises(ClosureError, match="the cash is counted on the daily closure"):
-        closures.close("month", "Claire", counted=100)
+        closures.close(MANAGER, "month", counted=100)
     with pytest.raises(ClosureError, match="2 daily closures are not in a monthly closure"):
-        closures.close("year", "Claire")
-    m1 = closures.close("month", "Claire")
+        closures.close(MANAGER, "year")
+    m1 = closures.close(MANAGER, "month")
     assert (m1["kind"], m1["number"], m1["data"]["closures"]) == ("month", 1, [1, 2])
     assert (m1["first_ticket"], m1["last_ticket"], m1["ticket_count"], m1["total"], m1["perpetual_total"]) == (
         1, 2, 2, 240, 240)
@@ -228,12 +229,12 @@ def test_month_and_year(manager):
     assert cash["expected"] == z1["data"]["cash"]["expected"] + z2["data"]["cash"]["expected"] == 0 + 5120
     assert (cash["counted"], cash["difference"]) == (100, 100)  # only Z 1 was counted
     with pytest.raises(ClosureError, match="nothing to close"):
-        closures.close("month", "Claire")
+        closures.close(MANAGER, "month")
     sell(manager, ref("Croissant"))
-    closures.close("day", "Claire")
-    m2 = closures.close("month", "Claire")
+    closures.close(MANAGER, "day")
+    m2 = closures.close(MANAGER, "month")
     assert m2["data"]["closures"] == [3] and m2["period_start"] == m1["period_end"]
-    y1 = closures.close("year", "Claire")
+    y1 = closures.close(MANAGER, "year")
     assert (y1["data"]["closures"], y1["total"], y1["perpetual_total"], y1["ticket_count"]) == ([1, 2], 360, 360, 3)
     assert [(c["kind"], c["number"]) for c in closures.closures()] == [
         ("day", 1), ("day", 2), ("month", 1), ("day", 3), ("month", 2), ("year", 1)]
@@ -247,23 +248,23 @@ def test_cash_movements(manager):
             ("in", 0, "x", "positive"), ("out", -5, "x", "positive"), ("float", -1, "", "positive"),
             ("gift", 100, "x", "unknown cash movement"), ("in", 1.5, "x", "integer")]:
         with pytest.raises(ClosureError, match=message):
-            closures.cash_movement(kind, amount, reason, "Claire")
+            closures.cash_movement(MANAGER, kind, amount, reason)
     assert closures.pending_movements() == []
-    m = closures.cash_movement("out", 2000, " bank deposit ", "Claire")
+    m = closures.cash_movement(MANAGER, "out", 2000, " bank deposit ")
     assert (m["kind"], m["amount"], m["reason"], m["user_name"]) == ("out", 2000, "bank deposit", "Claire")
-    closures.cash_movement("float", 0, "", "Claire")
+    closures.cash_movement(MANAGER, "float", 0, "")
     ev = events.events("cash_out")[-1]
     assert ev["data"] == {"movement": m["id"], "amount": 2000, "reason": "bank deposit"}
     rec = [r for r in journal.journal_rows() if r[2] == "event" and r[3] == "cash_out"]
     assert len(rec) == 1 and json.loads(rec[0][4])["data"]["reason"] == "bank deposit"
     assert journal.read_head()[:2] == journal.last_record()
-    z = closures.close("day", "Claire")  # movements alone make a Z
+    z = closures.close(MANAGER, "day")  # movements alone make a Z
     assert z["ticket_count"] == 0 and z["first_ticket"] is None and z["data"]["cash"]["expected"] == -2000
     assert z["data"]["cash"]["last_movement_id"] == m["id"] + 1
     assert closures.pending_movements() == []
-    closures.cash_movement("in", 300, "coins", "Claire")
+    closures.cash_movement(MANAGER, "in", 300, "coins")
     assert [p["amount"] for p in closures.pending_movements()] == [300]
-    assert closures.close("day", "Claire")["data"]["cash"]["cash_in"] == 300
+    assert closures.close(MANAGER, "day")["data"]["cash"]["cash_in"] == 300
 
 
 # ---------------------------------------------------------------- training mode
@@ -300,7 +301,7 @@ def test_training_mode(shop):
     with pytest.raises(TillError, match="in training mode only"):
         till.start_refund(t1.number)
     real2 = sell(till, ref("Croissant"))
-    z = closures.close("day", "Claire")
+    z = closures.close(MANAGER, "day")
     assert (z["first_ticket"], z["last_ticket"]) == (real.number, real2.number)  # every ticket is in the Z
     assert z["ticket_count"] == 2 and z["total"] == 240 == z["perpetual_total"]
     assert z["data"]["training"] == {"count": 2, "total": t1.total + tr.total} == {"count": 2, "total": 0}
@@ -371,11 +372,11 @@ def run_day(till: Till, ops: list[tuple]) -> list[dict]:
         elif op[0] == "training":
             till.set_training(op[1])
         elif op[0] == "move":
-            closures.cash_movement(op[1], op[2], "r", "Claire")
+            closures.cash_movement(MANAGER, op[1], op[2], "r")
             pending.append((op[1], op[2]))
         elif op[0] == "z":
             try:
-                closures.close("day", "Claire", counted=op[1])
+                closures.close(MANAGER, "day", counted=op[1])
             except ClosureError as exc:
                 assert "nothing to close" in str(exc) and not pending
                 continue
@@ -383,11 +384,11 @@ def run_day(till: Till, ops: list[tuple]) -> list[dict]:
             pending = []
         else:
             try:
-                closures.close("month", "Claire")
+                closures.close(MANAGER, "month")
             except ClosureError as exc:
                 assert "not in a daily closure" in str(exc) or "nothing to close" in str(exc)
     try:
-        closures.close("day", "Claire")
+        closures.close(MANAGER, "day")
         per_z.append(pending)
     except ClosureError:
         assert not pending

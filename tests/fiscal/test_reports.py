@@ -15,6 +15,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from helpers.actors import manager
+from helpers.cli import acting
 from helpers.escpos_decoder import decode
 from helpers.virtual_printer import VirtualNetworkPrinter
 from pypdf import PdfReader
@@ -466,7 +468,8 @@ def test_invoice_keeps_the_ticket_customer(till, clock, customer, tmp_path):
 
 # ---------------------------------------------------------------- the command line
 def run(capsys, db: Path, *args: str) -> tuple[int, str, str]:
-    code = cli_reports.main(["--db", str(db), *args])
+    with acting(args):  # as the demo manager (the X report needs the reports permission)
+        code = cli_reports.main(["--db", str(db), *args])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -589,13 +592,13 @@ def test_cli_in_a_subprocess(db_file, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE")}
     env.update(LANG="en_US.UTF-8", PYTHONIOENCODING="utf-8")
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-m", "pos.cli.reports", "--db", str(db_file), "report", "sales",
+    proc = subprocess.run([sys.executable, "-m", "pos", "--db", str(db_file), "report", "sales",
                            "--by", "nope", "--pdf", str(tmp_path / "r.pdf")], capture_output=True, text=True,
                           encoding="utf-8", env=env, cwd=root, timeout=60)
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.splitlines() == ["pos: unknown --by 'nope': expected one of day, article, department, "
                                         "vat, payment, cashier, hour"]
-    proc = subprocess.run([sys.executable, "-m", "pos.cli.reports", "--db", str(db_file), "report", "sales",
+    proc = subprocess.run([sys.executable, "-m", "pos", "--db", str(db_file), "report", "sales",
                            "--period", "2024-05", "--by", "vat", "--pdf", str(tmp_path / "r.pdf")],
                           capture_output=True, text=True, encoding="utf-8", env=env, cwd=root, timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -605,7 +608,7 @@ def test_cli_in_a_subprocess(db_file, tmp_path):
 
 def test_a_real_z_from_the_closures_module(capsys, db_file, tmp_path, sales):
     closures = pytest.importorskip("pos.fiscal.closures")
-    z = closures.close("day", "Claire", counted_detail={"5000": 1, "200": 3})
+    z = closures.close(manager("Claire"), "day", counted_detail={"5000": 1, "200": 3})
     fiscal = sales["tickets"] + [sales["later"]]
     assert z["total"] == sum(t.total for t in fiscal)
     lines = reports.closure_lines(z, 48, "en")

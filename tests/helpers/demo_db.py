@@ -29,3 +29,18 @@ def copy_database(src: Path, dst: Path) -> Path:
         if side.exists():
             shutil.copy(side, f"{dst}{suffix}")  # with its mode (the key file is 0600)
     return dst
+
+
+def sell_one(code: str = "D010001", user: str = "Marie", pin: str = "1234") -> int:
+    """One sale paid by card through the till, as a cashier would ring it up; returns its number."""
+    from pos.data import users
+    from pos.sale.till import Till
+
+    till = Till()
+    try:
+        till.login(users.find_user(user).id, pin, log=False)
+        till.scan(code)
+        till.add_payment("card")
+        return till.validate().number
+    finally:
+        till.close()

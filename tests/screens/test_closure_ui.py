@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers.actors import manager
 from helpers.ui_helpers import find_button, frames, keypad_type, popup, tap, wait_for
 from test_ui import login, make_app, window  # noqa: F401  (fixtures)
 
@@ -239,7 +240,7 @@ def test_reports_screen_lists_closures_and_sales_by_vat(make_app, window, report
     app = make_app()
     sale = login(app, "Claire", "9999")
     sell_in_cash(app, sale)
-    closures.close("day", "Claire", counted=240)
+    closures.close(manager("Claire"), "day", counted=240)
 
     menu(app, window, "Reports")
     assert app.sm.current == "reports"

@@ -8,6 +8,7 @@ import importlib.util
 import threading
 
 import pytest
+from helpers.actors import MANAGER
 from helpers.prestashop.emulator import PrestaShopEmulator
 
 from pos.core.errors import Refusal
@@ -136,13 +137,13 @@ def test_dry_run_changes_nothing(ps, shop):
 
 def test_cli_lines_and_failure(ps, shop, capsys):
     client = client_for(ps)
-    endofday.cli(client, argparse.Namespace(dry_run=False))
+    endofday.cli(client, argparse.Namespace(dry_run=False), MANAGER)
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "step.articles: done" and "articles.added: 26" in out
     assert "step.stock: done" in out and "stock.pushed: 0" in out
     ps.inject("empty_500", count=None, path="/api/products")
     with pytest.raises(Refusal) as err:
-        endofday.cli(client, argparse.Namespace(dry_run=False))
+        endofday.cli(client, argparse.Namespace(dry_run=False), MANAGER)
     assert "\n" not in str(err.value) and "articles" in str(err.value)
     assert "step.articles: failed" in capsys.readouterr().out
 

@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from helpers.cli import cli_env
+from helpers.actors import MANAGER
+from helpers.cli import cli_env, set_secret
 from helpers.prestashop.emulator import PrestaShopEmulator, ean13
 
 from pos.core.errors import Cancelled, Refusal
@@ -201,17 +202,17 @@ def test_a_fault_mid_pull_changes_nothing_and_the_next_run_completes(db, ps, kin
     client = client_for(ps, timeout=0.5)
     ps.inject(kind, count=3, path="/api/stock_availables", seconds=1.0)  # beyond the client's retries
     with pytest.raises(Refusal) as err:
-        articles.cli(client, args(add=True, update=True, delete=True))
+        articles.cli(client, args(add=True, update=True, delete=True), MANAGER)
     assert "\n" not in str(err.value)
     assert count_articles(db) == 0 and not sync_data.links()
     assert sync_data.get_state(articles.STATE_DATE) == ""
     run = sync_data.runs()[0]
     assert run["kind"] == "articles" and run["status"] == "failed" and run["error"]
     ps.clear_faults()
-    counts = articles.cli(client, args(add=True, update=True, delete=True))
+    counts = articles.cli(client, args(add=True, update=True, delete=True), MANAGER)
     assert counts["added"] == 26 and count_articles(db) == 26
     assert sync_data.runs()[0]["status"] == "done"
-    assert articles.cli(client, args(add=True, update=True, delete=True))["added"] == 0
+    assert articles.cli(client, args(add=True, update=True, delete=True), MANAGER)["added"] == 0
     assert count_articles(db) == 26
 
 
@@ -222,20 +223,20 @@ def test_a_fault_after_a_first_sync_leaves_the_state(db, ps):
     state = sync_data.get_state(articles.STATE_DATE)
     ps.inject("empty_500", count=None, path="/api/combinations")
     with pytest.raises(Refusal):
-        articles.cli(client, args(update=True))
+        articles.cli(client, args(update=True), MANAGER)
     assert article("demo_3") is not None and sync_data.get_state(articles.STATE_DATE) == state
     ps.clear_faults()
-    assert articles.cli(client, args(update=True))["updated"] == 1
+    assert articles.cli(client, args(update=True), MANAGER)["updated"] == 1
     assert article("NEW2") is not None and count_articles(db) == 26
 
 
 def test_dry_run_and_preview_only_change_nothing(db, ps, capsys):
     client = client_for(ps)
-    counts = articles.cli(client, args(add=True, dry_run=True))
+    counts = articles.cli(client, args(add=True, dry_run=True), MANAGER)
     out = capsys.readouterr().out
     assert counts["new"] == 26 and "added" not in counts
     assert "new: 26\n" in out and "dry run: nothing was changed" in out
-    articles.cli(client, args())
+    articles.cli(client, args(), MANAGER)
     assert "preview only" in capsys.readouterr().out
     assert count_articles(db) == 0 and sync_data.get_state(articles.STATE_DATE) == ""
     runs = sync_data.runs()
@@ -271,7 +272,7 @@ def test_cli_subprocess(shop, ps):
                               timeout=60)
 
     assert run("config", "set", "prestashop.url", ps.url).returncode == 0
-    assert run("config", "set", "prestashop.key", ps.key).returncode == 0
+    assert set_secret(shop.database, "prestashop.key", ps.key).returncode == 0
     proc = run("sync", "articles")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()

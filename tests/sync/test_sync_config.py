@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers.cli import cli_env
+from helpers.cli import cli_env, set_secret
 
 from pos.core import settings
 from pos.data import config as config_db
@@ -46,6 +46,9 @@ def test_cli_config_and_sync_test_without_a_shop(shop, tmp_path):
     cmd = [sys.executable, "-m", "pos", "--db", shop.database]
     proc = subprocess.run([*cmd, "config", "set", "prestashop.key", KEY], capture_output=True, text=True,
                           env=cli_env())
+    assert proc.returncode == 1 and "never taken from the command line" in proc.stderr  # not from argv
+    assert KEY not in proc.stdout + proc.stderr
+    proc = set_secret(shop.database, "prestashop.key", KEY)
     assert proc.returncode == 0 and KEY not in proc.stdout + proc.stderr
     proc = subprocess.run([*cmd, "config", "list"], capture_output=True, text=True, env=cli_env())
     assert "prestashop.key=********" in proc.stdout and KEY not in proc.stdout

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from helpers.actors import MANAGER, manager
 from helpers.prestashop.emulator import PrestaShopEmulator, ean13
 
 from pos.core.money import split_vat
@@ -204,9 +205,9 @@ def test_web_card_ticket_does_not_change_expected_cash(web, till):
     till.scan("D010001")
     till.add_payment("cash", 1000)
     sale = till.validate()
-    before = closures.x_report()["data"]["cash"] if hasattr(closures, "x_report") else None
+    before = closures.x_report(manager())["data"]["cash"] if hasattr(closures, "x_report") else None
     orders.import_orders(client_for(web))
-    report = closures.x_report() if hasattr(closures, "x_report") else closures.compute_x()
+    report = closures.x_report(manager()) if hasattr(closures, "x_report") else closures.compute_x()
     cash = report["data"]["cash"]
     assert cash["cash_taken"] == 1000 and cash["change_given"] == sale.change
     if before is not None:
@@ -218,7 +219,7 @@ def test_web_card_ticket_does_not_change_expected_cash(web, till):
 
 
 def test_cli_sync_orders(web, tmp_path):
-    from helpers.cli import cli_env
+    from helpers.cli import cli_env, set_secret
 
     db_path = tmp_path / "pos.sqlite3"  # the shop fixture's file
 
@@ -227,7 +228,7 @@ def test_cli_sync_orders(web, tmp_path):
                               text=True, encoding="utf-8", env=cli_env(), stdin=subprocess.DEVNULL, timeout=60)
 
     assert pos("config", "set", "prestashop.url", web.url).returncode == 0
-    assert pos("config", "set", "prestashop.key", web.key).returncode == 0
+    assert set_secret(db_path, "prestashop.key", web.key).returncode == 0
     web.inject("unauthorized", count=1, method="GET")
     failed = pos("sync", "orders")
     assert failed.returncode == 1 and failed.stdout == "" and len(failed.stderr.splitlines()) == 1
@@ -245,6 +246,6 @@ def test_cli_sync_orders(web, tmp_path):
 
 
 def test_cli_args_dry_run(web, capsys):
-    orders.cli(client_for(web), argparse.Namespace(dry_run=True, reset=None))
+    orders.cli(client_for(web), argparse.Namespace(dry_run=True, reset=None), MANAGER)
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "dry_run: yes" and "imported: 4" in out and tickets_db.last_ticket_number() == 0

@@ -418,7 +418,7 @@ def test_cancel_keeps_the_batch_for_the_next_run(ps, linked, till):
 
 
 def test_cli_sync_stock(ps, linked, till, tmp_path):
-    from helpers.cli import cli_env
+    from helpers.cli import cli_env, set_secret
 
     initial = quantities(ps)
     sold = standard_sales(till)
@@ -429,7 +429,7 @@ def test_cli_sync_stock(ps, linked, till, tmp_path):
                               text=True, encoding="utf-8", env=cli_env(), stdin=subprocess.DEVNULL, timeout=60)
 
     assert pos("config", "set", "prestashop.url", ps.url).returncode == 0
-    assert pos("config", "set", "prestashop.key", ps.key).returncode == 0
+    assert set_secret(db_path, "prestashop.key", ps.key).returncode == 0
     dry = pos("sync", "stock", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "dry_run: yes" in dry.stdout.splitlines() and quantities(ps) == initial

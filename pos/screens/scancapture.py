@@ -1,0 +1,219 @@
+"""Keyboard-wedge scans read at window level, whatever widget has the focus.
+
+A USB scanner in keyboard mode "types" each code as a burst of key presses a few
+milliseconds apart, then its suffix (Enter).  The capture reads the window's *key down*
+events, which SDL sends whatever the state of text input (SDL turns text input off when a
+text field lets the keyboard go, so ``on_textinput`` alone goes dead), times each key with
+the operating system's time (:mod:`pos.screens.keystamps`: one slow frame never splits a
+scan) and lets :class:`pos.hardware.wedge.WedgeBuffer` tell a scanner from a person.
+
+A burst never reaches a focused text field: from its second key on, the keys are held back
+(and the first one taken back out of the field); a scan goes to the screen's ``scan(code)``
+once, and its suffix never validates the field.  Keys that were typing after all are given
+back to the field.  Keys typed by hand with no text field focused, then Enter, are a code
+too (a keyboard is a scanner's fallback).
+
+Kivy calls a window event's handlers last bound first, and binds a text field's keyboard
+again each time the field asks for it: the capture's router binds itself again after each
+request, so it always sees a key before the field does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.uix.modalview import ModalView
+from kivy.uix.textinput import TextInput
+
+from pos.hardware.wedge import KeyVerdict, WedgeBuffer
+from pos.screens.keystamps import STAMPS
+
+END_KEYS = {"enter": (13, 271), "tab": (9,), "none": ()}  # 271: the keypad's Enter
+NUMPAD_DIGITS = range(256, 266)  # Kivy's codes of the keypad's 0-9
+QUIET_S = 0.25  # s without a key (on the app's clock): held keys are shown, or a suffix-less code ends
+
+
+def key_char(key: int, modifiers) -> str | None:
+    """The character of a key down (before the system's layout is applied), or None."""
+    if key in NUMPAD_DIGITS:
+        return str(key - NUMPAD_DIGITS.start)
+    if not 0x20 <= key <= 0xFF:
+        return None  # control keys, and Kivy's codes for Shift, arrows, F-keys...
+    ch = chr(key)
+    if not ch.isprintable():
+        return None
+    if ch.isascii() and ch.isalpha() and (("shift" in modifiers) != ("capslock" in modifiers)):
+        ch = ch.upper()
+    return ch
+
+
+class _Router:
+    """The one set of window bindings: key times are taken for every key, and the keys go
+    to the capture of the screen on show."""
+
+    def __init__(self) -> None:
+        self.capture: WindowScanCapture | None = None
+        self._bound = False
+
+    def install(self) -> None:
+        if self._bound:
+            return
+        self._bound = True
+        STAMPS.install()
+        self._bind()
+        request = Window.request_keyboard
+
+        def request_keyboard(*args, **kw):  # Kivy binds the keyboard in front of us: go back in front
+            keyboard = request(*args, **kw)
+            self._bind()
+            return keyboard
+
+        Window.request_keyboard = request_keyboard
+
+    def _bind(self) -> None:
+        Window.unbind(on_key_down=self._key, on_textinput=self._text)
+        Window.bind(on_key_down=self._key, on_textinput=self._text)
+
+    def _key(self, _window, key: int, scancode: int = 0, _codepoint=None, modifiers=()) -> bool | None:
+        clock, t = STAMPS.take(scancode)  # always: the times stay in step with the keys
+        capture = self.capture
+        return capture.key(key, modifiers or (), t, clock) if capture is not None else None
+
+    def _text(self, _window, text: str) -> bool | None:
+        capture = self.capture
+        return capture.text(text) if capture is not None else None
+
+
+ROUTER = _Router()
+
+
+class WindowScanCapture:
+    """The scans of one screen (``on_code(code)``) while it shows; ``field`` (or the
+    screen's ``scan_field()``) is its text field that keys may reach."""
+
+    def __init__(self, screen, on_code: Callable[[str], None], field=None) -> None:
+        from pos.core import settings
+
+        self.screen, self.on_code, self.field = screen, on_code, field
+        self.suffix = settings.get("scanner.suffix")
+        self.wedge = WedgeBuffer(max_gap_ms=int(settings.get("scanner.gap_ms")), prefix=settings.get("scanner.prefix"),
+                                 suffix=self.suffix)
+        self.typed = ""  # keys typed with no text field focused
+        self._text_for_key = False  # the next text-input event is the last key's character
+        self._hold_text = False
+        self._quiet_ev = None
+
+    def start(self) -> None:
+        ROUTER.install()
+        ROUTER.capture = self
+
+    def stop(self) -> None:
+        if ROUTER.capture is self:
+            ROUTER.capture = None
+        self.typed = ""
+        self.wedge.clear()
+        if self._quiet_ev is not None:
+            self._quiet_ev.cancel()
+
+    # ---------------------------------------------------------------- where keys go
+    def _ours(self) -> bool:
+        if self.screen.manager is None or self.screen.manager.current != self.screen.name:
+            return False
+        return not any(isinstance(w, ModalView) for w in Window.children)
+
+    def _focused_field(self):
+        """The focused text field of the screen, if any (asked each time: pages change)."""
+        field = self.field
+        if field is None and hasattr(self.screen, "scan_field"):
+            field = self.screen.scan_field()
+        if field is not None and field.focus:
+            return field
+        for widget in self.screen.walk(restrict=True):
+            if isinstance(widget, TextInput) and widget.focus:
+                return widget
+        return None
+
+    def _apply(self, verdict: KeyVerdict) -> None:
+        if not (verdict.take_back or verdict.give_back):
+            return
+        field = self._focused_field()
+        if field is None:
+            return
+        if verdict.take_back and field.text[:field.cursor_index()].endswith(verdict.take_back):
+            for _ in verdict.take_back:
+                field.do_backspace()
+        if verdict.give_back:
+            field.insert_text(verdict.give_back)
+
+    # ---------------------------------------------------------------- events (from the router)
+    def key(self, key: int, modifiers, t: float, clock: str) -> bool | None:
+        self._text_for_key = self._hold_text = False
+        if not self._ours():
+            self.wedge.clear()
+            self.typed = ""
+            return None
+        if key in END_KEYS[self.suffix]:
+            return self._end(self.wedge.end(t, clock))
+        ch = key_char(key, modifiers)
+        if ch is None:
+            return None  # Shift and other keys without a character do not break a burst
+        verdict = self.wedge.key(ch, t, clock)
+        self._apply(verdict)
+        if self._focused_field() is None:
+            self.typed += ch
+        self._text_for_key, self._hold_text = True, verdict.hold
+        if self._quiet_ev is not None:
+            self._quiet_ev.cancel()
+        self._quiet_ev = Clock.schedule_once(self._quiet, QUIET_S)
+        return True if verdict.hold else None
+
+    def text(self, text: str) -> bool | None:
+        """Text input (when SDL has it on): the character the last key typed, layout applied."""
+        if not self._text_for_key:
+            return None
+        self._text_for_key = False
+        self.wedge.retype(text)
+        if self.typed and len(text) == 1:
+            self.typed = self.typed[:-1] + text
+        return True if self._hold_text else None
+
+    def _quiet(self, _dt) -> None:
+        self._quiet_ev = None
+        if self._ours():
+            verdict = self.wedge.quiet()
+            if verdict.code is not None:
+                self._end(verdict)
+            else:
+                self._apply(verdict)
+
+    def _end(self, verdict: KeyVerdict) -> bool | None:
+        typed, self.typed = self.typed.strip(), ""
+        self._apply(verdict)
+        if verdict.code is not None:
+            self.on_code(verdict.code)
+            return True  # the focused field must not validate the same code again
+        if typed and self._focused_field() is None:
+            self.on_code(typed)
+            return True
+        return None
+
+
+class ScanCapturing:
+    """A screen that takes keyboard-wedge scans while it shows: ``scan(code)``, and
+    ``scan_field()`` for its text field that may receive a burst's characters."""
+
+    _capture = None
+
+    def scan_field(self):
+        return None
+
+    def on_enter(self, *_a) -> None:
+        self._capture = WindowScanCapture(self, self.scan)
+        self._capture.start()
+
+    def on_leave(self, *_a) -> None:
+        if self._capture is not None:
+            self._capture.stop()
+            self._capture = None
