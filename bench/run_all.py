@@ -112,9 +112,12 @@ def main(argv: list[str]) -> int:
         "bench_sync.py", *(() if not args.quick else ("--products", 2000, "--combinations", 6000)))
     run(report, "12. PrestaShop stock push, changed articles, 20 ms per request (emulator)", "bench_sync_stock.py",
         "--articles", n["stock_articles"])
+    sales_work = working_copy(big, "import_sales.sqlite3")
+    run(report, "13. sales during a 1,000,000-row import apply (0 refused, p95 wait <= 1 s)", "bench_import_sales.py",
+        sales_work)
 
     for suffix in ("", "-wal", "-shm"):
-        for path in (small_work, big_work):
+        for path in (small_work, big_work, sales_work):
             Path(str(path) + suffix).unlink(missing_ok=True)
     report.line("bench_load_average_end", load())
     report.line("bench_total_time", time.perf_counter() - started, "s")
