@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pos.cli.common import CliError, add_who, open_db, progress, who
+from pos.core.errors import InvalidValue
 from pos.core.i18n import _
 from pos.core.permissions import Actor
 
@@ -16,7 +17,7 @@ def client_from_settings():
 
     url, key = settings.get("prestashop.url"), settings.secret("prestashop.key")
     if not url or not key:
-        raise ValueError(_("PrestaShop is not configured: pos config set prestashop.url URL, "
+        raise InvalidValue(_("PrestaShop is not configured: pos config set prestashop.url URL, "
                            "then pos config set prestashop.key KEY"))
     from pos.sync.limits import client_limits
 
@@ -76,7 +77,7 @@ def run_job(args: argparse.Namespace, actor: Actor) -> int:
         try:
             module = importlib.import_module(JOBS[args.action])
         except ModuleNotFoundError:
-            raise ValueError(_("pos sync {job} is not available in this version").format(job=args.action)) from None
+            raise InvalidValue(_("pos sync {job} is not available in this version").format(job=args.action)) from None
         client = client_from_settings()
         if "progress" in inspect.signature(module.cli).parameters:  # a job that says where it is
             with progress(_("Synchronising")) as update:

@@ -97,6 +97,7 @@ from escpos.magicencode import Encoder  # noqa: E402
 from escpos.printer import Dummy  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from pos.core.errors import InvalidValue  # noqa: E402
 from pos.core.i18n import _  # noqa: E402
 from pos.data.tickets import TicketRecord  # noqa: E402
 from pos.sale.receipt import receipt_document  # noqa: E402
@@ -151,7 +152,7 @@ def _profile_codepages(profile: str) -> dict[str, int]:
 def choose_codepage(profile: str) -> tuple[str, int]:
     """The code page used for ``profile``: ``(name, ESC t number)``."""
     if profile not in CAPABILITIES["profiles"]:
-        raise ValueError(_("Unknown printer model {profile}").format(profile=profile))
+        raise InvalidValue(_("Unknown printer model {profile}").format(profile=profile))
     pages = _profile_codepages(profile)
     for name in CODEPAGE_PREFERENCE:
         if name in pages:
@@ -421,9 +422,9 @@ def drawer_kick(pin: int, pulse_ms: int) -> bytes:
     pulse may follow, is twice as long (at least t1, as ESC/POS requires).
     """
     if pin not in (2, 5):
-        raise ValueError(_("the drawer pin is 2 or 5"))
+        raise InvalidValue(_("the drawer pin is 2 or 5"))
     if not 10 <= pulse_ms <= 510:
-        raise ValueError(_("the pulse is 10 to 510 ms"))
+        raise InvalidValue(_("the pulse is 10 to 510 ms"))
     t1 = min(255, round(pulse_ms / 2))
     t2 = min(255, 2 * t1)
     return b"\x1bp" + bytes([0 if pin == 2 else 1, t1, t2])

@@ -23,7 +23,7 @@ from kivy.uix.spinner import Spinner
 from kivy.uix.widget import Widget
 
 from pos.catalog import actions
-from pos.core.errors import Refusal
+from pos.core.errors import InvalidValue, Refusal
 from pos.core.i18n import _, language
 from pos.core.money import format_amount, format_qty, format_rate, parse_amount, parse_qty
 from pos.core.permissions import NeedsManager
@@ -455,7 +455,7 @@ class ArticlesPage(CatalogPage):
         cost = self.parsed(_("Cost price excl. VAT"), parse_amount, cost_text) if cost_text else None
         stock = self.parsed(_("Stock"), parse_qty, f["stock"].text.strip() or "0")
         if self.vat.text not in self.vat_bps:
-            raise ValueError(_("Choose a VAT rate"))
+            raise InvalidValue(_("Choose a VAT rate"))
         barcodes = list(self.barcodes)
         pending = self.barcode_input.text.strip()
         if pending and pending not in barcodes:

@@ -49,7 +49,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pos.core.errors import Refusal
+from pos.core.errors import InvalidValue, Refusal
 from pos.core.i18n import _
 from pos.core.money import BP_ONE, QTY_ONE, round_div
 from pos.core.permissions import Actor, check
@@ -128,10 +128,10 @@ def parse_reset(text: str) -> list[int] | None:
     ids = []
     for part in text.replace(" ", "").split(","):
         if not part.isdigit() or int(part) <= 0:
-            raise ValueError(_("--reset takes order ids separated by commas, or ALL: {text}").format(text=text))
+            raise InvalidValue(_("--reset takes order ids separated by commas, or ALL: {text}").format(text=text))
         ids.append(int(part))
     if not ids:
-        raise ValueError(_("--reset takes order ids separated by commas, or ALL: {text}").format(text=text))
+        raise InvalidValue(_("--reset takes order ids separated by commas, or ALL: {text}").format(text=text))
     return ids
 
 
@@ -145,7 +145,7 @@ def cli(client: PrestaShopClient, args: argparse.Namespace, actor: Actor) -> dic
         return {"reset": removed}
     result = import_orders(client, dry_run=bool(getattr(args, "dry_run", False)), user_name=actor.name)
     if result["status"] != "done":
-        raise ValueError(_("web order import stopped ({imported} orders imported): {error}; run it again to "
+        raise InvalidValue(_("web order import stopped ({imported} orders imported): {error}; run it again to "
                            "continue").format(imported=result["imported"], error=result["error"] or result["status"]))
     for line in format_result(result):
         print(line)
