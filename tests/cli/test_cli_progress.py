@@ -129,6 +129,10 @@ def test_a_sync_job_that_reports_progress_gets_a_bar(monkeypatch, tmp_path):
     from types import ModuleType, SimpleNamespace
 
     from pos.cli import sync as cli_sync
+    from pos.core import i18n
+
+    before = i18n.language()
+    i18n.set_language("en")
 
     seen = []
 
@@ -144,7 +148,10 @@ def test_a_sync_job_that_reports_progress_gets_a_bar(monkeypatch, tmp_path):
     monkeypatch.setattr(cli_sync, "client_from_settings", lambda: object())
     screen = Terminal()
     monkeypatch.setattr(sys, "stderr", screen)
-    assert cli_sync.run_job(SimpleNamespace(action="stock"), actor=None) == 0
-    monkeypatch.undo()
+    try:
+        assert cli_sync.run_job(SimpleNamespace(action="stock"), actor=None) == 0
+    finally:
+        monkeypatch.undo()
+        i18n.set_language(before)
     assert seen == ["ran"]
     assert "Synchronising" in screen.getvalue()
