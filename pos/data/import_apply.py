@@ -25,7 +25,6 @@ and an added article that has been sold is deactivated instead of deleted.  A fi
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -34,6 +33,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows has no fcntl: there, nothing stops a second process from undoing a running import
+    fcntl = None  # type: ignore[assignment]
 
 from pos.data import journal
 from pos.data.common import now_iso
@@ -89,6 +93,9 @@ class UndoLog:
 @contextlib.contextmanager
 def import_lock(db_path: str) -> Iterator[bool]:
     """Hold ``<db>.import-lock`` (an OS lock, released if the process dies); yields False if taken."""
+    if fcntl is None:
+        yield True
+        return
     fd = os.open(db_path + ".import-lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:

@@ -112,6 +112,9 @@ def test_a_manager_sees_who_is_locked(shop_db, capsys):
 
 @pytest.fixture
 def shop_db(shop):
+    from pos.core import settings
+
+    settings.set_value("ui.language", "en")  # (ui.language "auto" follows $LANG, French in the tests)
     return Path(shop.database)
 
 

@@ -175,7 +175,9 @@ except LimitExceeded as exc:
 """)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.stdout.startswith("refused"), done.stderr
-    assert int(done.stdout.split()[1]) < 250, done.stdout  # MB: the 50 MB cap, twice, and the interpreter
+    # MB: about 90 alone (the 50 MB cap and the interpreter), 421 once in a full run on a loaded machine;
+    # unbounded, the 1 GiB answer took 2.5 GB
+    assert int(done.stdout.split()[1]) < 600, done.stdout
 
 
 def test_the_limits_come_from_the_settings(shop):
