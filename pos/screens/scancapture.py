@@ -14,14 +14,14 @@ back to the field.  Keys typed by hand with no text field focused, then Enter, a
 too (a keyboard is a scanner's fallback).
 
 Kivy calls a window event's handlers last bound first, and binds a text field's keyboard
-again each time the field asks for it: the capture's router binds itself again after each
-request, so it always sees a key before the field does.
+again each time the field asks for it: the capture binds itself again after each request,
+so it always sees a key before the field does.  There is one capture for the app: keys are
+collected whatever screen shows, and a whole code goes to the screen on show.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.uix.modalview import ModalView
@@ -49,18 +49,46 @@ def key_char(key: int, modifiers) -> str | None:
     return ch
 
 
-class _Router:
-    """The one set of window bindings: key times are taken for every key, and the keys go
-    to the capture of the screen on show."""
+class WindowScanCapture:
+    """The one keyboard-wedge capture of the app: every key down of the window goes through
+    it, timed, whatever screen shows (a scan typed just as *Valider* changes the screen
+    is not cut in two).  A whole code goes to the screen taking scans (``attach``) if it is
+    on show, else to ``App.scanned`` (which says the scan is ignored there)."""
 
     def __init__(self) -> None:
-        self.capture: WindowScanCapture | None = None
-        self._bound = False
+        self.target = None  # the screen taking scans (ScanCapturing), while it shows
+        self.wedge = WedgeBuffer()
+        self.suffix = "enter"
+        self.typed = ""  # keys typed with no text field focused
+        self._text_for_key = False  # the next text-input event is the last key's character
+        self._hold_text = False
+        self._quiet_ev = None
+        self._installed = False
+        self._burst_start = (0.0, "")  # the time of the first key of the burst being typed
+        self._last_key = 0.0
+        self.last_scan: dict | None = None  # the last code delivered: its first key's and its end's times
 
-    def install(self) -> None:
-        if self._bound:
+    # ---------------------------------------------------------------- set-up
+    def attach(self, screen) -> None:
+        """``screen`` shows and takes the scans (``screen.scan(code)``); the settings are read again."""
+        from pos.core import settings
+
+        self._install()
+        self.target = screen
+        config = (int(settings.get("scanner.gap_ms")), settings.get("scanner.prefix"), settings.get("scanner.suffix"))
+        if config != (self.wedge.max_gap_ms, self.wedge.prefix, self.wedge.suffix):
+            self.wedge = WedgeBuffer(max_gap_ms=config[0], prefix=config[1], suffix=config[2])
+            self.suffix = config[2]
+
+    def detach(self, screen) -> None:
+        if self.target is screen:
+            self.target = None
+
+    def _install(self) -> None:
+        """Bind to the window's key events (once), in front of any text field's keyboard."""
+        if self._installed:
             return
-        self._bound = True
+        self._installed = True
         STAMPS.install()
         self._bind()
         request = Window.request_keyboard
@@ -73,64 +101,27 @@ class _Router:
         Window.request_keyboard = request_keyboard
 
     def _bind(self) -> None:
-        Window.unbind(on_key_down=self._key, on_textinput=self._text)
-        Window.bind(on_key_down=self._key, on_textinput=self._text)
-
-    def _key(self, _window, key: int, scancode: int = 0, _codepoint=None, modifiers=()) -> bool | None:
-        clock, t = STAMPS.take(scancode)  # always: the times stay in step with the keys
-        capture = self.capture
-        return capture.key(key, modifiers or (), t, clock) if capture is not None else None
-
-    def _text(self, _window, text: str) -> bool | None:
-        capture = self.capture
-        return capture.text(text) if capture is not None else None
-
-
-ROUTER = _Router()
-
-
-class WindowScanCapture:
-    """The scans of one screen (``on_code(code)``) while it shows; ``field`` (or the
-    screen's ``scan_field()``) is its text field that keys may reach."""
-
-    def __init__(self, screen, on_code: Callable[[str], None], field=None) -> None:
-        from pos.core import settings
-
-        self.screen, self.on_code, self.field = screen, on_code, field
-        self.suffix = settings.get("scanner.suffix")
-        self.wedge = WedgeBuffer(max_gap_ms=int(settings.get("scanner.gap_ms")), prefix=settings.get("scanner.prefix"),
-                                 suffix=self.suffix)
-        self.typed = ""  # keys typed with no text field focused
-        self._text_for_key = False  # the next text-input event is the last key's character
-        self._hold_text = False
-        self._quiet_ev = None
-
-    def start(self) -> None:
-        ROUTER.install()
-        ROUTER.capture = self
-
-    def stop(self) -> None:
-        if ROUTER.capture is self:
-            ROUTER.capture = None
-        self.typed = ""
-        self.wedge.clear()
-        if self._quiet_ev is not None:
-            self._quiet_ev.cancel()
+        Window.unbind(on_key_down=self._key_down, on_textinput=self.text)
+        Window.bind(on_key_down=self._key_down, on_textinput=self.text)
 
     # ---------------------------------------------------------------- where keys go
     def _ours(self) -> bool:
-        if self.screen.manager is None or self.screen.manager.current != self.screen.name:
-            return False
+        """Keys typed in a popup are the popup's."""
         return not any(isinstance(w, ModalView) for w in Window.children)
 
+    def _screen(self):
+        app = App.get_running_app()
+        return app.sm.current_screen if app is not None and getattr(app, "sm", None) is not None else None
+
     def _focused_field(self):
-        """The focused text field of the screen, if any (asked each time: pages change)."""
-        field = self.field
-        if field is None and hasattr(self.screen, "scan_field"):
-            field = self.screen.scan_field()
+        """The focused text field of the screen on show, if any."""
+        screen = self._screen()
+        if screen is None:
+            return None
+        field = screen.scan_field() if hasattr(screen, "scan_field") else None
         if field is not None and field.focus:
             return field
-        for widget in self.screen.walk(restrict=True):
+        for widget in screen.walk(restrict=True):
             if isinstance(widget, TextInput) and widget.focus:
                 return widget
         return None
@@ -147,7 +138,21 @@ class WindowScanCapture:
         if verdict.give_back:
             field.insert_text(verdict.give_back)
 
-    # ---------------------------------------------------------------- events (from the router)
+    def _target_shows(self) -> bool:
+        target = self.target
+        return target is not None and target.manager is not None and target.manager.current == target.name
+
+    def _deliver(self, code: str) -> None:
+        if self._target_shows():
+            self.target.scan(code)
+        else:  # a scan on a screen that takes none: App.scanned says it is ignored
+            App.get_running_app().scanned(code)
+
+    # ---------------------------------------------------------------- window events
+    def _key_down(self, _window, key: int, scancode: int = 0, _codepoint=None, modifiers=()) -> bool | None:
+        clock, t = STAMPS.take(scancode)  # always: the times stay in step with the keys
+        return self.key(key, modifiers or (), t, clock)
+
     def key(self, key: int, modifiers, t: float, clock: str) -> bool | None:
         self._text_for_key = self._hold_text = False
         if not self._ours():
@@ -155,12 +160,15 @@ class WindowScanCapture:
             self.typed = ""
             return None
         if key in END_KEYS[self.suffix]:
-            return self._end(self.wedge.end(t, clock))
+            return self._end(self.wedge.end(t, clock), t)
         ch = key_char(key, modifiers)
         if ch is None:
             return None  # Shift and other keys without a character do not break a burst
         verdict = self.wedge.key(ch, t, clock)
+        if not verdict.hold:
+            self._burst_start = (t, clock)
         self._apply(verdict)
+        self._last_key = t
         if self._focused_field() is None:
             self.typed += ch
         self._text_for_key, self._hold_text = True, verdict.hold
@@ -169,7 +177,7 @@ class WindowScanCapture:
         self._quiet_ev = Clock.schedule_once(self._quiet, QUIET_S)
         return True if verdict.hold else None
 
-    def text(self, text: str) -> bool | None:
+    def text(self, _window, text: str) -> bool | None:
         """Text input (when SDL has it on): the character the last key typed, layout applied."""
         if not self._text_for_key:
             return None
@@ -184,20 +192,25 @@ class WindowScanCapture:
         if self._ours():
             verdict = self.wedge.quiet()
             if verdict.code is not None:
-                self._end(verdict)
+                self._end(verdict, self._last_key)
             else:
                 self._apply(verdict)
 
-    def _end(self, verdict: KeyVerdict) -> bool | None:
+    def _end(self, verdict: KeyVerdict, t: float) -> bool | None:
         typed, self.typed = self.typed.strip(), ""
         self._apply(verdict)
         if verdict.code is not None:
-            self.on_code(verdict.code)
+            first, clock = self._burst_start
+            self.last_scan = {"code": verdict.code, "first_key": first, "end": t, "clock": clock}
+            self._deliver(verdict.code)
             return True  # the focused field must not validate the same code again
-        if typed and self._focused_field() is None:
-            self.on_code(typed)
+        if typed and self._focused_field() is None and self._target_shows():
+            self._deliver(typed)
             return True
         return None
+
+
+CAPTURE = WindowScanCapture()
 
 
 class ScanCapturing:
@@ -210,10 +223,9 @@ class ScanCapturing:
         return None
 
     def on_enter(self, *_a) -> None:
-        self._capture = WindowScanCapture(self, self.scan)
-        self._capture.start()
+        CAPTURE.attach(self)
+        self._capture = CAPTURE
 
     def on_leave(self, *_a) -> None:
-        if self._capture is not None:
-            self._capture.stop()
-            self._capture = None
+        CAPTURE.detach(self)
+        self._capture = None

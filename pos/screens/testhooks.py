@@ -7,8 +7,13 @@ the screen's and the popups' widgets with an ``id`` (``"id:pay"``, ``"RefundPopu
 the widgets kept by name (``"user_buttons:Marie"``, ``"article:Croissant"``) and every
 visible button by its text (``"text:PAYER"``, ``"PinPopup.text:7"``), with their text and focus.
 
+``POS_TEST_EVENTS=FILE``: each frame that shows a new basket on the sale screen adds a JSON
+line to FILE: when it was shown (``time.monotonic()``, the X server's clock too) and the last
+scan's first key and end as the X server stamped them (bench/bench_x11_scan.py).
+
 ``POS_TEST_STALL=FILE``: when FILE holds ``N MS``, the till stalls for MS milliseconds on
-the N-th key down that follows, before handling it (and deletes FILE): a real slow frame in the
+the N-th key down that follows, before handling it (FILE says ``armed`` from when the till
+waits for the keys, and is deleted when it stalls): a real slow frame in the
 middle of a scanner's burst, the rest of its keys waiting in the X server's queue.
 """
 
@@ -37,6 +42,10 @@ def _box(widget) -> dict | None:
            "w": round(widget.width), "h": round(widget.height), "disabled": bool(widget.disabled)}
     if isinstance(getattr(widget, "text", None), str):
         box["text"] = widget.text
+    else:  # a group of labels (a label and its amount): their texts
+        texts = [c.text for c in reversed(widget.children) if isinstance(getattr(c, "text", None), str)]
+        if texts:
+            box["text"] = " | ".join(texts)
     if isinstance(widget, TextInput):
         box["focus"] = bool(widget.focus)
     return box
@@ -59,13 +68,15 @@ def _collect(root, prefix: str, widgets: dict) -> None:
 
 def _named(root, prefix: str, widgets: dict) -> None:
     """Widgets kept in a dict attribute by name: ``user_buttons:Marie``, ``tab_buttons:Boulangerie``,
-    ``method_buttons:cash``, ``fields:shop.name``, ``RefundPopup.rows:12``; and the article
+    ``method_buttons:cash``, ``fields:shop.name``, ``RefundPopup.rows:12.id:minus``; and the article
     buttons of the page on show, ``article:Croissant``."""
     for attr, value in vars(root).items():
         if isinstance(value, dict) and not attr.startswith("_"):
             for name, widget in value.items():
                 if isinstance(widget, Widget):
                     _add(widgets, f"{prefix}{attr}:{name}", widget)
+                    for child, inner in widget.ids.items():  # a row's own buttons: rows:12.id:minus
+                        _add(widgets, f"{prefix}{attr}:{name}.id:{child}", inner.__self__)
     for button in getattr(root, "article_buttons", []):
         if getattr(button, "article", None) is not None:
             _add(widgets, f"{prefix}article:{button.article.name}", button)
@@ -104,7 +115,10 @@ def start(app, layout: str, stall: str = "") -> None:
     def arm(_dt) -> None:
         if stall_path is not None and not armed["keys"] and stall_path.exists():
             keys, _sep, ms = stall_path.read_text().partition(" ")
+            if not keys.isdigit():
+                return  # already armed
             armed["keys"], armed["ms"] = int(keys), int(ms)
+            stall_path.write_text("armed")  # the test may type now
             Window.unbind(on_key_down=key_down)
             Window.bind(on_key_down=key_down)  # bound last: called first, before the scan capture
 
@@ -120,7 +134,28 @@ def start(app, layout: str, stall: str = "") -> None:
         Clock.schedule_interval(arm, 0.01)
 
 
+def record_frames(app, events: str) -> None:
+    """A line in ``events`` for each frame showing a basket that changed."""
+    from pos.screens.scancapture import CAPTURE
+
+    last = {"rows": None}
+
+    def flipped(*_a) -> None:
+        if app.sm is None or app.sm.current != "sale":
+            return
+        rows = [(r["name"], r["qty"]) for r in app.sm.get_screen("sale").ids.basket.data]
+        if rows != last["rows"]:
+            last["rows"] = rows
+            line = {"shown": time.monotonic(), "lines": len(rows), "scan": CAPTURE.last_scan}
+            with open(events, "a", encoding="utf-8") as out:
+                out.write(json.dumps(line) + "\n")
+
+    Window.bind(on_flip=flipped)
+
+
 def start_from_environment(app) -> None:
     layout = os.environ.get("POS_TEST_LAYOUT")
     if layout:
         start(app, layout, os.environ.get("POS_TEST_STALL", ""))
+        if os.environ.get("POS_TEST_EVENTS"):
+            record_frames(app, os.environ["POS_TEST_EVENTS"])

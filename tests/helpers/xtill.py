@@ -67,6 +67,7 @@ class XTill:
 
     def __init__(self, x: XServer, db: Path, workdir: Path, env: dict[str, str] | None = None) -> None:
         self.x, self.db_path, self.workdir = x, db, workdir
+        self.user = ""  # who is logged in
         self.layout_path = workdir / "layout.json"
         self.stall_path = workdir / "stall"
         self.log_path = workdir / "pos-run.log"
@@ -103,17 +104,27 @@ class XTill:
             except (KeyError, IndexError, TypeError):
                 pass
             if time.monotonic() > end:
+                shot = self.screenshot(self.workdir / "timed-out.png")
                 raise AssertionError(f"timed out waiting for {what or predicate}: screen {layout['screen']}, "
-                                     f"popups {layout['popups']}, toast {layout['toast']!r}")
+                                     f"popups {layout['popups']}, toast {layout['toast']!r} (screenshot {shot})")
             time.sleep(0.03)
 
     def wait_screen(self, name: str, timeout: float = 30.0) -> dict:
         return self.wait(lambda lay: lay["screen"] == name and not lay["popups"], timeout, f"screen {name}")
 
     def widget(self, key: str, timeout: float = 10.0) -> dict:
-        """A widget on show (``id:pay``, ``text:Valider``, ``PinPopup.id:ok``), once laid out and enabled."""
-        layout = self.wait(lambda lay: key in lay["widgets"] and not lay["widgets"][key]["disabled"], timeout, key)
-        return layout["widgets"][key]
+        """A widget on show (``id:pay``, ``text:Valider``, ``PinPopup.id:ok``), enabled and laid out
+        (where it is has not changed for a tenth of a second: a new screen or popup has settled)."""
+        end = time.monotonic() + timeout
+        box = None
+        while True:
+            layout = self.wait(lambda lay: key in lay["widgets"] and not lay["widgets"][key]["disabled"],
+                               max(0.1, end - time.monotonic()), key)
+            now = {k: layout["widgets"][key][k] for k in ("x", "y", "w", "h")}
+            if now == box:
+                return layout["widgets"][key]
+            box = now
+            time.sleep(0.1)
 
     def text(self, key: str) -> str:
         return self.layout()["widgets"].get(key, {}).get("text", "")
@@ -123,8 +134,20 @@ class XTill:
         box = self.widget(key, timeout)
         self.click_at(box["x"] + box["w"] // 2, box["y"] + box["h"] // 2)
 
+    def focus(self, key: str) -> None:
+        """Touch a text field and wait until it has the focus (a person types after that; xdotool
+        could type first: Kivy handles a touch at its next frame, keys as they come)."""
+        self.click(key)
+        self.wait(lambda lay: lay["widgets"][key]["focus"], what=f"{key} focused")
+
     def click_at(self, x: int, y: int) -> None:
         self.x.run("xdotool", "mousemove", "--sync", str(x), str(y), "click", "1")
+
+    def close_keyboard(self) -> None:
+        """A touch on the status bar: the focused text field lets go, the on-screen keyboard goes."""
+        bar = self.widget("id:bar")
+        self.click_at(bar["x"] + 40, bar["y"] + bar["h"] // 2)
+        self.wait(lambda lay: not any(w.get("focus") for w in lay["widgets"].values()), what="no field focused")
 
     def type(self, text: str, delay_ms: int = 120) -> None:
         """Keys at a person's pace (or ``delay_ms`` from one key press to the next); ``\\n`` is Enter."""
@@ -139,7 +162,11 @@ class XTill:
         tmp = self.stall_path.with_suffix(".tmp")
         tmp.write_text(f"{after} {stall_ms}")
         os.replace(tmp, self.stall_path)
-        time.sleep(0.1)  # the till arms the stall (it polls every 10 ms)
+        end = time.monotonic() + 5
+        while self.stall_path.read_text() != "armed":  # the till polls every 10 ms
+            if time.monotonic() > end:
+                raise AssertionError("the till did not arm the stall")
+            time.sleep(0.01)
         self.scan(code)
 
     def key(self, *names: str) -> None:
@@ -159,20 +186,24 @@ class XTill:
         finally:
             con.close()
 
-    def basket(self, user: str = "Marie") -> dict:
-        """The basket in progress, as the till saved it (half a second after each change)."""
+    def basket(self, user: str = "") -> dict:
+        """The basket in progress of ``user`` (the one logged in), as the till saved it (half a
+        second after each change)."""
+        user = user or self.user
         rows = self.query('SELECT b.data FROM saved_basket b JOIN "user" u ON u.id = b.user_id '
                           "WHERE b.kind = 'current' AND u.name = ?", user)
         return json.loads(rows[0][0]) if rows else {"lines": []}
 
-    def lines(self, user: str = "Marie") -> list[tuple[str, int]]:
+    def lines(self, user: str = "") -> list[tuple[str, int]]:
         return [(ln["name"], ln["qty"]) for ln in self.basket(user)["lines"]]
 
-    def wait_lines(self, expected: list[tuple[str, int]], user: str = "Marie", timeout: float = 8.0) -> None:
+    def wait_lines(self, expected: list[tuple[str, int]], user: str = "", timeout: float = 8.0) -> None:
         end = time.monotonic() + timeout
         while (got := self.lines(user)) != expected:
             if time.monotonic() > end:
-                raise AssertionError(f"basket {got} != {expected}; toast {self.layout()['toast']!r}")
+                shot = self.screenshot(self.workdir / "timed-out.png")
+                raise AssertionError(f"basket {got} != {expected}; toast {self.layout()['toast']!r} "
+                                     f"(screenshot {shot})")
             time.sleep(0.05)
 
     def last_ticket(self) -> int:
@@ -186,6 +217,7 @@ class XTill:
             self.click(f"text:{digit}")
         self.click("id:enter")
         self.wait_screen("sale")
+        self.user = user
 
     def manager_pin(self, pin: str = "9999") -> None:
         """Type a PIN on the manager-PIN pad, then OK."""
