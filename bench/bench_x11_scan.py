@@ -32,7 +32,7 @@ sys.path.insert(0, str(BENCH.parent / "tests"))
 from common import CACHE, Report, schema_version, working_copy  # noqa: E402
 from helpers.xtill import XServer, XTill, missing_tools  # noqa: E402
 
-TARGET_MS = 100.0  # Enter → line on screen: under a tenth of a second, "instantaneous" (Nielsen)
+TARGET_MS = 150.0  # Enter → line on screen: a tenth of a second (Nielsen) plus one software-rendered frame
 
 
 def codes_for(db: Path) -> list[str]:

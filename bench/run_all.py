@@ -100,6 +100,7 @@ def main(argv: list[str]) -> int:
     run(report, "5. a paid 5-line sale, durable commit", "bench_sale.py", big_work, "--sales", n["sales"])
     run(report, "6. serial scan (pty) to the line on the sale screen, 1,000,000 articles", "bench_serial_scan.py",
         big_work, "--scans", n["serial_scans"])
+    run(report, "6b. scan to the line through real X events (Xvfb, xdotool), 1,000,000 articles", "bench_x11_scan.py", big_work, "--scans", 40 if args.quick else 100)  # noqa: E501
     run(report, "7. ESC/POS bytes of a 40-line receipt", "bench_receipt.py")
     run(report, "8. CSV export and import (preview + apply), 1,000,000 articles", "bench_csv.py", big_work,
         "--runs", n["csv_runs"])
