@@ -1,7 +1,10 @@
-"""The Kivy application: a screen manager, lazily loaded screens, toasts.
+"""The Kivy application: a screen manager, lazily loaded screens, the status, toasts.
 
 Screens are imported and built the first time they are shown (as in Kivy's
-showcase demo), so start-up only pays for the login and sale screens.
+showcase demo), so start-up only pays for the login and sale screens.  Every screen
+is a ``PosScreen`` (``pos/screens/base.py``); the status bar of each binds to the app's
+``shop_name``, ``user_name``, ``clock_text`` (ticking every second) and ``training``.
+The interface scales with the window (``theme.ui_scale``): a new size rebuilds the screens.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ if os.environ.get("POS_FULLSCREEN") == "1":  # a dedicated till: take the whole 
 
 from kivy.core.window import Window  # noqa: E402
 from kivy.lang import Builder, global_idmap  # noqa: E402
-from kivy.properties import ListProperty, StringProperty  # noqa: E402
+from kivy.metrics import Metrics  # noqa: E402
+from kivy.properties import BooleanProperty, ListProperty, StringProperty  # noqa: E402
 from kivy.uix.floatlayout import FloatLayout  # noqa: E402
 from kivy.uix.screenmanager import NoTransition, ScreenManager  # noqa: E402
 from peewee import DatabaseError  # noqa: E402
@@ -46,7 +50,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("peewee").setLevel(logging.INFO)  # Kivy's root logger is DEBUG: no SQL in the logs
 global_idmap["_"] = _
 
-from pos.screens import widgets  # noqa: E402,F401  (loads the shared kv rules)
+from pos.screens import theme, widgets  # noqa: E402,F401  (loads the theme and the shared kv rules)
 
 SCREENS = {
     "setup": "SetupScreen",
@@ -68,20 +72,20 @@ Builder.load_string("""
 <Root>:
     canvas.before:
         Color:
-            rgba: 0.16, 0.18, 0.21, 1
+            rgba: theme.background
         Rectangle:
             pos: self.pos
             size: self.size
 """)
 
 
-STATUS_COLOURS = {
-    "ok": [0.3, 0.75, 0.35, 1],
-    "none": [0.5, 0.5, 0.5, 1],
-    "unknown": [0.85, 0.65, 0.2, 1],
-    "connecting": [0.85, 0.65, 0.2, 1],
+STATUS_COLOURS = {  # the status bar's dots: green, grey (none), amber (not known yet), red (anything else)
+    "ok": theme.THEME.dot_ok,
+    "none": theme.THEME.dot_none,
+    "unknown": theme.THEME.dot_wait,
+    "connecting": theme.THEME.dot_wait,
 }
-RED = [0.9, 0.25, 0.25, 1]
+RED = theme.THEME.dot_error
 SCANNER_STATES = {"connected": N_("connected"), "disconnected": N_("unplugged or unreachable"),
                   "stopped": N_("stopped")}
 
@@ -93,9 +97,17 @@ class PosApp(App):
     printer_message = StringProperty("")
     scanner_colour = ListProperty(STATUS_COLOURS["ok"])
     scanner_message = StringProperty("")
+    # the status bar of every screen binds to these
+    shop_name = StringProperty("")
+    user_name = StringProperty("")
+    clock_text = StringProperty("")
+    training = BooleanProperty(False)
 
     def __init__(self, till: Till | None = None, **kw: Any) -> None:
         super().__init__(**kw)
+        # kv's ``app`` keeps the first running app until that app's on_stop event: a new PosApp
+        # (the tests build one each) is the one the kv rules bind to from now on
+        object.__setattr__(global_idmap["app"], "_obj", None)
         self._own_devices = till is None
         self.till = till or Till()
         self.serial_scanner = None
@@ -104,6 +116,8 @@ class PosApp(App):
         self.started_at = time.perf_counter()
         self._toast = None
         self._toast_ev = None
+        self._tick_ev = None
+        self._rescale = Clock.create_trigger(lambda _dt: self.rescale(), 0.25)
 
     # ------------------------------------------------------------------ shell
     def build(self):
@@ -113,6 +127,10 @@ class PosApp(App):
         self.sm = ScreenManager(transition=NoTransition())
         self.root_widget.add_widget(self.sm)
         Window.bind(on_request_close=self._on_close)
+        self.set_scale()
+        Window.bind(size=self._window_resized)
+        self.tick()
+        self._tick_ev = Clock.schedule_interval(self.tick, 1)
         self.till.on_status = lambda kind, status, message: Clock.schedule_once(
             lambda _dt: self.device_status(kind, status, message))
         self.start_devices()
@@ -179,16 +197,14 @@ class PosApp(App):
             self.device_status("scanner", "none", _("No scanner configured"))
 
     def scanned(self, code: str) -> None:
-        """A scan from a serial scanner, on the UI thread: to the screen that takes scans."""
+        """A scan from a serial scanner, on the UI thread: to the screen on show."""
         from kivy.uix.modalview import ModalView
 
         screen = self.sm.current_screen if self.sm else None
         if any(isinstance(w, ModalView) for w in Window.children):
             self.toast(_("Scan ignored while a window is open: {code}").format(code=code), error=True)
-        elif screen is not None and hasattr(screen, "scan"):
+        elif screen is not None:
             screen.scan(code)
-        else:
-            self.toast(_("Scan ignored here: {code}").format(code=code))
 
     def device_status(self, kind: str, status: str, message: str) -> None:
         previous = self._statuses.get(kind)
@@ -211,18 +227,68 @@ class PosApp(App):
 
     def show(self, name: str, **kw: Any):
         screen = self.screen(name)
-        if hasattr(screen, "prepare"):
-            screen.prepare(**kw)
+        self.refresh_status()
+        screen.prepare(**kw)
         self.sm.current = name
         return screen
 
     def reload_screens(self) -> None:
-        """Rebuild every screen (after a language change)."""
-        current = self.sm.current
+        """Rebuild every screen (after a language change or a new window size), showing
+        the same thing on the current one."""
+        old = self.sm.current_screen
+        current, kw = self.sm.current, old.restore_kw()
+        actor = getattr(old, "actor", None)  # a restricted screen's visit goes on
+        self._on_close()  # the basket is saved before the sale screen goes
         i18n.set_language(settings.get("ui.language"))
         for s in list(self.sm.screens):
+            s.shutdown()
             self.sm.remove_widget(s)
-        self.show(current)
+        if actor is not None:
+            self.screen(current).actor = actor
+        self.show(current, **kw)
+
+    # ------------------------------------------------------------------ status and scale
+    def status_texts(self) -> tuple[str, str]:
+        return settings.get("shop.name") or "pos", self.who_text()
+
+    def who_text(self) -> str:
+        user = self.till.user
+        if user is None:
+            return ""
+        return f"{user.name} ({_('manager') if user.is_manager else _('cashier')})"
+
+    def refresh_status(self) -> None:
+        """The status bar's shop and user (after a login, a logout, a settings change)."""
+        self.shop_name, self.user_name = self.status_texts()
+        self.training = bool(self.till.training)
+
+    def tick(self, *_dt) -> None:
+        """Every second: the clock, and who is at the till (cheap: no database)."""
+        self.clock_text = self.now_hm()
+        self.user_name = self.who_text()
+        self.training = bool(self.till.training)
+
+    @staticmethod
+    def now_hm() -> str:
+        return dt.datetime.now().strftime("%H:%M")
+
+    def set_scale(self) -> bool:
+        """dp and sp for the window's size (1 px at 1024×768, 1.41 at 1920×1080); True if it changed.
+        A density forced through KIVY_METRICS_DENSITY is kept."""
+        if os.environ.get("KIVY_METRICS_DENSITY"):
+            return False
+        scale = theme.ui_scale(*Window.size)
+        if abs(Metrics.density - scale) < 0.01:
+            return False
+        Metrics.density = scale
+        return True
+
+    def _window_resized(self, *_a) -> None:
+        self._rescale()
+
+    def rescale(self) -> None:
+        if self.sm is not None and self.set_scale():
+            self.reload_screens()
 
     def _on_close(self, *_a) -> bool:
         try:
@@ -235,32 +301,44 @@ class PosApp(App):
         self._on_close()
         if self.serial_scanner is not None:
             self.serial_scanner.stop()
+        if self._tick_ev is not None:
+            self._tick_ev.cancel()
+        self._rescale.cancel()
+        Window.unbind(size=self._window_resized)
+        self.hide_toast()
         if self.sm is not None:
             for screen in self.sm.screens:
-                if hasattr(screen, "shutdown"):
-                    screen.shutdown()
+                screen.shutdown()
         self.till.close()
 
     # ------------------------------------------------------------------ feedback
     def toast(self, message: str, error: bool = False, seconds: float = 3.0) -> None:
+        """A message over everything, popups and their dimming included, for a few seconds."""
         from pos.screens.widgets import Toast
 
         if not message:
             return
-        if self._toast is not None:
-            self.root_widget.remove_widget(self._toast)
+        self.hide_toast()
         self._toast = Toast(text=message, error=error)
         self._toast.pos_hint = {"center_x": 0.5, "top": 0.9}
-        self.root_widget.add_widget(self._toast)
+        Window.add_widget(self._toast)  # on the window, above the root and any popup open now
         if self._toast_ev:
             self._toast_ev.cancel()
         self._toast_ev = Clock.schedule_once(lambda _dt: self.hide_toast(), seconds)
         if error:
             self.beep()
 
+    def raise_toast(self) -> None:
+        """Bring the toast back above a popup opened after it."""
+        toast = self._toast
+        if toast is not None and toast.parent is Window and Window.children[0] is not toast:
+            Window.remove_widget(toast)
+            Window.add_widget(toast)
+
     def hide_toast(self) -> None:
         if self._toast is not None:
-            self.root_widget.remove_widget(self._toast)
+            if self._toast.parent is not None:
+                self._toast.parent.remove_widget(self._toast)
             self._toast = None
 
     @property
@@ -278,6 +356,7 @@ class PosApp(App):
 
     def open_popup(self, popup) -> None:
         popup.open(animation=False)
+        self.raise_toast()
 
     def guard(self, action: Callable[[], Any], on_done: Callable[[Any], None] | None = None) -> Any:
         """Run a till action: show a refusal as a toast, ask a manager's PIN when needed.
@@ -309,17 +388,6 @@ class PosApp(App):
             on_done(result)
         return result
 
-    def status_texts(self) -> tuple[str, str]:
-        shop = settings.get("shop.name") or "pos"
-        user = self.till.user
-        if user is None:
-            return shop, ""
-        role = _("manager") if user.is_manager else _("cashier")
-        return shop, f"{user.name} ({role})"
-
-    @staticmethod
-    def now_hm() -> str:
-        return dt.datetime.now().strftime("%H:%M")
 
 
 def run_app() -> None:

@@ -35,20 +35,20 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
-from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
 from pos.core import settings
 from pos.core.i18n import N_, _, language
 from pos.core.money import format_amount, parse_amount
 from pos.fiscal import closures
+from pos.screens.base import PosScreen
 from pos.screens.reports import COLUMNS, pdf_failed, print_report, printed_message, save_closure_pdf
+from pos.screens.theme import THEME
 from pos.screens.widgets import ChoicePopup, KeypadBuffer
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 MOVEMENTS = (("float", N_("Opening float")), ("in", N_("Cash in")), ("out", N_("Cash out")))
-GREEN, RED, GREY = [0.4, 0.85, 0.45, 1], [1, 0.45, 0.4, 1], [0.85, 0.87, 0.9, 1]
 
 
 def denomination_label(cents: int, lang: str) -> str:
@@ -69,11 +69,11 @@ class DenominationRow(BoxLayout):
     label = StringProperty("")
 
 
-class ClosureScreen(Screen):
+class ClosureScreen(PosScreen):
     counted_text = StringProperty("")
     expected_text = StringProperty("")
     difference_text = StringProperty("")
-    difference_colour = ListProperty(GREY)
+    difference_colour = ListProperty(THEME.text)  # the theme's error colour when cash is missing
     float_text = StringProperty("")
     cash_in_text = StringProperty("")
     cash_out_text = StringProperty("")
@@ -85,7 +85,6 @@ class ClosureScreen(Screen):
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.app = App.get_running_app()
         self.counts: dict[int, int] = {}
         self.rows: dict[int, DenominationRow] = {}
         self.expected = 0
@@ -105,8 +104,6 @@ class ClosureScreen(Screen):
         user, actor = self.app.till.user, getattr(self, "actor", None)
         if actor is None or user is None or actor.user_id != user.id:  # a new visit (not back from the reports)
             self.actor = self.app.till.visit("closure")
-        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
-        self.ids.bar.clock = self.app.now_hm()
         self.closed = False
         self.sync_offered = False
         self.shown = None
@@ -135,7 +132,7 @@ class ClosureScreen(Screen):
             f"{(m['at'] or '')[11:16]}  {_(names.get(m['kind'], m['kind']))}  "
             f"{format_amount(-m['amount'] if m['kind'] == 'out' else m['amount'], lang)}"
             f"{'  · ' + m['reason'] if m['reason'] else ''}  ({m['user_name']})"
-            for m in cash["movements"]) or _("No cash movement since the last Z.")
+            for m in cash["movements"]) or _("No cash movement since the last Z: «Cash in / out» records one.")
         self.update_totals()
 
     @property
@@ -178,7 +175,8 @@ class ClosureScreen(Screen):
         difference = counted - self.expected
         self.counted_text = format_amount(counted, lang)
         self.difference_text = ("+" if difference > 0 else "") + format_amount(difference, lang)
-        self.difference_colour = GREY if difference == 0 else GREEN if difference > 0 else RED
+        self.difference_colour = (THEME.text if difference == 0 else THEME.ok_text if difference > 0
+                                  else THEME.error_text)
 
     # ------------------------------------------------------------------ X and closures
     def show_x(self) -> None:

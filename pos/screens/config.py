@@ -1,7 +1,8 @@
 """The managers' configuration area: a column of sections and a form.
 
-Sections today: shop identity and receipt texts, VAT rates, payment methods,
-users, language.  Later issues add theirs to ``SECTIONS``.
+Each form is made of the row classes of ``config.kv`` (``SettingRow``, ``VatRow``,
+``MethodRow``...), filled here from the core; the list pages (articles, import...) are
+widgets of their own modules (``PAGES``).
 """
 
 from __future__ import annotations
@@ -10,14 +11,9 @@ import functools
 import importlib
 from pathlib import Path
 
-from kivy.app import App
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import StringProperty
-from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
-from kivy.uix.screenmanager import Screen
-from kivy.uix.textinput import TextInput
 
 from pos.core import admin, settings
 from pos.core.i18n import N_, _, language
@@ -27,7 +23,8 @@ from pos.data import catalog as catalog_db
 from pos.data import shop as shop_db
 from pos.data import users as users_db
 from pos.sale.till import describe_code as describe_scan
-from pos.screens.widgets import ScanCapturing
+from pos.screens.base import PosScreen
+from pos.screens.widgets import make
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -49,9 +46,9 @@ SECTIONS = [
 # sections that are a whole page (lists with a RecycleView), not a scrolled form:
 # key -> "module:Class"; the class is built with the ConfigScreen and imported on first use
 PAGES = {
-    "articles": "catalog:ArticlesPage",
-    "departments": "catalog:DepartmentsPage",
-    "customers": "catalog:CustomersPage",
+    "articles": "articles:ArticlesPage",
+    "departments": "departments:DepartmentsPage",
+    "customers": "customers:CustomersPage",
     "transfer": "transfer:TransferPage",
     "sync": "sync:SyncPage",
     "hardware": "hardware_page:HardwarePage",
@@ -68,31 +65,11 @@ def guarded(method):
     return wrapper
 
 
-def _row(*widgets, height: str = "52dp") -> BoxLayout:
-    box = BoxLayout(size_hint_y=None, height=height, spacing="8dp")
-    for w in widgets:
-        box.add_widget(w)
-    return box
-
-
-def _label(text: str, **kw) -> Label:
-    kw.setdefault("font_size", "18sp")
-    lab = Label(text=text, halign="left", valign="middle", **kw)
-    lab.bind(size=lambda w, s: setattr(w, "text_size", s))
-    return lab
-
-
-def _field(text: str = "", hint: str = "", **kw) -> TextInput:
-    kw.setdefault("multiline", False)
-    return TextInput(text=text, hint_text=hint, font_size="18sp", write_tab=False, **kw)
-
-
-class ConfigScreen(ScanCapturing, Screen):
+class ConfigScreen(PosScreen):
     section = StringProperty("shop")
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.app = App.get_running_app()
         self.section_buttons = {}
         self.page_widget = None
         # strong references: kv ids are weak, and the scrolled form leaves the tree while a page is shown
@@ -100,8 +77,7 @@ class ConfigScreen(ScanCapturing, Screen):
         self.actor: Actor | None = None  # who acts during this visit (``prepare``)
         self.transfer_entity = "articles"  # what the Import / Export page works on (set by the list pages)
         for key, label in SECTIONS:
-            btn = Factory.ToggleButton(text=_(label), group="config_sections", size_hint_y=None, height="48dp",
-                                       font_size="18sp", allow_no_selection=False)
+            btn = Factory.SectionButton(text=_(label), group="config_sections")
             btn.bind(on_release=lambda _b, k=key: self.open_section(k))
             self.ids.sections.add_widget(btn)
             self.section_buttons[key] = btn
@@ -118,9 +94,10 @@ class ConfigScreen(ScanCapturing, Screen):
         user = self.app.till.user
         if self.actor is None or user is None or self.actor.user_id != user.id:  # a new visit
             self.actor = self.app.till.visit("config")
-        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
-        self.ids.bar.clock = self.app.now_hm()
         self.open_section(section)
+
+    def restore_kw(self) -> dict:
+        return {"section": self.section}
 
     def open_section(self, key: str) -> None:
         self.section = key
@@ -153,27 +130,26 @@ class ConfigScreen(ScanCapturing, Screen):
         values = settings.all_values()
         self.fields = {}
         self._after_save = after_save
-        save = Factory.TillButton(text=_("Save"), bg=(0.13, 0.55, 0.33, 1), size_hint_x=0.35)
-        save.bind(on_release=lambda _b: self.save_shop())
-        self.save_button = save
-        self.shop_error = _label("", color=(1, 0.5, 0.5, 1))
-        form.add_widget(_row(self.shop_error, save, height="60dp"))
+        head = Factory.SettingsHead()
+        head.ids.save.bind(on_release=lambda _b: self.save_shop())
+        self.save_button, self.shop_error = head.ids.save, head.ids.error
+        form.add_widget(head)
         for key in keys:
             spec = settings.BY_KEY[key]
-            field = _field(values[spec.key], multiline=spec.multiline)
-            self.fields[spec.key] = field
+            row = make("SettingRow", label=_(spec.label), multiline=spec.multiline)
+            field = self.fields[spec.key] = row.ids.field
+            field.text = values[spec.key]
             field.bind(text=lambda w, t, k=spec.key: self.check_field(k, w))
-            form.add_widget(_row(_label(_(spec.label), size_hint_x=0.35), field,
-                                 height="96dp" if spec.multiline else "52dp"))
+            form.add_widget(row)
 
     def check_field(self, key: str, widget) -> None:
         """Validate as you type: the field turns red while its value is refused."""
         try:
             settings.validate(key, widget.text)
-            widget.background_color = (1, 1, 1, 1)
+            widget.error = False
             self.shop_error.text = ""
         except settings.SettingError as exc:
-            widget.background_color = (1, 0.8, 0.8, 1)
+            widget.error = True
             self.shop_error.text = f"{_(settings.BY_KEY[key].label)}: {exc}"
 
     @guarded
@@ -184,7 +160,7 @@ class ConfigScreen(ScanCapturing, Screen):
         except settings.SettingError as exc:
             self.app.toast(str(exc), error=True)
             return
-        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
+        self.app.refresh_status()
         if self._after_save:
             self._after_save()
         self.app.toast(_("Saved"))
@@ -193,15 +169,13 @@ class ConfigScreen(ScanCapturing, Screen):
     def build_vat(self, form) -> None:
         lang = language()
         for v in shop_db.vat_rates(include_inactive=True):
-            toggle = Factory.ToggleButton(text=_("active") if v.active else _("inactive"),
-                                          state="down" if v.active else "normal", size_hint_x=0.3)
-            toggle.bind(on_release=lambda b, vid=v.id: self.toggle_vat(vid, b.state == "down"))
-            form.add_widget(_row(_label(format_rate(v.rate_bp, lang), size_hint_x=0.3), _label(v.label), toggle))
-        self.new_rate = _field(hint=_("rate in %, e.g. 8,5"))
-        self.new_rate_label = _field(hint=_("label"))
-        add = Factory.TillButton(text=_("Add"), size_hint_x=0.3)
-        add.bind(on_release=lambda _b: self.add_vat())
-        form.add_widget(_row(self.new_rate, self.new_rate_label, add))
+            row = make("VatRow", rate=format_rate(v.rate_bp, lang), label=v.label, active=v.active)
+            row.ids.toggle.bind(on_release=lambda b, vid=v.id: self.toggle_vat(vid, b.state == "down"))
+            form.add_widget(row)
+        new = Factory.NewVatRow()
+        self.new_rate, self.new_rate_label = new.ids.rate, new.ids.label
+        new.ids.add.bind(on_release=lambda _b: self.add_vat())
+        form.add_widget(new)
 
     @guarded
     def toggle_vat(self, vat_id: int, active: bool) -> None:
@@ -225,21 +199,17 @@ class ConfigScreen(ScanCapturing, Screen):
         self.method_toggles = {}
         self.method_drawer_toggles = {}
         for m in shop_db.payment_methods(include_inactive=True):
-            toggle = Factory.ToggleButton(text=_("active") if m.active else _("inactive"),
-                                          state="down" if m.active else "normal", size_hint_x=0.3)
+            row = make("MethodRow", name=m.name, gives_change=m.gives_change, opens_drawer=m.opens_drawer,
+                                    active=m.active)
+            toggle, drawer = row.ids.toggle, row.ids.drawer
             toggle.bind(on_release=lambda b, mid=m.id: self.toggle_method(mid, b.state == "down"))
-            self.method_toggles[m.code] = toggle
-            change = _("gives change") if m.gives_change else ""
-            drawer = Factory.ToggleButton(text=_("opens the drawer"), state="down" if m.opens_drawer else "normal",
-                                          size_hint_x=0.45, font_size="15sp")
             drawer.bind(on_release=lambda b, mid=m.id: self.set_method_drawer(mid, b.state == "down"))
-            self.method_drawer_toggles[m.code] = drawer
-            form.add_widget(_row(_label(m.name), _label(change, size_hint_x=0.4), drawer, toggle))
-        self.new_code = _field(hint=_("code, e.g. meal_voucher"))
-        self.new_name = _field(hint=_("name on screen and receipt"))
-        add = Factory.TillButton(text=_("Add"), size_hint_x=0.3)
-        add.bind(on_release=lambda _b: self.add_method())
-        form.add_widget(_row(self.new_code, self.new_name, add))
+            self.method_toggles[m.code], self.method_drawer_toggles[m.code] = toggle, drawer
+            form.add_widget(row)
+        new = Factory.NewMethodRow()
+        self.new_code, self.new_name = new.ids.code, new.ids.name
+        new.ids.add.bind(on_release=lambda _b: self.add_method())
+        form.add_widget(new)
 
     @guarded
     def toggle_method(self, method_id: int, active: bool) -> None:
@@ -267,20 +237,16 @@ class ConfigScreen(ScanCapturing, Screen):
     def build_users(self, form) -> None:
         self.pin_buttons = {}
         for u in users_db.users(include_inactive=True):
-            role = _("manager") if u.role == "manager" else _("cashier")
-            toggle = Factory.ToggleButton(text=_("active") if u.active else _("inactive"),
-                                          state="down" if u.active else "normal", size_hint_x=0.3)
-            toggle.bind(on_release=lambda b, uid=u.id: self.toggle_user(uid, b.state == "down"))
-            pin = Factory.TillButton(text=_("New PIN"), size_hint_x=0.3)
-            pin.bind(on_release=lambda _b, user=u: self.ask_new_pin(user))
-            self.pin_buttons[u.name] = pin
-            form.add_widget(_row(_label(u.name), _label(role, size_hint_x=0.4), pin, toggle))
-        self.new_user = _field(hint=_("name"))
-        self.new_pin = _field(hint=_("PIN (4 to 8 digits)"), password=True, input_filter="int")
-        self.new_role = Factory.ToggleButton(text=_("manager"), size_hint_x=0.4)
-        add = Factory.TillButton(text=_("Add"), size_hint_x=0.3)
-        add.bind(on_release=lambda _b: self.add_user())
-        form.add_widget(_row(self.new_user, self.new_pin, self.new_role, add))
+            row = make("UserRow", name=u.name, role=_("Manager") if u.role == "manager" else _("Cashier"),
+                                  active=u.active)
+            row.ids.toggle.bind(on_release=lambda b, uid=u.id: self.toggle_user(uid, b.state == "down"))
+            row.ids.pin.bind(on_release=lambda _b, user=u: self.ask_new_pin(user))
+            self.pin_buttons[u.name] = row.ids.pin
+            form.add_widget(row)
+        new = Factory.NewUserRow()
+        self.new_user, self.new_pin, self.new_role = new.ids.name, new.ids.pin, new.ids.role
+        new.ids.add.bind(on_release=lambda _b: self.add_user())
+        form.add_widget(new)
 
     @guarded
     def toggle_user(self, user_id: int, active: bool) -> None:
@@ -310,8 +276,7 @@ class ConfigScreen(ScanCapturing, Screen):
     def build_language(self, form) -> None:
         current = settings.get("ui.language")
         for code, label in (("auto", _("As the system")), ("fr", "Français"), ("en", "English")):
-            btn = Factory.ToggleButton(text=label, group="language", state="down" if code == current else "normal",
-                                       size_hint_y=None, height="64dp", font_size="20sp")
+            btn = Factory.LanguageButton(text=label, state="down" if code == current else "normal")
             btn.bind(on_release=lambda _b, c=code: self.set_language(c))
             form.add_widget(btn)
 
@@ -323,33 +288,24 @@ class ConfigScreen(ScanCapturing, Screen):
 
     # ------------------------------------------------------------------ barcode rules
     def build_barcodes(self, form) -> None:
-        form.add_widget(_label(_("In-store barcodes (scales): prefix, article digits, value digits. "
-                                 "A price is in cents, a weight in grams."),
-                               font_size="15sp", size_hint_y=None, height="48dp"))
+        form.add_widget(Factory.BarcodesHelp())
         self.rule_toggles = {}
         for rule in catalog_db.barcode_rules(include_inactive=True):
-            kind = _("price") if rule.kind == "price" else _("weight")
-            toggle = Factory.ToggleButton(text=_("active") if rule.active else _("inactive"),
-                                          state="down" if rule.active else "normal", size_hint_x=0.3)
-            toggle.bind(on_release=lambda b, r=rule: self.toggle_rule(r, b.state == "down"))
-            self.rule_toggles[rule.prefix] = toggle
-            delete = Factory.TillButton(text=_("Delete"), bg=(0.55, 0.22, 0.22, 1), size_hint_x=0.25)
-            delete.bind(on_release=lambda _b, r=rule: self.delete_rule(r))
-            layout = f"{rule.prefix} + {rule.article_digits} + {rule.value_digits}"
-            form.add_widget(_row(_label(layout, size_hint_x=0.4), _label(kind, size_hint_x=0.3), toggle, delete))
-        self.new_prefix = _field(hint=_("prefix, e.g. 29"), input_filter="int")
-        self.new_kind = Factory.ToggleButton(text=_("price"), size_hint_x=0.5)  # touch: price ⇄ weight
-        self.new_kind.bind(state=lambda b, state: setattr(b, "text", _("weight") if state == "down" else _("price")))
-        self.new_digits = _field("5", hint=_("article digits"), input_filter="int")
-        self.new_value = _field("5", hint=_("value digits"), input_filter="int")
-        add = Factory.TillButton(text=_("Add"), size_hint_x=0.4)
-        add.bind(on_release=lambda _b: self.add_rule())
-        form.add_widget(_row(self.new_prefix, self.new_kind, self.new_digits, self.new_value, add))
-        self.barcode_test = _field(hint=_("test a barcode: scan or type it, then Enter"))
+            row = make("RuleRow", layout=f"{rule.prefix} + {rule.article_digits} + {rule.value_digits}",
+                                  kind=_("price") if rule.kind == "price" else _("weight"), active=rule.active)
+            row.ids.toggle.bind(on_release=lambda b, r=rule: self.toggle_rule(r, b.state == "down"))
+            row.ids.delete.bind(on_release=lambda _b, r=rule: self.delete_rule(r))
+            self.rule_toggles[rule.prefix] = row.ids.toggle
+            form.add_widget(row)
+        new = Factory.NewRuleRow()
+        self.new_prefix, self.new_kind = new.ids.prefix, new.ids.kind
+        self.new_digits, self.new_value = new.ids.digits, new.ids.value
+        new.ids.add.bind(on_release=lambda _b: self.add_rule())
+        form.add_widget(new)
+        test = Factory.BarcodeTest()
+        self.barcode_test, self.barcode_result = test.ids.field, test.ids.result
         self.barcode_test.bind(on_text_validate=lambda w: self.test_barcode(w.text))
-        self.barcode_result = _label("", size_hint_y=None, height="48dp")
-        form.add_widget(_row(self.barcode_test))
-        form.add_widget(self.barcode_result)
+        form.add_widget(test)
 
     @guarded
     def toggle_rule(self, rule, active: bool) -> None:
@@ -379,11 +335,9 @@ class ConfigScreen(ScanCapturing, Screen):
 
     # ------------------------------------------------------------------ scanner test
     def build_scanner(self, form) -> None:
-        form.add_widget(_label(_("Scan codes now: each one is shown with what the till understands. "
-                                 "Nothing is sold here."), size_hint_y=None, height="48dp"))
-        form.add_widget(_label(self.app.scanner_message, size_hint_y=None, height="40dp"))
-        self.scan_log = _label("", valign="top", size_hint_y=None, height="420dp")
-        form.add_widget(self.scan_log)
+        box = Factory.ScannerTest()
+        self.scan_log = box.ids.log
+        form.add_widget(box)
         self.scans: list[str] = []
 
     def scan(self, code: str) -> None:

@@ -36,6 +36,7 @@ from pos.hardware import DeviceError, discovery
 from pos.hardware.urls import BAUD_RATES, DeviceURLError, build_url, parse
 from pos.screens.app import RED, STATUS_COLOURS
 from pos.screens.background import Background, JobState, mirror
+from pos.screens.theme import THEME
 from pos.screens.widgets import ChoicePopup, TextPopup
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -160,7 +161,7 @@ class HardwarePage(JobState, BoxLayout):
         if kind == "printer":
             self._printer_options(card)
         test = Factory.TillButton(text=_("Open drawer") if kind == "drawer" else _("Test"), size_hint_x=0.3,
-                                  bg=(0.13, 0.45, 0.6, 1))
+                                  bg=THEME.info)
         test.bind(on_release=lambda _b: self.test(kind))
         test.disabled = scheme == "none"
         status = HwStatus()
@@ -244,7 +245,7 @@ class HardwarePage(JobState, BoxLayout):
                                               "longer pulse (200 ms).")))
         if self.parts["printer"]["scheme"] == "none":
             card.add_widget(Factory.HwText(text=_("A drawer on the printer needs a receipt printer."),
-                                           color=(1, 0.75, 0.4, 1)))
+                                           color=THEME.amount_text))
 
     def _choices(self, card, label: str, choices, current: str, choose) -> None:
         group = f"{self._group}_{label}"
@@ -400,10 +401,10 @@ class HardwarePage(JobState, BoxLayout):
             value = settings.validate(key, text)
         except settings.SettingError as exc:
             self.errors[key] = str(exc)
-            widget.background_color = (1, 0.8, 0.8, 1)
+            widget.error = True
             self._show_errors()
             return
-        widget.background_color = (1, 1, 1, 1)
+        widget.error = False
         self.errors.pop(key, None)
         self.values[key] = text
         kind = next((k for k, (url_key, _c) in DEVICES.items() if url_key == key), None)

@@ -6,14 +6,12 @@ import functools
 import re
 from pathlib import Path
 
-from kivy.app import App
 from kivy.core.text import Label as CoreLabel
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.metrics import sp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.modalview import ModalView
-from kivy.uix.screenmanager import Screen
 from kivy.utils import escape_markup
 
 from pos.core import settings
@@ -22,12 +20,13 @@ from pos.core.money import format_amount, format_qty
 from pos.data import tickets as tickets_db
 from pos.sale.receipt import receipt_columns, receipt_document
 from pos.sale.receipt_doc import Document, Style, layout
-from pos.screens.widgets import ScanCapturing
+from pos.screens.base import PosScreen
+from pos.screens.theme import MONO
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 PAGE = 1000
-PREVIEW_FONT = "RobotoMono-Regular"  # monospace (Roboto Mono ships with Kivy)
+PREVIEW_FONT = MONO  # DejaVu Sans Mono, shipped in assets/fonts
 
 
 EMPHASIS = "[b][color=#000000]{}[/color][/b]"  # on a grey text (Kivy's SDL2 text has no synthetic bold)
@@ -110,7 +109,7 @@ class RefundLine(Factory.BoxLayout):
     qty = StringProperty("")
 
 
-class HistoryScreen(ScanCapturing, Screen):
+class HistoryScreen(PosScreen):
     detail = StringProperty("")
     refund_mode = BooleanProperty(False)
     showing = BooleanProperty(False)  # a ticket (never wrapped), else a message (wrapped)
@@ -118,13 +117,10 @@ class HistoryScreen(ScanCapturing, Screen):
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.app = App.get_running_app()
         self.tickets = []
         self.current = None
 
     def prepare(self, refund: bool = False, number: int | None = None, **_kw) -> None:
-        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
-        self.ids.bar.clock = self.app.now_hm()
         self.refund_mode = refund
         self.current = None
         self.columns = receipt_columns(settings.all_values())

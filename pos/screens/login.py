@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kivy.app import App
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import StringProperty
-from kivy.uix.screenmanager import Screen
 
 from pos.core.i18n import _
 from pos.data import users
+from pos.screens.base import PosScreen
 from pos.screens.widgets import PinEntry
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class LoginScreen(PinEntry, Screen):
+class LoginScreen(PinEntry, PosScreen):
     chosen = StringProperty("")
     dots = StringProperty("")
 
     def prepare(self, **_kw) -> None:
-        app = App.get_running_app()
-        self.ids.bar.shop, self.ids.bar.who = app.status_texts()
         self._user_id = None
         self._pin = ""
         self.chosen = ""
@@ -32,9 +29,8 @@ class LoginScreen(PinEntry, Screen):
         grid.clear_widgets()
         self.user_buttons = {}
         for user in users.users():
-            role = _("manager") if user.is_manager else _("cashier")
-            btn = Factory.TillButton(text=f"{user.name}\n[size=14sp]{role}[/size]", markup=True,
-                                     size_hint_y=None, height="96dp")
+            role = _("Manager") if user.is_manager else _("Cashier")
+            btn = Factory.UserButton(text=f"{user.name}\n[size=15sp]{role}[/size]")
             btn.bind(on_release=lambda _b, u=user: self.choose(u))
             grid.add_widget(btn)
             self.user_buttons[user.name] = btn
@@ -44,9 +40,11 @@ class LoginScreen(PinEntry, Screen):
         self.chosen = user.name
         self._pin = ""
         self.dots = ""
+        for name, btn in self.user_buttons.items():
+            btn.state = "down" if name == user.name else "normal"
 
     def submit(self) -> None:
-        app = App.get_running_app()
+        app = self.app
         if self._user_id is None:
             app.toast(_("Choose your name first"), error=True)
             return

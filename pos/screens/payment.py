@@ -8,10 +8,11 @@ from kivy.app import App
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
-from kivy.uix.screenmanager import Screen
 
 from pos.core.i18n import _, language
 from pos.core.money import format_amount, parse_amount
+from pos.screens.base import PosScreen
+from pos.screens.theme import THEME
 from pos.screens.widgets import KeypadBuffer
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -24,7 +25,7 @@ class PaymentRow(Factory.SelectableRow):
     amount = StringProperty("")
 
 
-class PaymentScreen(Screen):
+class PaymentScreen(PosScreen):
     due_text = StringProperty("")
     paid_text = StringProperty("")
     remaining_text = StringProperty("")
@@ -53,13 +54,11 @@ class PaymentScreen(Screen):
         self.till.show_on_display(_("Total"), format_amount(self.till.basket.total, lang))
 
     def prepare(self, **_kw) -> None:
-        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
-        self.ids.bar.clock = self.app.now_hm()
         box = self.ids.methods
         box.clear_widgets()
         self.method_buttons = {}
         for m in self.till.payment_methods():
-            btn = Factory.TillButton(text=m.name, bg=(0.2, 0.4, 0.6, 1) if not m.gives_change else (0.2, 0.5, 0.3, 1),
+            btn = Factory.TillButton(text=m.name, bg=THEME.info if not m.gives_change else THEME.cash,
                                      font_size="20sp")
             btn.bind(on_release=lambda _b, code=m.code: self.pay(code))
             box.add_widget(btn)

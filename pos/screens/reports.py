@@ -18,12 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
-from kivy.uix.screenmanager import Screen
 
 from pos.core.errors import Refusal, explain
 from pos.core.i18n import N_, _, language
@@ -32,6 +30,7 @@ from pos.core.money import format_amount
 from pos.data import common
 from pos.fiscal import closures
 from pos.screens.background import post
+from pos.screens.base import PosScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -126,7 +125,7 @@ class ClosureRow(Factory.SelectableRow):
     total = StringProperty("")
 
 
-class ReportsScreen(Screen):
+class ReportsScreen(PosScreen):
     text = StringProperty("")
     status = StringProperty("")
     busy = BooleanProperty(False)
@@ -136,7 +135,6 @@ class ReportsScreen(Screen):
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.app = App.get_running_app()
         self.closures: list[dict[str, Any]] = []
         self.shown: dict[str, Any] | None = None  # the closure or sales report on the right
         self.report: dict[str, Any] | None = None
@@ -153,8 +151,6 @@ class ReportsScreen(Screen):
         self.ids.left.remove_widget(self._sales_box)
 
     def prepare(self, section: str = "closures", **_kw) -> None:
-        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
-        self.ids.bar.clock = self.app.now_hm()
         self.load_closures()
         self.show_section(section)
 
@@ -173,7 +169,8 @@ class ReportsScreen(Screen):
             self.text = ""
             self.run_sales()
         else:
-            self.text = _("Touch a closure to see it.") if self.closures else _("No closure yet.")
+            self.text = _("Touch a closure to see it.") if self.closures else _(
+                "No closure yet: count the drawer and close the day (Z) on the Closure screen.")
             self.status = ""
 
     # ------------------------------------------------------------------ closures
@@ -306,6 +303,9 @@ class ReportsScreen(Screen):
     def _printed(self, job) -> None:
         message, error = printed_message(job)
         self.app.toast(message, error=error)
+
+    def restore_kw(self) -> dict[str, Any]:
+        return {"section": self.section}
 
     def back(self) -> None:
         self.app.show("sale")

@@ -11,7 +11,6 @@ from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
-from kivy.uix.screenmanager import Screen
 
 from pos.core.i18n import _, language
 from pos.core.money import format_amount, format_qty, format_rate, parse_amount, parse_qty, parse_rate
@@ -20,8 +19,9 @@ from pos.data import shop as shop_db
 from pos.data.catalog import FAVOURITES, ArticleInfo
 from pos.sale.basket import Discount
 from pos.sale.scancodes import ticket_number
+from pos.screens.base import PosScreen
 from pos.screens.sale_end import SaleEnd
-from pos.screens.widgets import ChoicePopup, KeypadBuffer, ScanCapturing, TextPopup, TillButton, hex_colour
+from pos.screens.widgets import ChoicePopup, KeypadBuffer, TextPopup, TillButton, hex_colour
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -54,7 +54,7 @@ class SearchRow(Factory.SelectableRow):
     colour = ListProperty([0.3, 0.3, 0.3, 1])
 
 
-class SaleScreen(ScanCapturing, SaleEnd, Screen):
+class SaleScreen(SaleEnd, PosScreen):
     total_text = StringProperty("")
     vat_text = StringProperty("")
     buffer_text = StringProperty("")
@@ -88,14 +88,9 @@ class SaleScreen(ScanCapturing, SaleEnd, Screen):
         self._results_parent = self._results.parent
         self._results_parent.remove_widget(self._results)
         self.ids.basket.on_select = None
-        self._clock_ev = None
 
     # ------------------------------------------------------------------ screen life
     def prepare(self, **_kw) -> None:
-        self.ids.bar.shop, self.ids.bar.who = self.app.status_texts()
-        self.ids.bar.clock = self.app.now_hm()
-        if self._clock_ev is None:
-            self._clock_ev = Clock.schedule_interval(lambda _dt: setattr(self.ids.bar, "clock", self.app.now_hm()), 20)
         self.last_ticket = None  # payment.validate shows it again after this
         self.build_tabs()
         self.refresh()
@@ -105,9 +100,6 @@ class SaleScreen(ScanCapturing, SaleEnd, Screen):
         self.on_leave()
         self._persist.cancel()
         self._search.cancel()
-        if self._clock_ev is not None:
-            self._clock_ev.cancel()
-            self._clock_ev = None
 
     def build_tabs(self) -> None:
         tabs = self.ids.tabs

@@ -4,30 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kivy.app import App
 from kivy.lang import Builder
-from kivy.uix.screenmanager import Screen
 
 from pos.core import auth, settings
 from pos.core.errors import Refusal
 from pos.core.i18n import _
 from pos.data import common, users
 from pos.data import shop as shop_db
+from pos.screens.base import PosScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class SetupScreen(Screen):
+class SetupScreen(PosScreen):
     def load_demo(self) -> None:
         from pos.demo import load_demo_shop
 
-        app = App.get_running_app()
+        app = self.app
         load_demo_shop()
         app.toast(_("Demo shop loaded: Claire (manager) PIN 9999, Marie (cashier) PIN 1234"), seconds=6)
         app.show("login")
 
     def create_shop(self) -> None:
-        app = App.get_running_app()
+        app = self.app
         shop, name, pin = (self.ids.shop.text.strip(), self.ids.manager.text.strip(), self.ids.pin.text.strip())
         try:
             settings.validate("shop.name", shop)

@@ -30,6 +30,7 @@ from pos.core.jobs import Job
 from pos.core.permissions import Actor, NeedsManager, check
 from pos.screens.background import Background, JobState, mirror
 from pos.screens.transfer import GroupPopup  # noqa: F401  (also loads the TransferRow / TransferText rules)
+from pos.screens.widgets import make
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -40,6 +41,17 @@ TABS = (("settings", N_("Settings")), ("articles", N_("Articles")), ("endofday",
 KEYS = ["prestashop.url", "prestashop.key", "prestashop.language", "prestashop.order_states", "prestashop.mode",
         "prestashop.shipping_article", "prestashop.department", "prestashop.id_shop"]
 STEP_NAMES = {"articles": N_("Articles"), "orders": N_("Web orders"), "stock": N_("Stock")}
+COUNT_NAMES = {  # what a step or a run counted, as the manager reads it
+    "products": N_("products"), "new": N_("new"), "changed": N_("changed"), "unchanged": N_("unchanged"),
+    "to_deactivate": N_("to deactivate"), "errors": N_("errors"), "stock_reconciled": N_("stock reconciled"),
+    "added": N_("added"), "updated": N_("updated"), "deactivated": N_("deactivated"),
+    "departments_created": N_("departments created"), "first_ticket": N_("first ticket"),
+    "last_ticket": N_("last ticket"), "orders_seen": N_("orders seen"), "imported": N_("imported"),
+    "skipped_already": N_("already imported"), "skipped_state": N_("skipped (order state)"),
+    "unknown_products": N_("unknown products"), "articles": N_("articles"), "pushed": N_("sent"),
+    "not_linked": N_("not linked"), "weighed": N_("weighed"), "conflicts": N_("conflicts"),
+    "till_stock_refreshed": N_("till stock refreshed"),
+}
 STATUS_NAMES = {"done": N_("done"), "failed": N_("failed"), "skipped": N_("skipped"), "cancelled": N_("cancelled"),
                 "pending": N_("waiting"), "running": N_("running")}
 PAGE = 100
@@ -175,7 +187,7 @@ class SyncPage(JobState, BoxLayout):
         self.tab_buttons = {}
         group = f"sync_tabs_{id(self)}"
         for key, label in TABS:
-            btn = Factory.ToggleButton(text=_(label), group=group, allow_no_selection=False, font_size="18sp")
+            btn = Factory.TabToggle(text=_(label), group=group)
             btn.bind(on_release=lambda _b, k=key: self.open_tab(k))
             self.ids.tabs.add_widget(btn)
             self.tab_buttons[key] = btn
@@ -222,55 +234,49 @@ class SyncPage(JobState, BoxLayout):
         self.form_scroll.scroll_y = 1
         getattr(self, f"build_{key}")(self.form)
 
-    def _text(self, text: str, colour=(0.9, 0.9, 0.9, 1)):
-        w = Factory.TransferText(text=text, color=colour)
+    def _text(self, text: str, style: str = "WrappedText"):
+        w = getattr(Factory, style)(text=text)
         self.form.add_widget(w)
         return w
 
-    def _button(self, text: str, action: Callable[[], None], **kw):
+    def _button(self, text: str, action: Callable[[], None], style: str = "TillButton", **kw):
         kw.setdefault("size_hint_y", None)
         kw.setdefault("height", "60dp")
-        btn = Factory.TillButton(text=text, **kw)
+        btn = getattr(Factory, style)(text=text, **kw)
         btn.bind(on_release=lambda _b: action())
         return btn
 
     # ------------------------------------------------------------------ settings and test
     def build_settings(self, form) -> None:
         values = settings.all_values()
-        self.settings_error = Factory.TransferText(text="", color=(1, 0.5, 0.5, 1))
+        self.settings_error = Factory.ErrorText()
         form.add_widget(self.settings_error)
         for key in KEYS:
             spec = settings.BY_KEY[key]
-            field = Factory.TextInput(text=values[key], multiline=False, write_tab=False, font_size="17sp",
-                                      password=spec.secret)
+            row = make("SyncSettingRow", label=_(spec.label))
+            field = self.fields[key] = row.ids.field
+            field.text, field.password = values[key], spec.secret
             field.bind(text=lambda w, _t, k=key: self.check_field(k, w))
-            self.fields[key] = field
-            row = Factory.BoxLayout(size_hint_y=None, height="52dp", spacing="8dp")
-            label = Factory.Label(text=_(spec.label), font_size="15sp", size_hint_x=0.45, halign="left",
-                                  valign="middle")
-            label.bind(size=lambda w, s: setattr(w, "text_size", s))
-            row.add_widget(label)
-            row.add_widget(field)
             form.add_widget(row)
-        buttons = Factory.BoxLayout(size_hint_y=None, height="60dp", spacing="8dp")
-        self.save_button = self._button(_("Save"), lambda: self.app.guard(self.save_settings), bg=(0.13, 0.55, 0.33, 1))
-        self.test_button = self._button(_("Test connection"), self.test_connection, bg=(0.13, 0.45, 0.6, 1))
+        buttons = Factory.FormRow(height="60dp")
+        self.save_button = self._button(_("Save"), lambda: self.app.guard(self.save_settings), "PrimaryButton")
+        self.test_button = self._button(_("Test connection"), self.test_connection, "InfoButton")
         self.test_button.disabled = self.busy
         buttons.add_widget(self.save_button)
         buttons.add_widget(self.test_button)
         form.add_widget(buttons)
-        self.connection_text = self._text(self.describe_connection(), (0.85, 0.9, 0.95, 1))
+        self.connection_text = self._text(self.describe_connection())
 
     def check_field(self, key: str, widget) -> None:
         if settings.BY_KEY[key].secret and widget.text == settings.SECRET_SHOWN:
-            widget.background_color = (1, 1, 1, 1)
+            widget.error = False
             return
         try:
             settings.validate(key, widget.text)
-            widget.background_color = (1, 1, 1, 1)
+            widget.error = False
             self.settings_error.text = ""
         except settings.SettingError as exc:
-            widget.background_color = (1, 0.8, 0.8, 1)
+            widget.error = True
             self.settings_error.text = f"{_(settings.BY_KEY[key].label)}: {exc}"
 
     def save_settings(self) -> None:
@@ -347,10 +353,10 @@ class SyncPage(JobState, BoxLayout):
     # ------------------------------------------------------------------ articles
     def build_articles(self, form) -> None:
         self._text(_("Fetches the products changed in the shop since the last sync and compares them with the "
-                     "till: nothing changes before you apply."), (0.75, 0.8, 0.85, 1))
-        row = Factory.BoxLayout(size_hint_y=None, height="60dp", spacing="8dp")
+                     "till: nothing changes before you apply."), "HintText")
+        row = Factory.FormRow(height="60dp")
         self.preview_button = self._button(_("Synchronise the articles"), lambda: self.preview_articles(False),
-                                           bg=(0.13, 0.45, 0.6, 1))
+                                           "InfoButton")
         self.full_button = self._button(_("Compare every product"), lambda: self.preview_articles(True),
                                         size_hint_x=0.45)
         for b in (self.preview_button, self.full_button):
@@ -367,7 +373,7 @@ class SyncPage(JobState, BoxLayout):
         groups = (("new", _("New articles"), counts["new"]), ("changed", _("Changed articles"), counts["changed"]),
                   ("to_deactivate", _("To deactivate (deleted in the shop)"), counts["to_deactivate"]),
                   ("errors", _("Errors (skipped)"), counts["errors"]))
-        grid = Factory.GridLayout(cols=2, spacing="6dp", size_hint_y=None, height="128dp")
+        grid = Factory.GroupGrid(cols=2, height="128dp")
         for key, label, n in groups:
             btn = Factory.TillButton(text=f"{label}: {n}", font_size="17sp", disabled=not n)
             btn.bind(on_release=lambda _b, k=key, t=label: self.open_group(k, t))
@@ -379,19 +385,18 @@ class SyncPage(JobState, BoxLayout):
                 fields=", ".join(f"{k} {n}" for k, n in preview.fields.items())))
         if preview.new_departments:
             self._text(_("Departments created: {names}").format(names=", ".join(preview.new_departments)))
-        choices = Factory.BoxLayout(size_hint_y=None, height="56dp", spacing="6dp")
+        choices = Factory.FormRow(height="56dp", spacing="6dp")
         for key, label, n in (("add", _("Add the new ones"), counts["new"]),
                               ("update", _("Update the changed ones"), counts["changed"]),
                               ("delete", _("Deactivate the deleted ones"), counts["to_deactivate"])):
-            toggle = Factory.ToggleButton(text=label, font_size="16sp", state="down" if n else "normal")
+            toggle = make("SwitchToggle", label=label, font_size="16sp", state="down" if n else "normal")
             toggle.bind(state=lambda *_a: self._update_apply())
             self.choice_toggles[key] = toggle
             choices.add_widget(toggle)
         form.add_widget(choices)
-        actions = Factory.BoxLayout(size_hint_y=None, height="64dp", spacing="6dp")
+        actions = Factory.FormRow(height="64dp", spacing="6dp")
         actions.add_widget(self._button(_("Discard the preview"), self.discard, size_hint_x=0.4))
-        self.apply_button = self._button(_("Apply"), lambda: self.app.guard(self.apply_articles),
-                                         bg=(0.13, 0.55, 0.33, 1))
+        self.apply_button = self._button(_("Apply"), lambda: self.app.guard(self.apply_articles), "PrimaryButton")
         actions.add_widget(self.apply_button)
         form.add_widget(actions)
         self._update_apply()
@@ -481,7 +486,7 @@ class SyncPage(JobState, BoxLayout):
         if group == "new":
             items = preview.new[offset:offset + limit]
             rows = [{"where": f"{r.id_product}/{r.id_product_attribute}", "title": f"{r.reference}  {r.name}",
-                     "detail": f"{r.price / 100:.2f} · {r.department}", "detail_colour": [0.85, 0.85, 0.85, 1]}
+                     "detail": f"{r.price / 100:.2f} · {r.department}", "tone": "text"}
                     for r in items]
         elif group == "changed":
             for c in preview.changed[offset:offset + limit]:
@@ -489,14 +494,14 @@ class SyncPage(JobState, BoxLayout):
                            for k, (old, new) in c.fields.items()]
                 rows.append({"where": f"{c.shop.id_product}/{c.shop.id_product_attribute}",
                              "title": f"{c.shop.reference}  {c.shop.name}", "detail": "\n".join(details),
-                             "detail_colour": [1, 0.85, 0.45, 1]})
+                             "tone": "amount_text"})
         elif group == "to_deactivate":
             rows = [{"where": f"{d.id_product}/{d.id_product_attribute}", "title": f"{d.reference}  {d.name}",
-                     "detail": _("deactivated, never deleted"), "detail_colour": [1, 0.8, 0.4, 1]}
+                     "detail": _("deactivated, never deleted"), "tone": "amount_text"}
                     for d in preview.to_deactivate[offset:offset + limit]]
         elif group == "errors":
             rows = [{"where": "", "title": text.split(": ", 1)[0],
-                     "detail": text.split(": ", 1)[-1], "detail_colour": [1, 0.55, 0.55, 1]}
+                     "detail": text.split(": ", 1)[-1], "tone": "error_text"}
                     for text in preview.errors[offset:offset + limit]]
         for r in rows:
             r["height"] = dp(30 + 22 * max(1, r["detail"].count("\n") + 1))
@@ -506,10 +511,9 @@ class SyncPage(JobState, BoxLayout):
     def build_endofday(self, form) -> None:
         self._text(_("Fetches the changed articles, imports the web orders, then sends the till's sales to the "
                      "shop's stock. The till stays usable meanwhile; a stopped run resumes where it stopped."),
-                   (0.75, 0.8, 0.85, 1))
+                   "HintText")
         self.run_button = self._button(_("Synchronise"), lambda: self.app.guard(
-            lambda: start_end_of_day(self.app, self.config_screen.acting("sync"))),
-                                       bg=(0.13, 0.55, 0.33, 1))
+            lambda: start_end_of_day(self.app, self.config_screen.acting("sync"))), "PrimaryButton")
         self.run_button.disabled = self.busy
         form.add_widget(self.run_button)
         from pos.sync.endofday import STEPS
@@ -525,7 +529,7 @@ class SyncPage(JobState, BoxLayout):
         if step is None:
             return f"{title}: —"
         status = _(STATUS_NAMES.get(step["status"], step["status"]))
-        counts = ", ".join(f"{k} {v}" for k, v in step.get("counts", {}).items()
+        counts = ", ".join(f"{_(COUNT_NAMES.get(k, k))} {v}" for k, v in step.get("counts", {}).items()
                            if isinstance(v, int) and not isinstance(v, bool))
         text = f"{title}: {status}" + (f" · {counts}" if counts else "")
         if step.get("error"):
@@ -548,16 +552,17 @@ class SyncPage(JobState, BoxLayout):
 
         rows = []
         for run in sync_state.runs(200):
-            counts = ", ".join(f"{k}: {v}" for k, v in (run.get("counts") or {}).items()
+            counts = ", ".join(f"{_(COUNT_NAMES.get(k, k))}: {v}" for k, v in (run.get("counts") or {}).items()
                                if not isinstance(v, (list, dict)))
             detail = counts + (f"\n{run['error']}" if run.get("error") else "")
             status = _(STATUS_NAMES.get(run["status"], run["status"]))
             title = f"{run['kind']} · {status}" + (" · " + _("dry run") if run.get("dry_run") else "")
             if run.get("user_name"):
                 title += f" · {run['user_name']}"
-            colour = [1, 0.55, 0.55, 1] if run["status"] == "failed" else [0.85, 0.85, 0.85, 1]
+            tone = "error_text" if run["status"] == "failed" else "text"
             lines = max(1, min(8, len(detail) // 60 + detail.count("\n") + 1))
             rows.append({"where": f"{local_time(run['started_at'])}\n{local_time(run.get('finished_at'))}",
-                         "title": title, "detail": detail, "detail_colour": colour, "height": dp(30 + 20 * lines)})
+                         "title": title, "detail": detail, "tone": tone, "height": dp(30 + 20 * lines)})
         self.ids.log.data = rows
-        self.ids.log_empty.text = "" if rows else _("No synchronisation yet")
+        self.ids.log_empty.text = "" if rows else _(
+            "No synchronisation yet: run one from the End of day tab (or after the day's closure).")

@@ -34,6 +34,7 @@ from pos.catalog.csvio import WriteOptions, column_letter
 from pos.core.i18n import N_, _
 from pos.core.jobs import Job
 from pos.screens.background import Background, JobState, mirror
+from pos.screens.widgets import make
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -74,7 +75,7 @@ class TransferRow(BoxLayout):
     where = StringProperty("")
     title = StringProperty("")
     detail = StringProperty("")
-    detail_colour = ListProperty([0.85, 0.85, 0.85, 1])
+    tone = StringProperty("text")  # the detail's colour, a role of the theme: text, amount_text, error_text
 
 
 class GroupPopup(ModalView):
@@ -174,8 +175,8 @@ class TransferPage(JobState, BoxLayout):
         group = f"transfer_{id(self)}"
         self.entity_buttons = {}
         for key, label in ENTITIES:
-            btn = Factory.ToggleButton(text=_(label), group=group + "_entity", allow_no_selection=False,
-                                       font_size="19sp", state="down" if key == self.entity else "normal")
+            btn = Factory.TabToggle(text=_(label), group=group + "_entity",
+                                    state="down" if key == self.entity else "normal")
             btn.bind(on_release=lambda _b, k=key: self.choose_entity(k))
             self.bind(busy=lambda _w, busy, b=btn: setattr(b, "disabled", busy))
             self.ids.entities.add_widget(btn)
@@ -187,8 +188,7 @@ class TransferPage(JobState, BoxLayout):
                                      ("decimal", DECIMALS, 0.12)):
             self.option_buttons[name] = {}
             for value, label in choices:
-                btn = Factory.ToggleButton(text=_(label), group=f"{group}_{name}", allow_no_selection=False,
-                                           font_size="15sp", size_hint_x=width,
+                btn = Factory.OptionToggle(text=_(label), group=f"{group}_{name}", size_hint_x=width,
                                            state="down" if value == self.options[name] else "normal")
                 btn.bind(on_release=lambda _b, n=name, v=value: self.set_option(n, v))
                 box.add_widget(btn)
@@ -329,7 +329,7 @@ class TransferPage(JobState, BoxLayout):
     def show_error(self, message: str) -> None:
         box = self.ids.preview_box
         box.clear_widgets()
-        self.error_text = Factory.TransferText(text=message, color=(1, 0.55, 0.55, 1))
+        self.error_text = Factory.ErrorText(text=message)
         box.add_widget(self.error_text)
 
     def show_preview(self) -> None:
@@ -345,16 +345,15 @@ class TransferPage(JobState, BoxLayout):
         box.add_widget(Factory.TransferText(text=_("{file}: {rows} rows ({encoding}, separator {sep})").format(
             file=p.file_name, rows=p.rows, encoding=p.encoding, sep=sep), bold=True))
         if p.unknown_columns:
-            box.add_widget(Factory.TransferText(
-                text=_("Unknown columns, ignored: {columns}").format(columns=", ".join(p.unknown_columns)),
-                color=(1, 0.8, 0.4, 1)))
-        grid = Factory.GridLayout(cols=3, spacing="6dp", size_hint_y=None, height="124dp")
+            box.add_widget(Factory.WarningText(
+                text=_("Unknown columns, ignored: {columns}").format(columns=", ".join(p.unknown_columns))))
+        grid = Factory.GroupGrid()
         for group, text in (
                 ("new", _("New: {n}")), ("changed", _("Changed: {n}")), ("same", _("Unchanged: {n}")),
                 ("missing", _("Missing from the file: {n}")), ("invalid", _("Invalid: {n}"))):
             n = c[group]
-            btn = Factory.TillButton(text=text.format(n=n), disabled=not n,
-                                     bg=(0.6, 0.2, 0.2, 1) if group == "invalid" and n else (0.27, 0.31, 0.36, 1))
+            style = Factory.DangerButton if group == "invalid" and n else Factory.TillButton
+            btn = style(text=text.format(n=n), disabled=not n)
             btn.bind(on_release=lambda _b, g=group: self.open_group(g))
             grid.add_widget(btn)
             self.group_buttons[group] = btn
@@ -378,8 +377,8 @@ class TransferPage(JobState, BoxLayout):
             box.add_widget(Factory.TransferText(text="\n".join(lines)))
         if p.entity == "articles" and (p.new_departments or job.create_departments):
             names = ", ".join(p.new_departments) or "—"
-            toggle = Factory.ToggleButton(
-                text=_("Create the missing departments: {names}").format(names=names), font_size="16sp",
+            toggle = make("SwitchToggle",
+                label=_("Create the missing departments: {names}").format(names=names), font_size="16sp",
                 size_hint_y=None, height="52dp", state="down" if job.create_departments else "normal")
             toggle.bind(on_release=lambda b: self.set_create_departments(b.state == "down"))
             self.create_toggle = toggle
@@ -391,21 +390,21 @@ class TransferPage(JobState, BoxLayout):
                 n=p.invalid) + "\n" + "\n".join(errors)
             if more > 0:
                 text += "\n" + _("… and {n} more errors").format(n=more)
-            self.error_text = Factory.TransferText(text=text, color=(1, 0.55, 0.55, 1))
+            self.error_text = Factory.ErrorText(text=text)
             box.add_widget(self.error_text)
-        choices = Factory.BoxLayout(size_hint_y=None, height="60dp", spacing="6dp")
+        choices = Factory.FormRow(height="60dp", spacing="6dp")
         for key, label, default in (("add", _("Add the new ones"), True),
                                     ("update", _("Update the existing ones"), True),
                                     ("delete", _("Delete the missing ones"), False)):
-            toggle = Factory.ToggleButton(text=label, font_size="16sp", state="down" if default else "normal")
+            toggle = make("SwitchToggle", label=label, font_size="16sp", state="down" if default else "normal")
             toggle.bind(state=lambda *_a: self._update_apply())
             choices.add_widget(toggle)
             self.choice_toggles[key] = toggle
         box.add_widget(choices)
-        actions = Factory.BoxLayout(size_hint_y=None, height="64dp", spacing="6dp")
+        actions = Factory.FormRow(height="64dp", spacing="6dp")
         discard = Factory.TillButton(text=_("Discard the preview"), size_hint_x=0.4)
         discard.bind(on_release=lambda _b: (self.discard(), self.set_status("")))
-        self.apply_button = Factory.TillButton(text=_("Apply"), bg=(0.13, 0.55, 0.33, 1))
+        self.apply_button = Factory.PrimaryButton(text=_("Apply"))
         self.apply_button.bind(on_release=lambda _b: self.apply())
         actions.add_widget(discard)
         actions.add_widget(self.apply_button)
@@ -458,26 +457,26 @@ class TransferPage(JobState, BoxLayout):
         for row in job.rows(group, offset, limit):
             where = _("line {n}").format(n=row["line"]) if row["line"] else ""
             title = f"{row['key']}  {row['label']}".strip()
-            colour = [0.85, 0.85, 0.85, 1]
+            tone = "text"
             details: list[str] = []
             if group == "changed":
                 diffs = job.compare(row["line"]).items()
                 details = [f"{transfer.column_label(self.entity, col)}: {old or '—'} → {new or '—'}"
                            for col, (old, new) in diffs]
-                colour = [1, 0.85, 0.45, 1]
+                tone = "amount_text"
             elif group == "invalid":
                 for col, fld, msg in row["errors"]:
                     name = transfer.column_label(self.entity, fld)
                     where_col = _("column {letter}").format(letter=column_letter(col)) + f" ({name})" if col else name
                     details.append(f"{where_col}: {msg}")
-                colour = [1, 0.55, 0.55, 1]
+                tone = "error_text"
             elif group == "missing":
                 if row.get("in_use"):
                     details = [_("in use: deactivated, not deleted")]
-                    colour = [1, 0.8, 0.4, 1]
+                    tone = "amount_text"
                 else:
                     details = [_("deleted if you choose to delete the missing ones")]
-            out.append({"where": where, "title": title, "detail": "\n".join(details), "detail_colour": colour,
+            out.append({"where": where, "title": title, "detail": "\n".join(details), "tone": tone,
                         "height": dp(30 + 22 * max(1, len(details)))})
         return out
 
@@ -504,7 +503,7 @@ class TransferPage(JobState, BoxLayout):
         def failed(_message: str) -> None:
             if self.status_error and self.job is not None:
                 self.show_preview()
-                self.error_text = Factory.TransferText(text=self.status, color=(1, 0.55, 0.55, 1))
+                self.error_text = Factory.ErrorText(text=self.status)
                 self.ids.preview_box.add_widget(self.error_text, index=len(self.ids.preview_box.children))
 
         self.run(_("Applying…"), lambda _job: job.apply(actor, add=add, update=update, delete=delete),

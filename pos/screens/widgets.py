@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
@@ -16,36 +17,93 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
+from kivy.uix.scrollview import ScrollView
+from kivy.uix.textinput import TextInput
 
 from pos.core.i18n import _
+from pos.screens import theme
 from pos.screens.scancapture import ScanCapturing, WindowScanCapture  # noqa: F401  (re-exported)
 
 KV = Path(__file__).with_suffix(".kv")
-
-
-def hex_colour(value: str, alpha: float = 1.0) -> list[float]:
-    value = value.lstrip("#")
-    if len(value) != 6:
-        return [0.33, 0.43, 0.48, alpha]
-    return [int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)] + [alpha]
+hex_colour = theme.rgba  # a department's "#RRGGBB" as a Kivy colour
 
 
 class TillButton(Button):
-    bg = ListProperty([0.27, 0.31, 0.36, 1])
+    """Every button: its colour ``bg`` (a style of theme.kv, or a department's), its text black or
+    white by contrast."""
+
+    bg = ListProperty(theme.THEME.button)
+
+
+def make(kv_class: str, **props):
+    """A widget of a kv class with these properties set, including those its rule declares
+    (a dynamic class's own properties cannot be passed to its constructor)."""
+    widget = getattr(Factory, kv_class)()
+    for name, value in props.items():
+        setattr(widget, name, value)
+    return widget
 
 
 class KeyButton(TillButton):
     pass
 
 
-class Keypad(GridLayout):
-    """Digits, decimal comma and clear; ``handler`` is called with '0'-'9', ',' or 'C'."""
+class Pad(GridLayout):
+    """A grid of keys; ``handler`` is called with the key pressed."""
 
     handler = ObjectProperty(None, allownone=True)
 
     def press(self, key: str) -> None:
         if self.handler:
             self.handler(key)
+
+
+class Keypad(Pad):
+    """Digits, decimal comma and clear; ``handler`` is called with '0'-'9', ',' or 'C'."""
+
+
+class PinPad(Pad):
+    """Digits, clear and erase (no comma: a PIN is digits); ``handler`` gets '0'-'9', 'C' or '⌫'."""
+
+
+class FormField(TextInput):
+    """A form's text field; ``error`` turns it red while its value is refused."""
+
+    error = BooleanProperty(False)
+
+
+class TabStrip(ScrollView):
+    """A row of tabs that scrolls sideways.  When some tabs are out of sight an arrow at that
+    end says so; the tab chosen (a touch on a half-hidden one) is brought whole into sight."""
+
+    more_left = BooleanProperty(False)
+    more_right = BooleanProperty(False)
+    arrow_width = NumericProperty("40dp")
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.fbind("scroll_x", self._update)
+        self.fbind("width", self._update)
+        self.fbind("viewport_size", self._update)
+        self._show_chosen = Clock.create_trigger(lambda _dt: self.show_chosen(), 0)
+        self.fbind("viewport_size", self._show_chosen)
+
+    def _update(self, *_a) -> None:
+        hidden = self.viewport_size[0] - self.width
+        self.more_left = hidden > 1 and self.scroll_x > 0.005
+        self.more_right = hidden > 1 and self.scroll_x < 0.995
+
+    def on_touch_up(self, touch):
+        handled = super().on_touch_up(touch)
+        self._show_chosen()
+        return handled
+
+    def show_chosen(self) -> None:
+        """Scroll the chosen tab (a toggle that is down) whole into sight, clear of the arrows."""
+        for tab in self.children[0].children if self.children else ():
+            if getattr(tab, "state", "") == "down" and self.viewport_size[0] > self.width:
+                self.scroll_to(tab, padding=self.arrow_width, animate=True)
+                return
 
 
 class KeypadBuffer:
@@ -83,9 +141,15 @@ class StatusDot(Label):
 
 
 class StatusBar(BoxLayout):
+    """The slim bar on top of every screen: shop, who is at the till, the time, the devices'
+    dots; amber in training mode.  Bound in kv to the app's properties (``PosApp.shop_name``,
+    ``user_name``, ``clock_text``, ``training``)."""
+
     shop = StringProperty("")
     who = StringProperty("")
     clock = StringProperty("")
+    training = BooleanProperty(False)
+    ink = ListProperty(theme.THEME.text)  # the bar's text colour (dark on the training amber)
 
 
 class Toast(Label):
@@ -118,6 +182,8 @@ class PinEntry:
     def key(self, key: str) -> None:
         if key == "C":
             self._pin = ""
+        elif key == "⌫":
+            self._pin = self._pin[:-1]
         elif key.isdigit() and len(self._pin) < 8:
             self._pin += key
         self.dots = "●" * len(self._pin)
@@ -157,7 +223,7 @@ class ChoicePopup(ModalView):
         self.title = title
         box = self.ids.choices
         for text, value in choices:
-            btn = Factory.TillButton(text=text, size_hint_y=None, height="64dp")
+            btn = Factory.ChoiceButton(text=text)
             btn.bind(on_release=lambda _b, v=value: (self.dismiss(animation=False), done(v)))
             box.add_widget(btn)
 
@@ -213,4 +279,5 @@ def ask_manager(action_done: Callable[[], None], till, action: str, title: str =
     app.open_popup(PinPopup(title or _("Manager PIN"), check))
 
 
+theme.load()
 Builder.load_file(str(KV))

@@ -49,4 +49,4 @@ def test_history_preview_keeps_each_amount_on_its_line(make_app, window, columns
     total = next(t for t in lines if t.startswith("TOTAL"))
     assert len(total) == columns and total.endswith(format_amount(ticket.total, "en"))
     assert "[b][color=#000000]TOTAL" in label.text  # bold, as on paper
-    assert label.font_name == "RobotoMono-Regular"
+    assert label.font_name == "PosMono"  # DejaVu Sans Mono, shipped in assets/fonts
