@@ -2,8 +2,10 @@
 
     python bench/screenshots.py assets/screenshots
 
-Builds a temporary demo shop, logs in, rings up a small sale and saves the
-login, sale and payment screens as PNG files (French UI, 1024×768).
+Builds a temporary demo shop and saves every screen as a PNG file (French UI,
+1024×768): the first start, login, sale, payment, history, the config pages, the cash
+count, reports, training mode, the end-of-day sync; and the sale at 1920×1080 (the
+interface scales with the window).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.update(KIVY_NO_ARGS="1", KIVY_NO_FILELOG="1", KIVY_NO_CONSOLELOG="1", KIVY_CLIPBOARD="dummy",
@@ -33,7 +36,6 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="pos-shots-"))
     open_database(tmp / "pos.sqlite3")
-    load_demo_shop()
     settings.set_value("ui.language", "fr")
 
     from kivy.base import EventLoop
@@ -42,7 +44,7 @@ def main(out: Path) -> None:
     from pos.screens.app import PosApp
 
     app = PosApp()
-    root = app.build()
+    root = app.build()  # an empty shop: the first-start screen
     app.root = root
     Window.add_widget(root)
 
@@ -52,6 +54,10 @@ def main(out: Path) -> None:
         path = out / f"{name}.png"
         root.export_to_png(str(path))
         print(path)
+
+    shot("setup")
+    load_demo_shop()
+    settings.set_value("ui.language", "fr")
 
     login = app.show("login")
     login.choose(users.find_user("Marie"))
@@ -124,6 +130,18 @@ def main(out: Path) -> None:
         for _ in range(count):
             closing.step(value, 1)
     shot("closure_count")
+    history = app.show("history")
+    history.open_ticket(0)
+    shot("history")
+    reports = app.show("reports", section="sales")
+    for _ in range(500):
+        EventLoop.idle()
+        time.sleep(0.01)
+        if not reports.busy:
+            break
+    shot("reports")
+    app.show("config", section="users")
+    shot("config_users")
     app.till.set_training(True)
     sale = app.show("sale")
     sale.scan(demo_ean(3))
@@ -133,7 +151,6 @@ def main(out: Path) -> None:
 
     # the end-of-day synchronisation with the web store (the PrestaShop emulator of the tests)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    import time
 
     from helpers.prestashop.emulator import DEFAULT_KEY, PrestaShopEmulator
 
@@ -144,7 +161,7 @@ def main(out: Path) -> None:
         settings.set_value("prestashop.key", DEFAULT_KEY)
         config = app.show("config", section="sync")
         config.page_widget.open_tab("endofday")
-        start_end_of_day(app, "Claire")
+        start_end_of_day(app, app.till.actor)
         runner = config.page_widget.runner
         for _ in range(1500):
             EventLoop.idle()
@@ -156,6 +173,16 @@ def main(out: Path) -> None:
             EventLoop.idle()
             time.sleep(0.01)
         shot("sync_endofday")
+
+    # the same sale screen on a 1920×1080 screen: everything 1.4 times larger
+    sale = app.show("sale")
+    for n in (1, 1, 3, 22):
+        sale.scan(demo_ean(n))
+    Window.size = (1920, 1080)
+    for _ in range(100):
+        EventLoop.idle()
+        time.sleep(0.01)
+    shot("sale_1920x1080")
     app.till.close()
     shutil.rmtree(tmp, ignore_errors=True)
 
