@@ -86,7 +86,7 @@ class WindowScanCapture:
 
     def _install(self) -> None:
         """Bind to the window's key events (once), in front of any text field's keyboard."""
-        if self._installed:
+        if self._installed or Window is None:
             return
         self._installed = True
         STAMPS.install()
@@ -211,6 +211,7 @@ class WindowScanCapture:
 
 
 CAPTURE = WindowScanCapture()
+CAPTURE._install()  # from the start: a scan typed as the first screen taking scans opens is whole
 
 
 class ScanCapturing:

@@ -215,6 +215,7 @@ def test_a_refund_with_a_wrong_pin_first(xtill):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_30_scans_in_each_situation_add_exactly_one_line(xtill):
     """The issue's bar: a scan after the search field, the park popup, a config page and
     right after Valider adds exactly one line, 30 times out of 30."""
