@@ -49,12 +49,25 @@ class XServer:
                     raise RuntimeError("Xvfb did not start")
                 number += chunk
         self.display = f":{int(number)}"
+        self.xtest = self._xtest()
+
+    def _xtest(self):
+        """(a python-xlib display, keycode by key name), or None without python-xlib."""
+        try:
+            from Xlib import XK, display
+        except ImportError:
+            return None
+        conn = display.Display(self.display)
+        names = [*"0123456789abcdefghijklmnopqrstuvwxyz", *set(KEYSYMS.values()), "Shift_L"]
+        return conn, {name: conn.keysym_to_keycode(XK.string_to_keysym(name)) for name in names}
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(args, env={**os.environ, "DISPLAY": self.display}, capture_output=True, text=True,
                               check=check, timeout=60)
 
     def stop(self) -> None:
+        if self.xtest is not None:
+            self.xtest[0].close()
         self.proc.terminate()
         try:
             self.proc.wait(5)
@@ -154,8 +167,30 @@ class XTill:
         self.x.run("xdotool", "key", "--delay", str(delay_ms), *(KEYSYMS.get(ch, ch) for ch in text))
 
     def scan(self, code: str, delay_ms: int = SCANNER_DELAY_MS) -> None:
-        """What a USB scanner types: the code and Enter, a few milliseconds a key (one xdotool run)."""
-        self.type(code + "\n", delay_ms)
+        """What a USB scanner types: the code and Enter, ``delay_ms`` from one key press to the next.
+
+        Through XTest with python-xlib, the X server itself spaces the keys (each fake event
+        carries its delay), so a busy machine does not stretch a gap as a sleeping xdotool would;
+        xdotool when python-xlib is missing."""
+        if self.x.xtest is None:
+            self.type(code + "\n", delay_ms)
+            return
+        display, keycodes = self.x.xtest
+        from Xlib import X
+        from Xlib.ext import xtest
+
+        shift = keycodes["Shift_L"]
+        for ch in code + "\n":
+            name = KEYSYMS.get(ch, ch)
+            upper = ch.isalpha() and ch.isupper()
+            if upper:
+                xtest.fake_input(display, X.KeyPress, shift, time=delay_ms)
+            xtest.fake_input(display, X.KeyPress, keycodes[name.lower() if upper else name],
+                             time=0 if upper else delay_ms)
+            xtest.fake_input(display, X.KeyRelease, keycodes[name.lower() if upper else name])
+            if upper:
+                xtest.fake_input(display, X.KeyRelease, shift)
+        display.sync()
 
     def scan_with_stall(self, code: str, after: int, stall_ms: int) -> None:
         """A scan during which the till stalls ``stall_ms`` on the ``after``-th key (a slow frame)."""
