@@ -130,7 +130,7 @@ class KeypadBuffer:
 
 
 class StatusDot(Label):
-    colour = ListProperty([0.3, 0.7, 0.3, 1])
+    colour = ListProperty(theme.THEME.dot_ok)
     explanation = StringProperty("")
 
     def on_touch_down(self, touch):

@@ -49,6 +49,7 @@ def test_serial_scan_to_printed_receipt_with_drawer_kick(window, shop, pty_scann
     from pos.core import settings
     from pos.data import events, tickets
     from pos.demo import demo_ean
+    from pos.screens.app import STATUS_COLOURS
 
     master, device = pty_scanner
     with VirtualNetworkPrinter() as printer:
@@ -85,7 +86,7 @@ def test_serial_scan_to_printed_receipt_with_drawer_kick(window, shop, pty_scann
             assert "Croissant" in text and "2.40" in text
             assert any("T000000001" in e for e in receipt.events)  # the ticket barcode, for refunds
             assert any("cut" in e for e in receipt.events)
-            assert wait_for(lambda: app.printer_colour == [0.3, 0.75, 0.35, 1])  # green: printed
+            assert wait_for(lambda: app.printer_colour == STATUS_COLOURS["ok"])  # green: printed
             ticket = tickets.get_ticket(1)
             assert ticket.total == 240 and [p["method_code"] for p in ticket.payments] == ["cash"]
             assert [e["data"]["reason"] for e in events.events("drawer_opened")] == ["cash"]
