@@ -59,7 +59,8 @@ class WedgeBuffer:
         return "".join(self._keys)
 
     def _fast(self, t: float, clock: str) -> bool:
-        return self._last is not None and clock == self._clock and (t - self._last) * 1000 <= self.max_gap_ms
+        # a key stamped before the last one is from another clock's epoch or a stale burst: not fast
+        return self._last is not None and clock == self._clock and 0 <= (t - self._last) * 1000 <= self.max_gap_ms
 
     def key(self, text: str, t: float, clock: str = "") -> KeyVerdict:
         """A character key, typed at ``t``."""

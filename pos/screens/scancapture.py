@@ -81,8 +81,11 @@ class WindowScanCapture:
             self.suffix = config[2]
 
     def detach(self, screen) -> None:
+        """``screen`` no longer shows: a burst begun on it is dropped."""
         if self.target is screen:
             self.target = None
+            self.wedge.clear()
+            self.typed = ""
 
     def _install(self) -> None:
         """Bind to the window's key events (once), in front of any text field's keyboard."""

@@ -68,6 +68,8 @@ def test_times_from_two_clocks_are_never_compared():
     buf.key("1", 10.0, "x11")
     assert not buf.key("2", 10.001, "app").hold  # another clock: a new burst
     assert buf.pending == "2"
+    assert not buf.key("3", 9.0, "app").hold  # a key stamped before the last one: a new burst too
+    assert buf.pending == "3"
 
 
 def test_prefix_is_required_and_stripped():
