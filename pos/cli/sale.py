@@ -85,13 +85,18 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ticket(number: int):
+    ticket = tickets_db.get_ticket(number)
+    if ticket is None:
+        raise CliError(_("ticket {number} does not exist").format(number=number))
+    return ticket
+
+
 def cmd_ticket(args: argparse.Namespace) -> int:
     from pos.sale.receipt import render
 
     open_db(args)
-    ticket = tickets_db.get_ticket(args.number)
-    if ticket is None:
-        raise CliError(_("ticket {number} does not exist").format(number=args.number))
+    ticket = _ticket(args.number)
     for line in render(ticket, settings.all_values(), width=48):
         print(line)
     return 0
@@ -102,9 +107,7 @@ def cmd_receipt(args: argparse.Namespace) -> int:
     from pos.sale.till import Till
 
     open_db(args)
-    ticket = tickets_db.get_ticket(args.number)
-    if ticket is None:
-        raise CliError(_("ticket {number} does not exist").format(number=args.number))
+    ticket = _ticket(args.number)
     built = devices()
     till = Till(printer=built.printer, drawer=built.drawer)
     try:

@@ -10,6 +10,8 @@ check a role or journal by themselves.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import TypeVar
 
 from pos.core import auth, settings
 from pos.core.actions import change
@@ -37,11 +39,19 @@ def _pin_hash(pin: str) -> str:
         raise AdminError(str(exc)) from exc
 
 
+R = TypeVar("R")
+
+
+def _one(rows: Iterable[R], row_id: int, unknown: str) -> R:
+    """The row whose ``id`` is ``row_id`` (users, VAT rates, methods, rules), else a refusal."""
+    found = next((r for r in rows if getattr(r, "id", None) == row_id), None)
+    if found is None:
+        raise AdminError(unknown)
+    return found
+
+
 def _user(user_id: int) -> UserInfo:
-    user = next((u for u in users_db.users(include_inactive=True) if u.id == user_id), None)
-    if user is None:
-        raise AdminError(_("Unknown user"))
-    return user
+    return _one(users_db.users(include_inactive=True), user_id, _("Unknown user"))
 
 
 # ---------------------------------------------------------------- users
@@ -58,19 +68,25 @@ def add_user(actor: Actor, name: str, pin: str, role: str = "cashier") -> UserIn
         return users_db.create_user(name, pin_hash, role)
 
 
-def first_manager(name: str, pin: str) -> UserInfo:
+def first_manager(name: str, pin: str, shop_name: str | None = None) -> UserInfo:
     """The first user of an empty shop: a manager, created by nobody (no PIN can be asked yet).
 
-    Refused as soon as the shop has a user: the check and the write are one transaction."""
+    With ``shop_name`` (the first-start screen) the shop is named and gets its *Misc.* department
+    too.  Refused as soon as the shop has a user: the check and the writes are one transaction."""
     name = name.strip()
+    if shop_name is not None:
+        shop_name = settings.validate("shop.name", shop_name)
     if not name:
-        raise AdminError(_("Type a name"))
+        raise AdminError(_("Type the manager's name"))
     pin_hash = _pin_hash(pin)
     with common.atomic():
         if not users_db.is_empty_shop():
             raise AdminError(_("The shop already has users: a manager must add new ones"))
         user = users_db.create_user(name, pin_hash, "manager")
         events.log_event("user_created", name, name=name, role="manager", first=True)
+        if shop_name is not None:
+            settings.set_value("shop.name", shop_name, name)
+            shop_db.save_department(_("Misc."), vat_bp=2000)
     return user
 
 
@@ -105,8 +121,7 @@ def add_vat_rate(actor: Actor, rate_bp: int, label: str = "") -> shop_db.VatInfo
 
 
 def set_vat_active(actor: Actor, vat_id: int, active: bool) -> None:
-    if not any(v.id == vat_id for v in shop_db.vat_rates(include_inactive=True)):
-        raise AdminError(_("Unknown VAT rate"))
+    _one(shop_db.vat_rates(include_inactive=True), vat_id, _("Unknown VAT rate"))
     with change(actor, "vat", "vat_rate_changed", id=vat_id, active=bool(active)):
         shop_db.update_vat_rate(vat_id, active=bool(active))
 
@@ -123,10 +138,7 @@ def add_payment_method(actor: Actor, code: str, name: str) -> shop_db.MethodInfo
 
 
 def _method(method_id: int) -> shop_db.MethodInfo:
-    method = next((m for m in shop_db.payment_methods(include_inactive=True) if m.id == method_id), None)
-    if method is None:
-        raise AdminError(_("Unknown payment method"))
-    return method
+    return _one(shop_db.payment_methods(include_inactive=True), method_id, _("Unknown payment method"))
 
 
 def set_method_active(actor: Actor, method_id: int, active: bool) -> None:
@@ -170,10 +182,7 @@ def add_barcode_rule(actor: Actor, prefix: str, kind: str, article_digits: int, 
 
 
 def _rule(rule_id: int) -> catalog_db.BarcodeRuleInfo:
-    rule = next((r for r in catalog_db.barcode_rules(include_inactive=True) if r.id == rule_id), None)
-    if rule is None:
-        raise AdminError(_("Unknown barcode rule"))
-    return rule
+    return _one(catalog_db.barcode_rules(include_inactive=True), rule_id, _("Unknown barcode rule"))
 
 
 def set_barcode_rule_active(actor: Actor, rule_id: int, active: bool) -> None:

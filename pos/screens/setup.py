@@ -6,11 +6,9 @@ from pathlib import Path
 
 from kivy.lang import Builder
 
-from pos.core import auth, settings
+from pos.core import admin
 from pos.core.errors import Refusal
 from pos.core.i18n import _
-from pos.data import common, users
-from pos.data import shop as shop_db
 from pos.screens.base import PosScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -27,17 +25,9 @@ class SetupScreen(PosScreen):
 
     def create_shop(self) -> None:
         app = self.app
-        shop, name, pin = (self.ids.shop.text.strip(), self.ids.manager.text.strip(), self.ids.pin.text.strip())
         try:
-            settings.validate("shop.name", shop)
-            if not name:
-                raise Refusal(_("Type the manager's name"))
-            pin_hash = auth.hash_pin(pin)
-        except Refusal as exc:  # a SettingError, an InvalidValue PIN
+            admin.first_manager(self.ids.manager.text, self.ids.pin.text.strip(), shop_name=self.ids.shop.text)
+        except Refusal as exc:  # a SettingError, an InvalidValue PIN, a name missing
             app.toast(str(exc), error=True)
             return
-        with common.atomic():
-            settings.set_value("shop.name", shop, name)
-            users.create_user(name, pin_hash, "manager")
-            shop_db.save_department(_("Misc."), vat_bp=2000)
         app.show("login")
