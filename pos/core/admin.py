@@ -10,6 +10,7 @@ check a role or journal by themselves.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -30,6 +31,21 @@ _METHOD_CODE = re.compile(r"[a-z][a-z0-9_]{1,30}")
 
 class AdminError(Refusal):
     """A set-up change refused; the message says why."""
+
+
+NAME_MAX = 30  # a user's name is on the login buttons, the status bar and every receipt
+
+
+def _user_name(name: str, missing: str) -> str:
+    """A user's name: 1 to 30 characters, none of them a control character (a newline...)."""
+    name = name.strip()
+    if not name:
+        raise AdminError(missing)
+    if len(name) > NAME_MAX:
+        raise AdminError(_("a name has at most {n} characters").format(n=NAME_MAX))
+    if any(unicodedata.category(c).startswith("C") for c in name):
+        raise AdminError(_("a name cannot hold a line break, a tab or another control character"))
+    return name
 
 
 def _pin_hash(pin: str) -> str:
@@ -56,9 +72,7 @@ def _user(user_id: int) -> UserInfo:
 
 # ---------------------------------------------------------------- users
 def add_user(actor: Actor, name: str, pin: str, role: str = "cashier") -> UserInfo:
-    name = name.strip()
-    if not name:
-        raise AdminError(_("Type a name"))
+    name = _user_name(name, _("Type a name"))
     if role not in ROLES:
         raise AdminError(_("unknown role {role}").format(role=role))
     pin_hash = _pin_hash(pin)
@@ -73,11 +87,9 @@ def first_manager(name: str, pin: str, shop_name: str | None = None) -> UserInfo
 
     With ``shop_name`` (the first-start screen) the shop is named and gets its *Misc.* department
     too.  Refused as soon as the shop has a user: the check and the writes are one transaction."""
-    name = name.strip()
     if shop_name is not None:
         shop_name = settings.validate("shop.name", shop_name)
-    if not name:
-        raise AdminError(_("Type the manager's name"))
+    name = _user_name(name, _("Type the manager's name"))
     pin_hash = _pin_hash(pin)
     with common.atomic():
         if not users_db.is_empty_shop():

@@ -211,6 +211,7 @@ def test_refused_validation_writes_nothing(journaled):
     for bad in (lambda: admin.add_vat_rate(MANAGER, 10_001), lambda: admin.add_vat_rate(MANAGER, 2000),
                 lambda: admin.add_user(MANAGER, "", "1234"), lambda: admin.add_user(MANAGER, "Marie", "1234"),
                 lambda: admin.add_user(MANAGER, "Léa", "12"), lambda: admin.add_payment_method(MANAGER, "x", "X"),
+                lambda: admin.add_user(MANAGER, "x" * 31, "1234"), lambda: admin.add_user(MANAGER, "a\nb", "1234"),
                 lambda: admin.add_barcode_rule(MANAGER, "2", "price", 6, 6),
                 lambda: admin.set_user_active(MANAGER, users.find_user("Claire").id, False),
                 lambda: admin.first_manager("Eve", "1234")):
