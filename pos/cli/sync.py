@@ -53,6 +53,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(f"currency: {report.currency.get('iso_code', '')}")
     print(f"default_country: {report.default_country or ''}")
     print(f"patch: {'yes' if report.patch else 'no (full PUT)'}")
+    for job in report.jobs:  # every right each enabled job uses
+        lacking = report.missing_by_job.get(job, {})
+        print(f"job.{job}: " + ("ok" if not lacking else "missing " + ", ".join(
+            f"{r} ({' '.join(sorted(m))})" for r, m in sorted(lacking.items()))))
     for warning in report.warnings:
         print(f"warning: {warning}")
     events.log_event("sync_test", actor.name, version=report.version, ok=report.ok)

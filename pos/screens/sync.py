@@ -332,9 +332,9 @@ class SyncPage(JobState, BoxLayout):
         if isinstance(report, str):
             return _("Connection failed: {error}").format(error=report)
         lines = [_("PrestaShop {version} · {shop}").format(version=report.version, shop=report.shop_name)]
-        from pos.sync.client import SYNC_PERMISSIONS
+        from pos.sync.rights import required
 
-        for resource in sorted(set(SYNC_PERMISSIONS) | set(report.missing)):  # what the sync needs
+        for resource in sorted(set(required(report.jobs, report.patch)) | set(report.missing)):  # what the sync needs
             missing = report.missing.get(resource)
             if missing:
                 lines.append("✗ " + _("{resource}: missing {methods}").format(

@@ -74,6 +74,7 @@ ORDERS_MODE_PERMISSIONS: dict[str, frozenset[str]] = {
 SYNC_PERMISSIONS: dict[str, frozenset[str]] = {
     "products": frozenset({"GET"}),
     "combinations": frozenset({"GET"}),
+    "product_options": frozenset({"GET"}),
     "product_option_values": frozenset({"GET"}),
     "stock_availables": frozenset({"GET"}),  # + PATCH (8.x) or PUT (1.7), added by test_connection
     "categories": frozenset({"GET"}),
@@ -217,6 +218,8 @@ class ConnectionReport:
     default_country: int | None
     patch: bool
     warnings: list[str] = field(default_factory=list)
+    jobs: list[str] = field(default_factory=list)  # the jobs whose rights were checked
+    missing_by_job: dict[str, dict[str, set[str]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -537,20 +540,21 @@ class PrestaShopClient:
         return {str(r.get("name")): str(r.get("value") or "") for r in rows}
 
     def test_connection(self, required: Mapping[str, Iterable[str]] | None = None, *,
-                        orders_mode: bool = False) -> ConnectionReport:
+                        orders_mode: bool = False, jobs: Iterable[str] | None = None) -> ConnectionReport:
         """Check the key and read what the sync needs to know about the shop.
 
-        Raises the ``PrestaShopError`` of the first failing call (bad key, unreachable
-        shop...); missing permissions are reported, not raised.
+        ``jobs`` (default: those the mode enables, ``pos.sync.rights.enabled_jobs``): every right each
+        of them uses is checked.  Raises the ``PrestaShopError`` of the first failing call (bad key,
+        unreachable shop...); missing permissions are reported, not raised.
         """
+        from pos.sync import rights
+
         shop_name, perms = self.permissions()
+        patch = version_tuple(self.version) >= (8,)
+        job_list = list(jobs) if jobs is not None else rights.enabled_jobs("orders" if orders_mode else "stock")
+        by_job = rights.missing_by_job(job_list, perms, patch)
         if required is None:
-            required = dict(SYNC_PERMISSIONS)
-            if orders_mode:  # the till's sales sent as orders: carts, orders, and the till's customer
-                required.update(ORDERS_MODE_PERMISSIONS)
-            else:
-                write = "PATCH" if version_tuple(self.version) >= (8,) else "PUT"
-                required["stock_availables"] = frozenset({"GET", write})
+            required = rights.required(job_list, patch)
         missing = {res: set(methods) - perms.get(res, set()) for res, methods in required.items()}
         missing = {res: methods for res, methods in missing.items() if methods}
         warnings: list[str] = []
@@ -581,4 +585,4 @@ class PrestaShopClient:
                                 missing=missing, languages=languages,
                                 default_language=as_int(config.get("PS_LANG_DEFAULT")), currency=currency,
                                 default_country=as_int(config.get("PS_COUNTRY_DEFAULT")), patch=patch_ok,
-                                warnings=warnings)
+                                warnings=warnings, jobs=job_list, missing_by_job=by_job)
