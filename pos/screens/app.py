@@ -127,6 +127,9 @@ class PosApp(App):
         self.sm = ScreenManager(transition=NoTransition())
         self.root_widget.add_widget(self.sm)
         Window.bind(on_request_close=self._on_close)
+        from pos.screens.keyboard import DockedKeyboard
+
+        Window.set_vkeyboard_class(DockedKeyboard)  # docked where the screen allows: never over PAYER
         self.set_scale()
         Window.bind(size=self._window_resized)
         self.tick()

@@ -40,3 +40,8 @@ class PosScreen(ScanCapturing, Screen):
         """What ``prepare`` needs to show the same thing again after the screens are rebuilt
         (a language change, a new window size)."""
         return {}
+
+    def keyboard_area(self) -> tuple[float, float] | None:
+        """The band (x, width in window coordinates) the on-screen keyboard may cover at the
+        bottom while this screen shows; None: the whole width (``pos.screens.keyboard``)."""
+        return None

@@ -52,13 +52,14 @@ DEVICES = {
 DEFAULT_PARAMS = {("serial", "scanner"): {"baudrate": "9600", "suffix": "CR"}, ("serial", None): {"baudrate": "9600"},
                   ("printer", None): {"pin": "2", "pulse": "100"}}
 PRINTER_KEYS = ("printer.profile", "printer.paper", "receipt.print")
+SCANNER_KEYS = ("scanner.suffix", "scanner.prefix")  # on the keyboard scanner's card
 
 
 def advanced_keys() -> list[str]:
     """The settings shown only under Advanced (besides the URLs): the printer's details and
-    every scanner setting but its URL."""
+    the scanner's largest gap between keys."""
     return [s.key for s in settings.SPECS if s.key in ("printer.columns", "printer.timeout", "printer.logo")
-            or (s.key.startswith("scanner.") and s.key != "scanner.url")]
+            or s.key == "scanner.gap_ms"]  # the scanner's prefix and suffix are on its card
 
 
 class HwStatus(Label):
@@ -94,7 +95,7 @@ class HardwarePage(JobState, BoxLayout):
         self.config_screen = config_screen
         self.app = App.get_running_app()
         self.form = self.ids.form.__self__
-        keys = [DEVICES[k][0] for k in DEVICES] + list(PRINTER_KEYS) + advanced_keys()
+        keys = [DEVICES[k][0] for k in DEVICES] + list(PRINTER_KEYS) + list(SCANNER_KEYS) + advanced_keys()
         saved = settings.all_values()
         self.values: dict[str, str] = {k: saved[k] for k in keys}
         self.parts = {kind: dataclasses.asdict(self._parse(kind)) for kind in DEVICES}
@@ -203,8 +204,14 @@ class HardwarePage(JobState, BoxLayout):
                                        _("No receipt printer: the till does not offer to print receipts.")))
 
     def _parts_keyboard(self, card, _kind: str) -> None:
-        card.add_widget(Factory.HwText(text=_("USB scanners in keyboard mode need no set-up: each code must end "
-                                              "with Enter (their factory setting). Check with Test.")))
+        card.add_widget(Factory.HwText(text=_("A USB scanner in keyboard mode types each code quickly, then a key: "
+                                              "choose the one it sends (Enter is the factory setting). Scan a "
+                                              "code with Test.")))
+        self._choices(card, _("End of a code"), [("enter", _("Enter")), ("tab", _("Tab")), ("none", _("Nothing"))],
+                      self.values["scanner.suffix"], lambda v: self.set_value("scanner.suffix", v))
+        prefix = Factory.HwField(text=self.values["scanner.prefix"], hint_text=_("none"))
+        prefix.bind(text=lambda w, t: self.typed("scanner.prefix", w, t))
+        card.add_widget(self._row(_("Prefix"), prefix))
 
     def _parts_tcp(self, card, kind: str) -> None:
         p = self.parts[kind]

@@ -259,6 +259,12 @@ class SaleScreen(SaleEnd, PosScreen):
         self.selected = -1 if self.selected == index else index
         self.refresh(persist=False)
 
+    def keyboard_area(self) -> tuple[float, float]:
+        """The on-screen keyboard docks under the catalogue: the basket, the total and PAYER stay in view."""
+        side = self.ids.catalogue
+        x, _y = side.to_window(side.x, side.y)
+        return x, side.width
+
     def refresh(self, persist: bool = True) -> None:
         lang = language()
         self.training = self.till.training
@@ -277,7 +283,8 @@ class SaleScreen(SaleEnd, PosScreen):
                 "name": line.name, "unit": unit, "total": format_amount(line.net, lang),
                 "detail": " · ".join(detail), "selected": i == self.selected,
                 "height": dp(64) if detail else dp(52),
-                "fresh": i == self.fresh_index, "on_select": self.select_line,
+                # one highlighted line: the selected one, else the one just added
+                "fresh": i == self.fresh_index and self.selected < 0, "on_select": self.select_line,
             })
         if self.selected >= len(rows):
             self.selected = -1

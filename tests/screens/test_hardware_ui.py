@@ -165,3 +165,28 @@ def test_the_drawer_is_opened_on_the_saved_settings_and_logged(make_app, window,
     assert wait_for(lambda: page.statuses["drawer"].text == "Drawer opened (logged)")
     assert app.till.drawer.opened == 1
     assert [(e["user_name"], e["data"]["reason"]) for e in events.events("drawer_opened")] == [("Claire", "manual")]
+
+
+def test_the_keyboard_scanner_card_sets_its_suffix_and_prefix(make_app, window, plugged):  # noqa: F811
+    """No "codes must end with Enter": the card offers the key the scanner sends and its prefix."""
+    from pos.core import settings
+
+    app = make_app()
+    page = hardware_page(app)
+    card = page.cards["scanner"]
+    assert find_button(card, "USB (keyboard)").state == "down"
+    assert find_button(card, "Enter").state == "down"
+    press(page, find_button(card, "Tab"))
+    prefix = next(w for w in card.walk() if type(w).__name__ == "HwField")
+    prefix.text = "]C 1"  # a space: refused as typed, the form cannot be saved
+    frames(2)
+    assert prefix.error and "Prefix" not in page.form_error and "8 printable" in page.form_error
+    press(page, page.ids.save)
+    assert settings.get("scanner.suffix") == "enter"  # nothing saved
+    prefix.text = "]C1"
+    frames(2)
+    assert not prefix.error and page.form_error == ""
+    press(page, page.ids.save)
+    assert app.toast_text == "Saved"
+    assert (settings.get("scanner.suffix"), settings.get("scanner.prefix")) == ("tab", "]C1")
+    assert "scanner.prefix" not in page.fields and "scanner.gap_ms" in page.fields  # one widget per setting

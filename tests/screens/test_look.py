@@ -228,3 +228,42 @@ def test_status_messages_wrap_and_empty_lists_say_what_to_do(make_app):  # noqa:
     history = app.show("history", number=999)
     frames(2)
     assert "scan the receipt" in history.ids.empty.text
+
+
+def test_the_on_screen_keyboard_never_covers_the_total_or_payer(make_app, window, monkeypatch):  # noqa: F811
+    from kivy.uix.vkeyboard import VKeyboard
+    from test_sale_end import overlap, rect
+
+    # `pos run` docks the keyboard (keyboard_mode systemanddock, read when the window is made);
+    # the tests' window was made before that setting: dock it the same way here
+    monkeypatch.setattr(window, "allow_vkeyboard", True)
+    monkeypatch.setattr(window, "docked_vkeyboard", True)
+    app = make_app()
+    sale = login(app)
+    tap(sale.ids.search)
+    sale.ids.search.focus = True
+    frames(3)
+    keyboards = [w for w in window.children if isinstance(w, VKeyboard)]
+    assert len(keyboards) == 1
+    kb = keyboards[0]
+    box = (kb.x, kb.y, kb.x + kb.width * kb.scale, kb.y + kb.height * kb.scale)
+    assert box[2] - box[0] > 0.5 * window.width * 0.6  # a usable keyboard, under the catalogue
+    for control in (sale.ids.pay, sale.ids.total, sale.ids.cancel, sale.ids.basket, sale.ids.search):
+        assert not overlap(box, rect(control)), control
+    sale.ids.search.focus = False
+    frames(2)
+
+
+def test_one_basket_line_is_highlighted(make_app):  # noqa: F811
+    from pos.demo import demo_ean
+
+    app = make_app()
+    sale = login(app)
+    for n in (1, 3, 4):
+        sale.scan(demo_ean(n))
+    frames(2)
+    lit = lambda: [r["name"] for r in sale.ids.basket.data if r["selected"] or r["fresh"]]  # noqa: E731
+    assert len(lit()) == 1  # the line just added
+    sale.select_line(0)
+    frames(2)
+    assert lit() == [sale.ids.basket.data[0]["name"]]
