@@ -210,12 +210,19 @@ class Query(ShopState):
         else:
             rows.sort(key=lambda r: int(r["id"]))
         limit = query.get("limit")
-        if limit is not None:
-            if m := re.fullmatch(r"(\d+)", limit):
-                rows = rows[: int(m.group(1))]
-            elif m := re.fullmatch(r"(\d+),(\d+)", limit):
-                start = int(m.group(1))
-                rows = rows[start:start + int(m.group(2))]
-            else:
+        if limit is not None:  # as PHP: explode(","), more than 2 parts is code 39, each part cast to int
+            parts = limit.split(",")
+            if len(parts) > 2:
                 raise QueryError(39, 'The "limit" value has to be formed as this example: "5,25" or "10"')
+            numbers = [_php_int(p) for p in parts]
+            if any(n < 0 for n in numbers):
+                raise RawAnswer(500)  # a negative LIMIT is an SQL error: a PHP fatal, empty body
+            start, count = (0, numbers[0]) if len(numbers) == 1 else numbers
+            rows = rows[start:start + count]
         return rows
+
+
+def _php_int(text: str) -> int:
+    """PHP's ``(int)`` of a string: its leading integer, 0 when there is none ("2x" -> 2, "a" -> 0)."""
+    m = re.match(r"\s*([+-]?\d+)", text)
+    return int(m.group(1)) if m else 0
