@@ -17,27 +17,36 @@ from pos.data import tickets as tickets_db
 _ITEM = re.compile(r"^(?P<code>[^*]+?)(?:\*(?P<qty>[0-9]+(?:[.,][0-9]{1,3})?))?$")
 
 
-_PAY = re.compile(r"^(?P<method>[a-z_][a-z0-9_]*)(?:=(?P<amount>.+))?$")
+_PAY = re.compile(r"^(?P<method>[a-z_][a-z0-9_]*)(?::(?P<note>[A-Za-z0-9]{1,20}))?(?:=(?P<amount>.+))?$")
 
 
-def cmd_sell(args: argparse.Namespace) -> int:
-    from pos.sale.basket import Basket
-    from pos.sale.till import Till, TillError
-
-    open_db(args)
+def parse_items(raw_items: list[str]) -> list[tuple[str, int | None]]:
+    """``CODE`` or ``CODE*QTY`` words: (code, quantity in thousandths or None)."""
     items = []
-    for raw in args.items:
+    for raw in raw_items:
         m = _ITEM.match(raw)
         if not m:
             raise CliError(_("bad item {item!r}: expected CODE or CODE*QTY").format(item=raw))
         items.append((m["code"], parse_qty(m["qty"]) if m["qty"] else None))
+    return items
+
+
+def cmd_sell(args: argparse.Namespace) -> int:
+    from pos.cli.vouchers import issued_lines
+    from pos.sale.basket import Basket
+    from pos.sale.till import Till, TillError
+    from pos.sale.vouchers import add_voucher_payment
+
+    open_db(args)
+    items = parse_items(args.items)
     pays = []
     for raw in args.pay or []:
         m = _PAY.match(raw)
-        if not m:
-            raise CliError(_("bad payment {pay!r}: expected METHOD or METHOD=AMOUNT").format(pay=raw))
+        if not m or (m["note"] and m["method"] != "voucher"):
+            raise CliError(_("bad payment {pay!r}: expected METHOD, METHOD=AMOUNT or voucher:NUMBER[=AMOUNT]")
+                           .format(pay=raw))
         try:
-            pays.append((m["method"], parse_amount(m["amount"]) if m["amount"] else None))
+            pays.append((m["method"], m["note"], parse_amount(m["amount"]) if m["amount"] else None))
         except ValueError as exc:
             raise CliError(_("bad payment {pay!r}: {error}").format(pay=raw, error=exc)) from exc
     if not pays:
@@ -56,8 +65,11 @@ def cmd_sell(args: argparse.Namespace) -> int:
             till.add_article(article)
         if args.customer is not None:
             till.set_customer(args.customer)
-        for method, amount in pays:
-            till.add_payment(method, amount)
+        for method, note, amount in pays:
+            if note:
+                add_voucher_payment(till, note, amount)
+            else:
+                till.add_payment(method, amount)
         ticket = till.validate(keep_saved_basket=True)
         # the sale is committed: the devices get DEVICE_WAIT s, and a failure is reported, never silent
         problems = device_problems(till, till.print_receipt(ticket) if args.receipt else None)
@@ -67,6 +79,8 @@ def cmd_sell(args: argparse.Namespace) -> int:
         till.close(wait=0)  # a device job still running is abandoned (its thread is a daemon)
     print(_("ticket {number}: total {total}, change {change}").format(
         number=ticket.number, total=money(ticket.total), change=money(ticket.change)))
+    for line in issued_lines(ticket.number):
+        print(line)
     for problem in problems:
         print(f"pos: {problem}", file=sys.stderr)
     return EXIT_DEVICE if problems else 0
@@ -125,7 +139,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     add_who(s)
     s.add_argument("items", nargs="+", metavar="CODE[*QTY]")
     s.add_argument("--pay", action="append", metavar="METHOD[=AMOUNT]",
-                   help="cash, card, cheque, voucher...; without an amount: the rest")
+                   help="cash, card, cheque, voucher:NUMBER (a credit note or gift voucher)...; "
+                   "without an amount: the rest")
     s.add_argument("--customer", type=int, help="customer id (optional)")
     s.add_argument("--receipt", action="store_true", help="print the receipt")
     s.set_defaults(func=cmd_sell)

@@ -221,6 +221,13 @@ SPECS: list[Spec] = [
     # safety limits of the client (pos/sync/client.py): a larger answer or a longer run is stopped
     Spec("prestashop.max_response_mb", N_("Largest answer accepted from the shop (MB)"), "50", check_int(1, 2000)),
     Spec("prestashop.run_minutes", N_("Longest synchronisation run (minutes)"), "60", check_int(1, 1440)),
+    Spec("vouchers.validity_days", N_("Credit notes and gift vouchers valid for (days, 0: no expiry)"), "365",
+         check_int(0, 3660)),
+    Spec("backup.folder", N_("Backup folder (a USB stick or a network share)"), "", check_text(500)),
+    Spec("backup.keep_days", N_("Daily backups kept (days)"), "14", check_int(1, 365)),
+    Spec("backup.keep_months", N_("Monthly backups kept (months)"), "72", check_int(0, 240)),
+    Spec("backup.warn_hours", N_("Warn when the last good backup is older than (hours)"), "26",
+         check_int(1, 720)),
 ]
 SECRET_SHOWN = "********"
 BY_KEY = {s.key: s for s in SPECS}

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from peewee import Database
 
+from pos.data.vouchers import V12_VOUCHERS
+
 V1_CORE = [
     'CREATE TABLE "vat_rate" ("id" INTEGER NOT NULL PRIMARY KEY, "rate_bp" INTEGER NOT NULL, "label" VARCHAR(255) NOT NULL, "active" INTEGER NOT NULL, "position" INTEGER NOT NULL)',
     'CREATE UNIQUE INDEX "vat_rate_rate_bp" ON "vat_rate" ("rate_bp")',
@@ -218,6 +220,7 @@ MIGRATIONS: list[Migration] = [
     (9, "fiscal journal, closures, cash movements, training tickets", V9_JOURNAL),
     (10, "PrestaShop links, sync runs and the web order ledger", V10_SYNC),
     (11, "signatures of the journal records", V11_SIGNATURES),
+    (12, "credit notes, gift vouchers and returns without a ticket", V12_VOUCHERS),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -10,7 +10,7 @@ import peewee
 from peewee import fn
 
 from pos.core.errors import Refusal
-from pos.data import journal
+from pos.data import journal, vouchers
 from pos.data.common import now_iso
 from pos.data.models import (
     Ticket,
@@ -43,6 +43,8 @@ class TicketRecord:
     training: bool = False  # a training-mode ticket: out of the fiscal totals, marked on its receipt
     vat: list[dict[str, Any]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
+    vouchers: list[dict[str, Any]] = field(default_factory=list)  # notes issued or spent (pos.data.vouchers)
+    return_reason: str = ""  # a return taken without a ticket: why
 
 
 class RefundError(Refusal):
@@ -147,6 +149,7 @@ def record_ticket(draft: TicketDraft, *, clear_basket_of: int | None = None) -> 
             cursor.execute('DELETE FROM "saved_basket" WHERE "kind" = ? AND "user_id" = ?',
                            ("current", clear_basket_of))
         journal.append("ticket", str(number), journal.ticket_payload(ticket_id), d.created_at)
+        vouchers.apply_ticket(d, number)  # notes spent or issued, a return's reason: same transaction
     journal.write_head()
     return number
 
@@ -184,6 +187,8 @@ def get_ticket(number: int) -> TicketRecord | None:
         line["by_weight"] = bool(line["by_weight"])
     rec.vat = _rows('SELECT * FROM "ticket_vat" WHERE "ticket_id" = ? ORDER BY "vat_bp" DESC', (rec.id,))
     rec.payments = _rows('SELECT * FROM "ticket_payment" WHERE "ticket_id" = ? ORDER BY "id"', (rec.id,))
+    rec.vouchers = vouchers.for_ticket(rec.number)
+    rec.return_reason = vouchers.return_reason(rec.number) or ""
     return rec
 
 

@@ -98,6 +98,7 @@ class Payment:
     name: str
     amount: int  # cents; negative on a refund
     gives_change: bool = False
+    reference: str = ""  # the credit note or voucher spent (its code)
 
 
 @dataclass(frozen=True)
@@ -130,11 +131,12 @@ class Basket:
     customer_id: int | None = None
     refund_of: int | None = None  # ticket number this basket refunds
     label: str = ""
+    reason: str = ""  # a return without a ticket: why (a refund basket with no refund_of)
 
     # ---- lines -----------------------------------------------------------------
     @property
     def is_refund(self) -> bool:
-        return self.refund_of is not None
+        return self.refund_of is not None or bool(self.reason)
 
     def add(self, line: Line) -> int:
         if line.qty == 0:
@@ -302,4 +304,5 @@ class Basket:
             customer_id=data.get("customer_id"),
             refund_of=data.get("refund_of"),
             label=data.get("label", ""),
+            reason=data.get("reason", ""),
         )

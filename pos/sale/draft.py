@@ -100,6 +100,7 @@ class DraftPayment:
     method_code: str
     method_name: str
     amount: int  # cents; negative on a refund
+    reference: str = ""  # the credit note or voucher spent (pos.data.vouchers)
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -127,6 +128,7 @@ class TicketDraft:
     payments: tuple[DraftPayment, ...]
     channel: str = "pos"
     training: bool = False
+    reason: str = ""  # why a return was taken without a ticket (a refund with no refund_of)
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -139,8 +141,10 @@ class TicketDraft:
             raise ValueError(f"unknown ticket kind {self.kind!r}")
         if self.channel not in CHANNELS:
             raise ValueError(f"unknown channel {self.channel!r}")
-        if (self.kind == "refund") != (self.refund_of is not None):
-            raise ValueError("a refund, and only a refund, names the ticket it refunds")
+        if self.kind != "refund" and (self.refund_of is not None or self.reason):
+            raise ValueError("only a refund names the ticket it refunds or a return's reason")
+        if self.kind == "refund" and (self.refund_of is None) == (not self.reason.strip()):
+            raise ValueError("a refund names the ticket it refunds, or is a return without a ticket with a reason")
         _check_discount("ticket", self.discount_kind, self.discount_value)
         if not self.lines:
             raise ValueError("a ticket has lines")
@@ -182,6 +186,6 @@ def ticket_draft(basket: Basket, totals: Totals, *, user_id: int, user_name: str
         discount_value=discount.value if discount else None, discount_amount=totals.discount,
         total=totals.total, paid=basket.paid, change=basket.change, lines=lines,
         vat=tuple(DraftVat(vat_bp=v.vat_bp, total=v.total, excl=v.excl, vat=v.vat) for v in totals.vat),
-        payments=tuple(DraftPayment(method_code=p.method, method_name=p.name, amount=p.amount)
-                       for p in basket.payments),
-        channel=channel, training=training)
+        payments=tuple(DraftPayment(method_code=p.method, method_name=p.name, amount=p.amount,
+                                    reference=p.reference) for p in basket.payments),
+        channel=channel, training=training, reason=basket.reason)

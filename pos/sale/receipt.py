@@ -66,6 +66,8 @@ def receipt_document(ticket: TicketRecord, settings: Mapping[str, str], *, copy:
     out.append(_pair(_("Cashier: {name}").format(name=ticket.user_name), ""))
     if ticket.refund_of:
         out.append(DocLine(Kind.TEXT, _("Refund of ticket {number}").format(number=ticket.refund_of)))
+    if ticket.return_reason:
+        out.append(DocLine(Kind.TEXT, _("Return without a ticket: {reason}").format(reason=ticket.return_reason)))
     out.append(RULE)
     for line in ticket.lines:
         out.append(_pair(line["name"], money(line["total"] + line["ticket_discount"] + line["discount_amount"])))
@@ -84,6 +86,9 @@ def receipt_document(ticket: TicketRecord, settings: Mapping[str, str], *, copy:
     out += [_pair(f"  {p['method_name']}", money(p["amount"])) for p in ticket.payments]
     if ticket.change:
         out.append(_pair(_("Change"), money(ticket.change)))
+    for note in ticket.vouchers:
+        if note["move"] == "use":
+            out.append(_pair(f"  {_('Left on {code}').format(code=note['code'])}", money(note["balance"])))
     out.append(BLANK)
     rows = [(format_rate(v["vat_bp"], lang), money(v["excl"]), money(v["vat"]), money(v["total"]))
             for v in ticket.vat]
@@ -95,7 +100,21 @@ def receipt_document(ticket: TicketRecord, settings: Mapping[str, str], *, copy:
     if ticket.training:
         out.append(training)
     out.append(DocLine(Kind.BARCODE, ticket_barcode(ticket.number)))
+    for note in ticket.vouchers:
+        if note["move"] == "issue":
+            out += _note_lines(note, lang)
     return tuple(out)
+
+
+def _note_lines(note: dict, lang: str) -> list[DocLine]:
+    """A credit note or gift voucher issued by the ticket: its number, amount, expiry and barcode."""
+    title = _("CREDIT NOTE") if note["kind"] == "credit_note" else _("GIFT VOUCHER")
+    until = note["expires_on"]
+    return [BLANK, RULE, DocLine(Kind.BANNER, f"{title} {note['code']}", style=Style.BIG),
+            _pair(_("Amount"), format_amount(note["amount"], lang), Style.BOLD),
+            DocLine(Kind.TEXT, _("Valid until {date}").format(date=until) if until else _("No expiry")),
+            DocLine(Kind.TEXT, _("Scan or type its number at the till to pay with it.")),
+            DocLine(Kind.BARCODE, note["code"])]
 
 
 def render(ticket: TicketRecord, settings: Mapping[str, str], width: int = 42, copy: int = 0) -> list[str]:
