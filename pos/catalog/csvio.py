@@ -242,6 +242,8 @@ def write_csv(path: str | os.PathLike, header: list[str], rows: Iterable[list[st
                 count += 1
                 if progress and count % every == 0:
                     progress(count)
+        if progress:
+            progress(count)  # the last call may cancel too: then no file
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private: a normal file, as the spreadsheet would save it
@@ -249,6 +251,4 @@ def write_csv(path: str | os.PathLike, header: list[str], rows: Iterable[list[st
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    if progress:
-        progress(count)
     return count

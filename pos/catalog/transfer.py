@@ -32,16 +32,16 @@ import queue
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from peewee import IntegrityError
 
+from pos.catalog.cells import NumberText
 from pos.catalog.csvio import (
     CsvError,
-    Dialect,
     WriteOptions,
     column_letter,
     format_decimal,
@@ -49,11 +49,9 @@ from pos.catalog.csvio import (
     normalise_header,
     parse_bool,
     parse_decimal,
-    read_records,
-    sniff,
-    write_csv,
 )
 from pos.catalog.numbers import MAX_UNITS
+from pos.catalog.sources import Source, open_source
 from pos.core.errors import Cancelled, InvalidValue, Refusal
 from pos.core.i18n import N_, _
 from pos.core.permissions import Actor, check
@@ -154,53 +152,20 @@ def column_label(entity_name: str, column: str) -> str:
 
 # ---------------------------------------------------------------- export
 def export(entity_name: str, path: str | os.PathLike, options: WriteOptions = WriteOptions(),
-           progress: Callable[[int, int], None] | None = None) -> int:
-    """Write the whole list to ``path``; returns the number of rows.
+           progress: Callable[[int, int], None] | None = None, *, format: str | None = None,
+           fields: list[str] | tuple[str, ...] = (), filters: dict[str, Any] | None = None,
+           template: str = "", user_name: str = "") -> int:
+    """Write a list to ``path`` (CSV, .xlsx, JSON or JSON Lines: ``pos/catalog/exporting.py``);
+    returns the number of rows.
 
-    ``progress(done, total)`` is called every few thousand rows; raising ``Cancelled``
-    from it stops the export and leaves no file."""
+    ``progress(done, total)`` is called every few thousand rows; raising ``Cancelled`` from it stops
+    the export and leaves no file."""
+    from pos.catalog.exporting import ExportSpec
+    from pos.catalog.exporting import export as run
+
     ent = entity(entity_name)
-    options = options.checked()
-    mark = options.decimal
-    header = ent.headers
-    fields: list[dict[str, Any]] = []
-    if ent is ARTICLES:
-        fields = sql.lookups()["custom_fields"]
-        header = header + [f["key"] for f in fields]
-    total = sql.export_count(ent.name)
-
-    def rows() -> Iterator[list[str]]:
-        if ent is ARTICLES:
-            for ref, codes, name, dept, price, vat_bp, cost, stock, active, custom in sql.export_rows("articles"):
-                row = [ref, codes or "", name, dept or "", format_decimal(price, 2, mark),
-                       format_decimal(vat_bp, 2, mark, trim=True),
-                       "" if cost is None else format_decimal(cost, 2, mark),
-                       format_decimal(stock, 3, mark, trim=True), "1" if active else "0"]
-                if fields:
-                    values = json.loads(custom or "{}")
-                    row.extend(_custom_text(values.get(f["key"]), f["kind"], mark) for f in fields)
-                yield row
-        elif ent is DEPARTMENTS:
-            for name, colour, vat_bp, position, active in sql.export_rows("departments"):
-                yield [name, colour, "" if vat_bp is None else format_decimal(vat_bp, 2, mark, trim=True),
-                       str(position), "1" if active else "0"]
-        else:
-            for cid, *text, active in sql.export_rows("customers"):
-                yield [str(cid), *(t or "" for t in text), "1" if active else "0"]
-
-    return write_csv(path, header, rows(), options,
-                     progress=(lambda n: progress(n, total)) if progress else None)
-
-
-def _custom_text(value: Any, kind: str, mark: str) -> str:
-    if value is None:
-        return ""
-    if kind == "bool" or isinstance(value, bool):
-        return "1" if value else "0"
-    if kind == "number" and isinstance(value, (int, float)):
-        text = repr(value) if isinstance(value, float) else str(value)
-        return text.replace(".", mark)
-    return str(value)
+    spec = ExportSpec(ent.name, format, tuple(fields), dict(filters or {}), options, template)
+    return run(spec, path, progress, user_name)
 
 
 # ---------------------------------------------------------------- import: the header
@@ -271,8 +236,10 @@ def _make_converters(ent: Entity, header: Header, look: dict[str, Any]) -> list[
 
     def vat(text: str) -> int:
         bp = parse_decimal(text, 2)
-        if bp not in vat_ids and 0 < bp <= 100 and bp * 100 in vat_ids:  # 0,2 for 20 %
-            bp *= 100
+        if bp not in vat_ids and 0 < bp <= 100:  # 0,2 for 20 %, 0,055 for 5,5 % (a cell formatted in %)
+            fraction = parse_decimal(text, 4)
+            if fraction in vat_ids:
+                bp = fraction
         if bp not in vat_ids:
             known = ", ".join(format_decimal(b, 2, ",", trim=True) + " %" for b in sorted(vat_ids))
             raise InvalidValue(_("unknown VAT rate {text} % (the shop has {known})").format(text=text, known=known))
@@ -314,6 +281,15 @@ def _memo(convert: Callable[[str], Any], size: int = 100_000) -> Callable[[str],
     return run
 
 
+def _check_number_barcode(code: str) -> str | None:
+    """An error message for a barcode that a spreadsheet stored as a number, or None: it is kept
+    when it has 13 digits and a valid check digit (a shorter one may have lost leading zeros)."""
+    if code.isascii() and code.isdigit() and len(code) == 13:
+        return None  # a wrong check digit is said as for a text cell
+    return _("the spreadsheet stored this barcode as a number ({code}), which may have lost digits: "
+             "format the column as text and type it again").format(code=code)
+
+
 def _check_barcode(code: str) -> str | None:
     """An error message for a barcode, or None."""
     if code.isascii() and code.isdigit():
@@ -348,6 +324,8 @@ class Preview:
     new_departments: list[str]
     sha256: str
     created: dict[str, int] = field(default_factory=dict)
+    format: str = "csv"  # csv | xlsx | ods | xls | jsonl
+    sheet: str = ""  # the sheet read, for a workbook
 
     @property
     def invalid(self) -> int:
@@ -371,11 +349,14 @@ class Import:
     BATCH = 5000
 
     def __init__(self, entity_name: str, path: str | os.PathLike, *, create_departments: bool = False,
-                 encoding: str | None = None, separator: str | None = None) -> None:
+                 encoding: str | None = None, separator: str | None = None, format: str | None = None,
+                 sheet: str | None = None) -> None:
         self.entity = entity(entity_name)
         self.path = Path(path)
         self.create_departments = create_departments
         self._encoding, self._separator = encoding, separator
+        self._format, self._sheet = format, sheet
+        self._name = self.path.name  # in messages: the file, and its sheet
         self.stage: sql.Stage | None = None
         self._dir: str | None = None
         self.preview: Preview | None = None
@@ -385,33 +366,38 @@ class Import:
 
     # ------------------------------------------------------------ step 1
     def prepare(self, progress: Callable[[int, int], None] | None = None) -> Preview:
-        """Read, check and compare the file.  ``progress(bytes read, file size)``; it may raise ``Cancelled``."""
+        """Read, check and compare the file.  ``progress(done, total)`` (bytes, or rows of a sheet);
+        it may raise ``Cancelled``."""
         if not self.path.is_file():
             raise CsvError(_("no such file"), self.path)
-        size = self.path.stat().st_size
-        if size == 0:
+        if self.path.stat().st_size == 0:
             raise CsvError(_("the file is empty"), self.path)
-        dialect = sniff(self.path, self._encoding, self._separator)
-        look = sql.lookups()
-        self.close()
-        self._dir = tempfile.mkdtemp(prefix="pos-import-")
+        source = open_source(self.path, self.entity.name, format=self._format, sheet=self._sheet,
+                             encoding=self._encoding, separator=self._separator)
         try:
-            sha = self._stage_file(dialect, look, size, progress)
-            return self._classify(dialect, sha)
-        except BaseException:
+            self._name = source.name
+            look = sql.lookups()
             self.close()
-            raise
+            self._dir = tempfile.mkdtemp(prefix="pos-import-")
+            try:
+                sha = self._stage_file(source, look, progress)
+                return self._classify(source, sha)
+            except BaseException:
+                self.close()
+                raise
+        finally:
+            source.close()
 
-    def _stage_file(self, dialect: Dialect, look: dict[str, Any], size: int,
+    def _stage_file(self, source: Source, look: dict[str, Any],
                     progress: Callable[[int, int], None] | None) -> str:
         ent = self.entity
-        where = [0]  # bytes read so far, for the progress bar
-        records = read_records(self.path, dialect, where)
+        where, size = source.where, source.total  # how far the reading is, for the progress bar
+        records = source.records
         try:
             line, first = next(records)
         except StopIteration:
-            raise CsvError(_("the file is empty"), self.path) from None
-        header = self.header = map_header(ent, first, self.path, line, look["custom_fields"])
+            raise CsvError(_("the file is empty"), self._name) from None
+        header = self.header = map_header(ent, first, self._name, line, look["custom_fields"])
         self._header_text = [h.strip().lstrip("\ufeff") for h in first]
         converters = _make_converters(ent, header, look)
         stage_cols = [c for c in ent.table.columns]
@@ -477,7 +463,13 @@ class Import:
                             dept_new = new_depts.setdefault(name.casefold(), name)
                 codes_text = None
                 if bc_i is not None:
-                    raw = fields[bc_i].strip() if bc_i < n else ""
+                    raw = fields[bc_i] if bc_i < n else ""
+                    if type(raw) is NumberText:  # a spreadsheet's number: an EAN-13 only when it is one
+                        msg = _check_number_barcode(raw)
+                        if msg:
+                            bad = 1
+                            errors.append((line, bc_i + 1, "barcode", msg))
+                    raw = raw.strip()
                     if "|" in raw:
                         codes = sorted({c.strip() for c in raw.split("|") if c.strip()})
                     else:
@@ -515,11 +507,11 @@ class Import:
         hashing.join()
         stage.finish_loading()
         if count == 0:  # applying nothing would only "delete the missing": the whole list
-            raise CsvError(_("no rows: the file has only its header, nothing to import"), self.path)
+            raise CsvError(_("no rows: the file has only its header, nothing to import"), self._name)
         self._rows = count
         return hasher.hexdigest()
 
-    def _classify(self, dialect: Dialect, sha: str) -> Preview:
+    def _classify(self, source: Source, sha: str) -> Preview:
         ent, stage, header = self.entity, self.stage, self.header
         assert stage is not None and header is not None
         present = [c.stage for c in ent.columns if c.stage and c.name in header.positions]
@@ -536,12 +528,13 @@ class Import:
         fields = [c.stage for c in ent.columns if c.stage in present] + (
             ["barcodes"] if "barcode" in header.positions else []) + self._custom_keys
         self.preview = Preview(
-            entity=ent.name, file_name=self.path.name, encoding=dialect.encoding, separator=dialect.separator,
+            entity=ent.name, file_name=self.path.name, encoding=source.encoding, separator=source.separator,
             rows=self._rows, counts=counts,
             fields={self._column_name(k): v for k, v in stage.field_counts(fields).items() if v},
             unknown_columns=_listed(header.unknown),
-            new_departments=stage.new_departments() if ent is ARTICLES else [], sha256=sha)
-        self._dialect = dialect
+            new_departments=stage.new_departments() if ent is ARTICLES else [], sha256=sha,
+            format=source.format, sheet=source.sheet)
+        self._source = source
         return self.preview
 
     def _column_name(self, stage_field: str) -> str:
@@ -555,7 +548,7 @@ class Import:
         if self.preview is None:
             raise RuntimeError("prepare() first")
         self.create_departments = create
-        return self._classify(self._dialect, self.preview.sha256)
+        return self._classify(self._source, self.preview.sha256)
 
     # ------------------------------------------------------------ browsing the preview
     def rows(self, group: str, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
@@ -590,7 +583,7 @@ class Import:
         assert self.stage is not None
         out = []
         for line, col, fld, msg in self.stage.errors(limit):
-            where = f"{self.path.name}:{line}: "
+            where = f"{self._name}:{line}: "
             if col:
                 name = self._header_text[col - 1] if col <= len(self._header_text) else fld
                 where += _("column {letter}").format(letter=column_letter(col)) + f" ({name}): "

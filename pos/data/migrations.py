@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from peewee import Database
 
+from pos.data.export_meta import V14_EXPORTS
 from pos.data.vouchers import V12_VOUCHERS
 
 V1_CORE = [
@@ -221,6 +222,7 @@ MIGRATIONS: list[Migration] = [
     (10, "PrestaShop links, sync runs and the web order ledger", V10_SYNC),
     (11, "signatures of the journal records", V11_SIGNATURES),
     (12, "credit notes, gift vouchers and returns without a ticket", V12_VOUCHERS),
+    (14, "export templates and the export history", V14_EXPORTS),
 ]
 
 LATEST = MIGRATIONS[-1][0]

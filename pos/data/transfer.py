@@ -363,20 +363,51 @@ def import_log(entity: str | None = None, limit: int = 50) -> list[dict[str, Any
 
 # ---------------------------------------------------------------- export
 EXPORT_SQL = {
-    "articles": "SELECT a.reference, (SELECT group_concat(code, '|') FROM (SELECT code FROM barcode "
-                "WHERE article_id = a.id ORDER BY code)), a.name, d.name, a.price, v.rate_bp, a.cost, a.stock, "
-                "a.active, a.custom FROM article a JOIN vat_rate v ON v.id = a.vat_id "
-                "LEFT JOIN department d ON d.id = a.department_id ORDER BY a.reference",
-    "departments": "SELECT d.name, d.colour, v.rate_bp, d.position, d.active FROM department d "
-                   "LEFT JOIN vat_rate v ON v.id = d.vat_id ORDER BY d.position, d.name",
-    "customers": "SELECT id, name, email, phone, address, postcode, city, vat_number, notes, active "
-                 "FROM customer ORDER BY id",
+    "articles": ("SELECT a.reference, (SELECT group_concat(code, '|') FROM (SELECT code FROM barcode "
+                 "WHERE article_id = a.id ORDER BY code)), a.name, d.name, a.price, v.rate_bp, a.cost, a.stock, "
+                 "a.active, a.custom FROM article a JOIN vat_rate v ON v.id = a.vat_id "
+                 "LEFT JOIN department d ON d.id = a.department_id", "ORDER BY a.reference"),
+    "departments": ("SELECT d.name, d.colour, v.rate_bp, d.position, d.active FROM department d "
+                    "LEFT JOIN vat_rate v ON v.id = d.vat_id", "ORDER BY d.position, d.name"),
+    "customers": ("SELECT id, name, email, phone, address, postcode, city, vat_number, notes, active "
+                  "FROM customer", "ORDER BY id"),
+}
+COUNT_SQL = {
+    "articles": "SELECT count(*) FROM article a LEFT JOIN department d ON d.id = a.department_id",
+    "departments": "SELECT count(*) FROM department d",
+    "customers": "SELECT count(*) FROM customer",
+}
+# the filters of an export: (entity, name) -> the condition on one parameter
+FILTERS = {
+    ("articles", "department"): "fold(d.name) = fold(?)",
+    ("articles", "active"): "a.active = ?",
+    ("articles", "changed_since"): "a.updated_at >= ?",
+    ("articles", "stock_below"): "a.stock < ?",
+    ("departments", "active"): "d.active = ?",
+    ("customers", "active"): "active = ?",
 }
 
 
-def export_rows(entity: str) -> Iterator[tuple]:
-    """Stream every row of a list in export order (a cursor, never a list in memory)."""
-    cur = database.execute_sql(EXPORT_SQL[entity])
+def _where(entity: str, filters: dict[str, Any] | None) -> tuple[str, list[Any]]:
+    if not filters:
+        return "", []
+    conds = [FILTERS[(entity, k)] for k in sorted(filters)]
+    return " WHERE " + " AND ".join(conds), [filters[k] for k in sorted(filters)]
+
+
+def _fold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+def export_rows(entity: str, filters: dict[str, Any] | None = None) -> Iterator[tuple]:
+    """Stream the rows of a list in export order (a cursor, never a list in memory), filtered by
+    ``filters`` (names of ``FILTERS``, values already in the shop's units)."""
+    select, order = EXPORT_SQL[entity]
+    where, params = _where(entity, filters)
+    conn = database.connection()
+    if filters and "department" in filters:
+        conn.create_function("fold", 1, _fold, deterministic=True)
+    cur = database.execute_sql(f"{select}{where} {order}", params)
     try:
         while True:
             batch = cur.fetchmany(2000)
@@ -387,9 +418,11 @@ def export_rows(entity: str) -> Iterator[tuple]:
         cur.close()
 
 
-def export_count(entity: str) -> int:
-    table = {"articles": "article", "departments": "department", "customers": "customer"}[entity]
-    return database.execute_sql(f"SELECT count(*) FROM {table}").fetchone()[0]
+def export_count(entity: str, filters: dict[str, Any] | None = None) -> int:
+    where, params = _where(entity, filters)
+    if filters and "department" in filters:
+        database.connection().create_function("fold", 1, _fold, deterministic=True)
+    return database.execute_sql(COUNT_SQL[entity] + where, params).fetchone()[0]
 
 
 def lookups() -> dict[str, Any]:

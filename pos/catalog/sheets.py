@@ -1,0 +1,193 @@
+"""Spreadsheet workbooks: reading .xlsx, .ods and .xls (python-calamine), writing .xlsx (xlsxwriter).
+
+Reading yields the same ``(row number, cells as text)`` records as a CSV file
+(``pos/catalog/csvio.read_records``), so that every format goes through the one import pipeline:
+the row number is the spreadsheet's own (a list that starts lower down, or further right, keeps
+its row numbers and column letters), empty rows are skipped, empty trailing cells dropped, and a
+typed cell becomes text as ``pos/catalog/cells.py`` says (an EAN stored as a number stays a
+number the pipeline can recognise).  Cells the till itself neutralised (``'=…``) are restored,
+as from a CSV file, so that a CSV converted by a spreadsheet imports like the CSV.
+
+Writing (``SheetWriter``) streams rows in xlsxwriter's ``constant_memory`` mode: codes, EANs
+and every text are string cells (``write_string``: a cell is never a formula), prices are
+numbers with a euro format, rates and quantities numbers, booleans booleans; the header is bold
+and frozen, and the widths fit the header and the first rows.  One workbook holds one sheet per
+list.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pos.catalog.cells import row_text
+from pos.catalog.csvio import MAX_COLUMNS, CsvError, normalise_header
+from pos.core.csvcell import restore_row
+from pos.core.i18n import _
+
+SHEET_FORMATS = ("xlsx", "ods", "xls")
+# the sheet names an import recognises for each list (compared without case, accents or punctuation)
+SHEET_NAMES = {
+    "articles": ("articles", "article", "produits", "products", "items"),
+    "departments": ("departments", "department", "rayons", "rayon", "familles", "categories"),
+    "customers": ("customers", "customer", "clients", "client"),
+}
+WIDTH_ROWS = 1000  # the widths fit the header and this many first rows
+MIN_WIDTH, MAX_WIDTH = 6, 60
+
+
+class Workbook:
+    """An open workbook to import from; ``records(sheet)`` reads one sheet."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        from python_calamine import CalamineWorkbook
+
+        self.path = Path(path)
+        try:
+            self.book = CalamineWorkbook.from_path(str(self.path))
+        except Exception as exc:  # calamine raises its own errors for damaged or foreign files
+            raise CsvError(_("this is not a spreadsheet the till can read: {error}").format(error=exc),
+                           self.path) from None
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return list(self.book.sheet_names)
+
+    def choose(self, entity: str, sheet: str | None = None) -> str:
+        """The sheet to import: the one named, else the one named after the list, else the only or first one."""
+        names = self.sheet_names
+        if not names:
+            raise CsvError(_("the workbook has no sheet"), self.path)
+        if sheet:
+            if sheet in names:
+                return sheet
+            folded = {normalise_header(n): n for n in names}
+            if normalise_header(sheet) in folded:
+                return folded[normalise_header(sheet)]
+            raise CsvError(_("no sheet {sheet} in the workbook (it has {names})").format(
+                sheet=sheet, names=", ".join(names)), self.path)
+        wanted = set(SHEET_NAMES.get(entity, (entity,)))
+        for name in names:
+            if normalise_header(name) in wanted:
+                return name
+        return names[0]
+
+    def height(self, sheet: str) -> int:
+        return self.book.get_sheet_by_name(sheet).height
+
+    def records(self, sheet: str, where: list[int] | None = None) -> Iterator[tuple[int, list[str]]]:
+        """Yield ``(row number, cells)`` for every non-empty row of ``sheet``, the header first.
+
+        ``where[0]``, when given, follows the rows read (every 1,000), for a progress bar."""
+        try:
+            data = self.book.get_sheet_by_name(sheet)
+        except Exception as exc:
+            raise CsvError(_("cannot read the sheet {sheet}: {error}").format(sheet=sheet, error=exc),
+                           self.path) from None
+        start = data.start
+        if start is None:  # an empty sheet
+            return
+        pad = [""] * start[1]  # the columns left of the used range: column letters stay the sheet's
+        if data.width + start[1] > MAX_COLUMNS:
+            raise CsvError(_("more than {n} columns: this is not a list for the till").format(n=MAX_COLUMNS),
+                           self.path)
+        number = 0
+        try:
+            for number, values in enumerate(data.iter_rows(), 1):
+                if where is not None and number % 1000 == 0:
+                    where[0] = number
+                cells = row_text(values)
+                if not cells or not any(v.strip() for v in cells):
+                    continue
+                yield number, restore_row(pad + cells if pad else cells)
+        except CsvError:
+            raise
+        except Exception as exc:
+            raise CsvError(_("cannot read the sheet {sheet}: {error}").format(sheet=sheet, error=exc),
+                           self.path, line=number + 1) from None
+        if where is not None:
+            where[0] = number
+
+    def close(self) -> None:
+        try:
+            self.book.close()
+        except Exception:  # already closed
+            pass
+
+
+# ---------------------------------------------------------------- writing
+class SheetWriter:
+    """An .xlsx workbook being written, one sheet per list, rows streamed (``constant_memory``).
+
+    ``kinds`` name how each column is written: ``text`` (a string cell), ``money`` (cents, a number
+    in euros), ``rate`` (basis points, a number in per cent), ``qty`` (thousandths), ``int``,
+    ``bool``, ``number`` (as it is)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        import xlsxwriter
+
+        self.path = Path(path)
+        self.book = xlsxwriter.Workbook(str(self.path), {"constant_memory": True, "strings_to_formulas": False,
+                                                         "strings_to_urls": False, "strings_to_numbers": False})
+        self.bold = self.book.add_format({"bold": True})
+        self.euro = self.book.add_format({"num_format": '#,##0.00 "€"'})
+        self.rate = self.book.add_format({"num_format": "0.0#"})
+        self.qty = self.book.add_format({"num_format": "0.###"})
+
+    def sheet(self, name: str, header: list[str], kinds: list[str], rows: Iterator[list[Any]],
+              progress=None, every: int = 5000) -> int:
+        """Write one sheet; returns its row count.  ``progress(n)`` every ``every`` rows (it may raise)."""
+        ws = self.book.add_worksheet(name)
+        widths = [len(h) for h in header]
+        for col, text in enumerate(header):
+            ws.write_string(0, col, text, self.bold)
+        ws.freeze_panes(1, 0)
+        writers = [self._writer(ws, k) for k in kinds]
+        r = 0
+        for r, row in enumerate(rows, 1):
+            for col, value in enumerate(row):
+                if value is None or value == "":
+                    continue
+                writers[col](r, col, value)
+            if r <= WIDTH_ROWS:
+                for col, value in enumerate(row):
+                    n = _shown_length(value, kinds[col])
+                    if n > widths[col]:
+                        widths[col] = n
+            if progress and r % every == 0:
+                progress(r)
+        for col, w in enumerate(widths):
+            ws.set_column(col, col, min(MAX_WIDTH, max(MIN_WIDTH, w + 2)))
+        if progress:
+            progress(r)
+        return r
+
+    def _writer(self, ws, kind: str):
+        if kind == "text":
+            return ws.write_string
+        if kind == "bool":
+            return ws.write_boolean
+        fmt, scale = {"money": (self.euro, 100), "rate": (self.rate, 100), "qty": (self.qty, 1000),
+                      "int": (None, 1), "number": (None, 1)}[kind]
+
+        def write(row: int, col: int, value: Any) -> None:
+            ws.write_number(row, col, value / scale if scale != 1 else value, fmt)
+
+        return write
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _shown_length(value: Any, kind: str) -> int:
+    if value is None:
+        return 0
+    if kind == "money":
+        return len(str(abs(value) // 100)) + 6
+    if kind in ("rate", "qty"):
+        return len(str(value)) + 1
+    if kind == "bool":
+        return 5
+    return len(str(value))
