@@ -124,3 +124,52 @@ def test_departments_and_customers(db, tmp_path):
     assert "unchanged: 1" in proc.stdout.splitlines()
     proc = pos(db, "departments", "import", str(deps))
     assert proc.returncode == 0 and "changed: 0" in proc.stdout.splitlines()
+
+
+# ---------------------------------------------------------------- formats, fields, filters, templates
+def test_xlsx_export_and_import_with_fields_and_filters(db, tmp_path):
+    out = tmp_path / "bread.xlsx"
+    proc = pos(db, "articles", "export", str(out), "--fields", "reference,name,price",
+               "--where", "department=Boulangerie", "--where", "active=1")
+    assert proc.returncode == 0, proc.stderr
+    n = int(proc.stdout.split()[0])
+    assert 0 < n < demo_article_count()
+    proc = pos(db, "articles", "import", str(out))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[:3] == ["file: bread.xlsx", "format: xlsx", "sheet: articles"]
+    assert f"unchanged: {n}" in lines and "changed: 0" in lines
+    history = pos(db, "exports", "history").stdout.splitlines()
+    assert history[0].split("\t")[1:] == ["Claire", "articles", "xlsx", "bread.xlsx", str(n), "reference,name,price",
+                                          "active=1 department=Boulangerie"]
+
+
+def test_templates_from_the_cli(db, tmp_path):
+    before = dump(db)
+    proc = pos(db, "exports", "template-save", "low stock", "--list", "articles", "--format", "jsonl",
+               "--fields", "reference,stock", "--where", "stock_below=50.5")
+    assert proc.returncode == 0, proc.stderr
+    assert pos(db, "exports", "templates").stdout == "low stock\tarticles\tjsonl\treference,stock\tstock_below=50.5\n"
+    out = tmp_path / "low.jsonl"
+    proc = pos(db, "articles", "export", str(out), "--template", "low stock")
+    assert proc.returncode == 0, proc.stderr
+    rows = [__import__("json").loads(line) for line in out.read_text().splitlines()]
+    assert rows and all(list(r) == ["reference", "stock"] and r["stock"] < 50.5 for r in rows)
+    proc = pos(db, "customers", "export", str(out), "--template", "low stock")
+    assert proc.returncode == 1 and "template low stock exports the articles, not the customers" in proc.stderr
+    proc = pos(db, "exports", "template-save", "bad", "--list", "articles", "--fields", "prix")
+    assert proc.returncode == 1 and "unknown field prix" in proc.stderr
+    proc = pos(db, "exports", "template-save", "x", "--list", "articles", "--user", "Marie")
+    assert proc.returncode == 1  # a cashier cannot manage templates
+    assert pos(db, "exports", "template-delete", "low stock").returncode == 0
+    assert pos(db, "exports", "templates").stdout == ""
+    assert dump(db) == before  # the catalogue was never touched
+
+
+def test_workbook_of_every_list(db, tmp_path):
+    out = tmp_path / "shop.xlsx"
+    proc = pos(db, "exports", "workbook", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == f"articles: {demo_article_count()}"
+    proc = pos(db, "departments", "import", str(out))
+    assert proc.returncode == 0 and "sheet: departments" in proc.stdout and "changed: 0" in proc.stdout
