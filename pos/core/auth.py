@@ -9,6 +9,9 @@ Throttling: three wrong PINs lock the user, for 30 s, then 2 min, 10 min, 30 min
 each lock in a row (``LOCK_STEPS``; forgotten after a day without one, or at a successful login).
 An attempt is counted *before* its PIN is checked, in one transaction (``ThrottleStore.admit``),
 so that processes trying PINs in parallel get no more than three tries per lock between them.
+The lock set when the third attempt is admitted is *pending* until that PIN is checked: a right
+PIN lifts it, a wrong one confirms it.  An attempt refused by a pending lock waits for it
+(``Throttle.attempt_waiting``), so that parallel logins with the right PIN all get in.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ MAX_FAILURES = 3
 LOCK_STEPS = (30, 120, 600, 1800, 3600)  # seconds: the first lock, then each next one in a row
 LOCK_SECONDS = LOCK_STEPS[0]
 FORGET_AFTER = 24 * 3600  # a day without a lock: the next one is short again
+PENDING_MAX = 5.0  # s: a pending lock older than this is held (its checking process died)
 
 
 def hash_pin(pin: str, *, iterations: int = ITERATIONS) -> str:
@@ -76,6 +80,7 @@ class State(NamedTuple):
     failures: int = 0
     locked_until: float = 0.0
     level: int = 0
+    pending: float = 0.0  # when the lock was set, while it waits for its PIN's check (0: confirmed)
 
 
 @dataclass(frozen=True)
@@ -87,19 +92,21 @@ class Attempt:
     wait: int = 0
     lock: int = 0
     level: int = 0
+    pending: bool = False  # refused by a lock whose PIN is still being checked: it may lift
 
 
 def admit(state: State, now: float) -> tuple[State, Attempt]:
     """Count one attempt (pure: the store runs it inside one write transaction)."""
     if state.locked_until > now:
-        return state, Attempt(False, wait=max(1, math.ceil(state.locked_until - now)))
+        pending = state.pending > 0 and now - state.pending < PENDING_MAX
+        return state, Attempt(False, wait=max(1, math.ceil(state.locked_until - now)), pending=pending)
     level = state.level if now - state.locked_until < FORGET_AFTER else 0
     failures = state.failures + 1
     if failures < MAX_FAILURES:
         return State(failures, state.locked_until, level), Attempt(True)
     lock = LOCK_STEPS[min(level, len(LOCK_STEPS) - 1)]
     # the lock starts now: the attempts after this one wait, and this one locks if it is wrong
-    return State(0, now + lock, level + 1), Attempt(True, lock=lock, level=level + 1)
+    return State(0, now + lock, level + 1, pending=now), Attempt(True, lock=lock, level=level + 1)
 
 
 class ThrottleStore(Protocol):
@@ -108,6 +115,7 @@ class ThrottleStore(Protocol):
     def admit(self, key: int, now: float) -> Attempt: ...
     def load(self, key: int) -> State: ...
     def reset(self, key: int) -> None: ...
+    def confirm(self, key: int) -> None: ...
 
 
 @dataclass
@@ -132,6 +140,25 @@ class Throttle:
     def remaining_lock(self, key: int) -> int:
         state = self.store.load(key) if self.store is not None else self.states.get(key, State())
         return max(0, math.ceil(state.locked_until - self.clock()))
+
+    def attempt_waiting(self, key: int, patience: float = 5.0, step: float = 0.1,
+                        sleep: Callable[[float], None] = time.sleep) -> Attempt:
+        """:meth:`attempt`, waiting up to ``patience`` seconds while a pending lock may lift
+        (another process is checking the PIN that set it)."""
+        answer = self.attempt(key)
+        for _try in range(round(patience / step)):
+            if answer.admitted or not answer.pending:
+                break
+            sleep(step)
+            answer = self.attempt(key)
+        return answer
+
+    def failed(self, key: int) -> None:
+        """The wrong PIN of the attempt that set a lock: the lock holds."""
+        if self.store is not None:
+            self.store.confirm(key)
+        elif key in self.states:
+            self.states[key] = self.states[key]._replace(pending=0.0)
 
     def succeeded(self, key: int) -> None:
         """The right PIN: the counters and the escalation start again."""

@@ -68,7 +68,7 @@ def count_active_managers() -> int:
 
 class SettingsThrottleStore:
     """PIN-attempt counters kept in the settings table (hidden keys ``auth.throttle.N``:
-    ``failures;locked_until;level``), read and written in one ``BEGIN IMMEDIATE`` transaction so
+    ``failures;locked_until;level;pending``), read and written in one ``BEGIN IMMEDIATE`` transaction so
     that processes trying PINs at the same time count every attempt."""
 
     @staticmethod
@@ -80,15 +80,25 @@ class SettingsThrottleStore:
         if not value:
             return auth.State()
         parts = value.split(";")
-        return auth.State(int(parts[0]), float(parts[1]), int(parts[2]) if len(parts) > 2 else 0)
+        return auth.State(int(parts[0]), float(parts[1]), int(parts[2]) if len(parts) > 2 else 0,
+                          float(parts[3]) if len(parts) > 3 else 0.0)
+
+    def _save(self, key: int, state: auth.State) -> None:
+        set_setting(self._key(key), f"{state.failures};{state.locked_until};{state.level};{state.pending}")
 
     def admit(self, key: int, now: float) -> auth.Attempt:
         with database.atomic("IMMEDIATE"):  # the read and the write under the one write lock
             state = self.load(key)
             new, attempt = auth.admit(state, now)
             if new != state:
-                set_setting(self._key(key), f"{new.failures};{new.locked_until};{new.level}")
+                self._save(key, new)
         return attempt
+
+    def confirm(self, key: int) -> None:
+        with database.atomic("IMMEDIATE"):
+            state = self.load(key)
+            if state.pending:
+                self._save(key, state._replace(pending=0.0))
 
     def reset(self, key: int) -> None:
         with database.atomic("IMMEDIATE"):  # a write waits for the lock like the others (PosDatabase.begin)

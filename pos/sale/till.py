@@ -99,12 +99,14 @@ class Till:
         return user
 
     def _check_pin(self, user: UserInfo, pin: str) -> None:
-        attempt = self.throttle.attempt(user.id)  # counted before the check: parallel tries get 3 in all
+        # counted before the check: parallel tries get 3 in all; a lock still pending may lift
+        attempt = self.throttle.attempt_waiting(user.id)
         if not attempt.admitted:
             raise AuthError(_("Too many wrong PINs: try again in {time}").format(time=auth.duration(attempt.wait)))
         stored = users.user_pin_hash(user.id)
         if not stored or not auth.check_pin(pin, stored):
             if attempt.lock:
+                self.throttle.failed(user.id)
                 events.log_event("login_locked", user.name, seconds=attempt.lock, level=attempt.level)
                 raise AuthError(_("Too many wrong PINs: locked for {time}").format(time=auth.duration(attempt.lock)))
             raise AuthError(_("Wrong PIN"))

@@ -138,3 +138,39 @@ def test_sixteen_parallel_sellers_with_wrong_pins_get_three_tries(shop, tmp_path
     assert len(tried) <= 3, errors
     assert sum("locked for" in e for e in errors) <= 1
     assert len(events.events("login_locked")) <= 1
+
+
+def test_parallel_logins_with_the_right_pin_all_get_in(shop, tmp_path):
+    """A lock set when the third attempt is admitted is pending until its PIN is checked: the
+    right PIN lifts it, and the attempts it held back wait instead of being refused."""
+    db = shop.database
+    gate = tmp_path / "gate"
+    script = tmp_path / "seller.py"
+    script.write_text(SELLER.format(root=str(ROOT)))
+    env = dict(cli_env(None), POS_USER="Marie", POS_PIN="1234")
+    procs = [subprocess.Popen([sys.executable, str(script), str(gate), "--db", db, "sell", "D010001", "--pay", "card"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    time.sleep(3)
+    gate.write_text("go")
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, results
+    assert events.events("login_locked") == []
+
+
+def test_a_pending_lock_left_by_a_dead_process_holds(shop):
+    """The process that set a lock died before checking its PIN: after PENDING_MAX the lock
+    is held like a confirmed one, and nobody waits for it."""
+    from pos.data import users
+
+    now = [1_000_000.0]
+    throttle = auth.Throttle(clock=lambda: now[0], store=users.SettingsThrottleStore())
+    marie = users.find_user("Marie")
+    for _ in range(3):
+        assert throttle.attempt(marie.id).admitted  # the third sets a pending lock, then "dies"
+    slept = []
+    refused = throttle.attempt_waiting(marie.id, patience=1.0, sleep=slept.append)
+    assert not refused.admitted and refused.pending and len(slept) == 10  # waited for it, in vain
+    now[0] += auth.PENDING_MAX
+    slept.clear()
+    refused = throttle.attempt_waiting(marie.id, sleep=slept.append)
+    assert not refused.admitted and not refused.pending and slept == [] and refused.wait == 25
