@@ -292,3 +292,15 @@ def test_no_command_means_run():
     assert cli.parse_args([]).command == "run"
     args = cli.parse_args(["--db", "shop.sqlite3", "tickets", "--date", "2024-03-15"])
     assert (args.command, args.date) == ("tickets", "2024-03-15")
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(shop_db):
+    """``pos config list | head -1``: the pipe closes under the CLI; it stops quietly."""
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "pos", "--db", str(shop_db), "config", "list"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(), stdin=subprocess.DEVNULL)
+    proc.stdout.close()  # the reader is gone before the first line
+    _out, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err
+    assert proc.returncode == 141
