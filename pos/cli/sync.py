@@ -29,6 +29,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from pos.sync.errors import PrestaShopError
 
     open_db(args)
+    if args.action == "web":
+        return cmd_web(args, who(args, "catalog"))
     actor = who(args, "sync")
     if args.action != "test":
         return run_job(args, actor)
@@ -67,7 +69,23 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 JOBS = {"articles": "pos.sync.articles", "stock": "pos.sync.stock", "orders": "pos.sync.orders",
-        "all": "pos.sync.endofday"}
+        "push": "pos.sync.push", "all": "pos.sync.endofday"}
+
+
+def cmd_web(args: argparse.Namespace, actor: Actor) -> int:
+    """``pos sync web REF... [--off]``: publish articles on the web shop (or stop)."""
+    from pos.data import catalog
+    from pos.sync.push import set_web
+
+    if not args.refs:
+        raise CliError(_("pos sync web takes the references of the articles to publish"))
+    for ref in args.refs:
+        article = catalog.find_article_by_code(ref)
+        if article is None:
+            raise CliError(_("No article with the reference or barcode {code}").format(code=ref))
+        set_web(actor, article.id, not args.off)
+        print(f"web.{article.reference}: {0 if args.off else 1}")
+    return 0
 
 
 def run_job(args: argparse.Namespace, actor: Actor) -> int:
@@ -95,8 +113,11 @@ def run_job(args: argparse.Namespace, actor: Actor) -> int:
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    s = sub.add_parser("sync", parents=[common], help="PrestaShop: test the connection, pull articles, push stock")
-    s.add_argument("action", choices=["test", *JOBS])
+    s = sub.add_parser("sync", parents=[common], help="PrestaShop: test the connection, pull articles, "
+                                                       "publish articles, import web orders, push stock")
+    s.add_argument("action", choices=["test", "web", *JOBS])
+    s.add_argument("refs", nargs="*", metavar="REF", help="web: the articles to publish on the shop")
+    s.add_argument("--off", action="store_true", help="web: stop publishing these articles")
     s.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     s.add_argument("--add", action="store_true", help="articles: add the new ones")
     s.add_argument("--update", action="store_true", help="articles: update the changed ones")

@@ -167,6 +167,19 @@ def check_scan_prefix(value: str) -> str:
     return value
 
 
+TILL_FIELDS = ("name", "price", "ean", "category", "stock", "active")
+
+
+def check_till_fields(value: str) -> str:
+    """A comma-separated subset of ``TILL_FIELDS`` (the fields the till owns), normalised."""
+    names = [p.strip().lower() for p in value.split(",") if p.strip()]
+    bad = [n for n in names if n not in TILL_FIELDS]
+    if bad:
+        raise SettingError(_("unknown fields {fields}: expected some of {choices}").format(
+            fields=", ".join(bad), choices=", ".join(TILL_FIELDS)))
+    return ",".join(n for n in TILL_FIELDS if n in names)
+
+
 @dataclass(frozen=True)
 class Spec:
     key: str
@@ -221,6 +234,16 @@ SPECS: list[Spec] = [
     # safety limits of the client (pos/sync/client.py): a larger answer or a longer run is stopped
     Spec("prestashop.max_response_mb", N_("Largest answer accepted from the shop (MB)"), "50", check_int(1, 2000)),
     Spec("prestashop.run_minutes", N_("Longest synchronisation run (minutes)"), "60", check_int(1, 1440)),
+    # both ways (pos/sync/push.py, order_refunds.py, auto.py)
+    Spec("prestashop.till_fields", N_("Fields the till owns (name, price, ean, category, stock, active): "
+                                      "pushed to the shop, never pulled"), "", check_till_fields),
+    Spec("prestashop.new_inactive", N_("Products published from the till start inactive on the shop"), "1",
+         check_choice("0", "1")),
+    Spec("prestashop.cancel_states", N_("Order states that refund an imported web order (ids)"), "6,7",
+         check_id_list),
+    Spec("prestashop.imported_state", N_("Move imported orders to this state (id; empty: leave them)"), "",
+         check_optional_int),
+    Spec("prestashop.auto_minutes", N_("Automatic sync every (minutes, 0: off)"), "5", check_int(0, 1440)),
     Spec("vouchers.validity_days", N_("Credit notes and gift vouchers valid for (days, 0: no expiry)"), "365",
          check_int(0, 3660)),
     Spec("backup.folder", N_("Backup folder (a USB stick or a network share)"), "", check_text(500)),

@@ -39,8 +39,11 @@ log = logging.getLogger(__name__)
 TABS = (("settings", N_("Settings")), ("articles", N_("Articles")), ("endofday", N_("End of day")),
         ("log", N_("Sync log")))
 KEYS = ["prestashop.url", "prestashop.key", "prestashop.language", "prestashop.order_states", "prestashop.mode",
-        "prestashop.shipping_article", "prestashop.department", "prestashop.id_shop"]
-STEP_NAMES = {"articles": N_("Articles"), "orders": N_("Web orders"), "stock": N_("Stock")}
+        "prestashop.shipping_article", "prestashop.department", "prestashop.id_shop", "prestashop.till_fields",
+        "prestashop.new_inactive", "prestashop.cancel_states", "prestashop.imported_state",
+        "prestashop.auto_minutes"]
+STEP_NAMES = {"articles": N_("Articles"), "push": N_("Published articles"), "orders": N_("Web orders"),
+              "stock": N_("Stock")}
 COUNT_NAMES = {  # what a step or a run counted, as the manager reads it
     "products": N_("products"), "new": N_("new"), "changed": N_("changed"), "unchanged": N_("unchanged"),
     "to_deactivate": N_("to deactivate"), "errors": N_("errors"), "stock_reconciled": N_("stock reconciled"),
@@ -50,7 +53,8 @@ COUNT_NAMES = {  # what a step or a run counted, as the manager reads it
     "skipped_already": N_("already imported"), "skipped_state": N_("skipped (order state)"),
     "unknown_products": N_("unknown products"), "articles": N_("articles"), "pushed": N_("sent"),
     "not_linked": N_("not linked"), "weighed": N_("weighed"), "conflicts": N_("conflicts"),
-    "till_stock_refreshed": N_("till stock refreshed"),
+    "till_stock_refreshed": N_("till stock refreshed"), "created": N_("created"),
+    "combinations": N_("combinations (the shop's)"),
 }
 STATUS_NAMES = {"done": N_("done"), "failed": N_("failed"), "skipped": N_("skipped"), "cancelled": N_("cancelled"),
                 "pending": N_("waiting"), "running": N_("running")}

@@ -420,6 +420,11 @@ def _build_rows(cat: _Catalogue, preview: ArticlePreview, till_rates: set[int]) 
     return rows
 
 
+# a pulled field -> its ownership name (setting prestashop.till_fields)
+PULL_OWNER = {"name": "name", "price": "price", "vat": "price", "barcode": "ean", "department": "category",
+              "stock": "stock", "active": "active"}
+
+
 def _compare(rows: list[ShopArticle], cat: _Catalogue, preview: ArticlePreview) -> None:
     from pos.data import sync_articles as data
 
@@ -429,6 +434,10 @@ def _compare(rows: list[ShopArticle], cat: _Catalogue, preview: ArticlePreview) 
     by_code = data.articles_by_barcode(r.barcode for r in rows if r.barcode)
     departments = data.department_names()
     keep_department = bool(_setting("prestashop.department"))
+    owned = {p for p in _setting("prestashop.till_fields").split(",") if p}  # pos/sync/push.py
+    from pos.data.sync_push import web_flags
+
+    web = web_flags(sorted({a.id for a in linked.values()} | {a.id for a in by_ref.values()}))
     taken: dict[int, tuple[int, int]] = {}  # article id → the shop row it was matched to
     seen_refs: dict[str, tuple[int, int]] = {}
     seen_codes: dict[str, tuple[int, int]] = {}
@@ -491,6 +500,9 @@ def _compare(rows: list[ShopArticle], cat: _Catalogue, preview: ArticlePreview) 
                         new_departments.add(new)
             elif old[name] != new:
                 fields[name] = (old[name], new)
+        for name in [n for n in fields if PULL_OWNER.get(n) in owned  # the till's: never pulled
+                     or (n == "active" and web.get(art.id))]:  # a published article: the shop's draft
+            del fields[name]
         if art.link != row.key:
             fields["link"] = ("/".join(map(str, art.link)) if art.link else "", f"{row.key[0]}/{row.key[1]}")
         if fields:

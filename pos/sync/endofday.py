@@ -1,6 +1,8 @@
-"""The end-of-day sync ("Synchroniser"): pull articles (delta), import web orders, push stock.
+"""The end-of-day sync ("Synchroniser"): pull articles (delta), push the web articles, import web
+orders, push stock.
 
-``run_all(client)`` runs the three jobs in that order, each one resumable on its own:
+``run_all(client)`` runs the jobs in that order, each one resumable on its own (the article push,
+``pos.sync.push``, runs when the till owns a field or publishes articles, else it is *skipped*):
 
 1. **articles**: ``articles.pull_preview`` (delta) then ``articles.apply`` with add, update and
    delete (deactivate).  Rows in error are skipped and reported (``errors``, ``error_list``);
@@ -38,7 +40,7 @@ from pos.sync.client import PrestaShopClient
 from pos.sync.errors import PrestaShopError
 
 KIND = "all"
-STEPS = ("articles", "orders", "stock")
+STEPS = ("articles", "push", "orders", "stock")
 ERRORS_KEPT = 50
 
 # progress(step, stage, done, total): the step running, its stage ("products", "stock"...), how far
@@ -195,6 +197,23 @@ def _step_orders(client: PrestaShopClient, step: dict[str, Any], progress: Progr
     step["status"] = "done"
 
 
+def _run_step(step: dict[str, Any], call: Callable[[], dict[str, Any]], counts: Callable[[dict[str, Any]], dict],
+              errors: Callable[[dict[str, Any]], list[str]]) -> dict[str, Any]:
+    """Run one job: its counts and error list in ``step``; a failure or a cancel stops the run."""
+    try:
+        result = call()
+    except (PrestaShopError, Refusal, ValueError, OSError) as exc:
+        step.update(status="failed", error=_one_line(exc))
+        raise _Stop from None
+    step["counts"] = _scalars(counts(result))
+    step["error_list"] = errors(result)[:ERRORS_KEPT]
+    if result["status"] != "done":
+        step.update(status=result["status"] if result["status"] == "cancelled" else "failed",
+                    error=_one_line(result["error"] or result["status"]))
+        raise _Stop
+    return result
+
+
 def _step_stock(client: PrestaShopClient, step: dict[str, Any], progress: Progress | None,
                 cancelled: Callable[[], bool], user_name: str, dry_run: bool) -> None:
     from pos.core import settings
@@ -208,17 +227,10 @@ def _step_stock(client: PrestaShopClient, step: dict[str, Any], progress: Progre
         if progress is not None:
             progress("stock", "articles", done, total)
 
-    try:
-        result = stock.push_stock(client, dry_run=dry_run, progress=report, cancel=cancelled, user_name=user_name)
-    except (PrestaShopError, Refusal, ValueError, OSError) as exc:
-        step.update(status="failed", error=_one_line(exc))
-        raise _Stop from None
-    step["counts"] = _scalars({k: result[k] for k in (*stock.COUNTS, "first_ticket", "last_ticket", "resumed")})
-    step["error_list"] = [f"{c['reference']}: {c['text']}" for c in result.get("conflict_list", [])][:ERRORS_KEPT]
-    if result["status"] != "done":
-        step.update(status=result["status"] if result["status"] == "cancelled" else "failed",
-                    error=_one_line(result["error"] or result["status"]))
-        raise _Stop
+    _run_step(step, lambda: stock.push_stock(client, dry_run=dry_run, progress=report, cancel=cancelled,
+                                             user_name=user_name),
+              lambda r: {k: r[k] for k in (*stock.COUNTS, "first_ticket", "last_ticket", "resumed")},
+              lambda r: [f"{c['reference']}: {c['text']}" for c in r.get("conflict_list", [])])
     if not dry_run:  # the till's stock of linked articles becomes the shop's (web orders, back office)
         try:
             step["counts"]["till_stock_refreshed"] = stock.refresh_till_stock(client)
@@ -237,23 +249,36 @@ def _step_push_orders(client: PrestaShopClient, step: dict[str, Any], progress: 
         if progress is not None:
             progress("stock", "orders", done, total)
 
-    try:
-        result = push_orders.push_orders(client, dry_run=dry_run, progress=report, cancel=cancelled,
-                                         user_name=user_name)
-    except (PrestaShopError, Refusal, ValueError, OSError) as exc:
-        step.update(status="failed", error=_one_line(exc))
-        raise _Stop from None
-    step["counts"] = _scalars({"mode": "orders", **{k: result[k] for k in (*push_orders.COUNTS, "first_ticket",
-                                                                          "last_ticket")}})
-    step["error_list"] = [f"{m['ticket']}: {m['text']}" for m in result.get("mismatch_list", [])][:ERRORS_KEPT]
-    if result["status"] != "done":
-        step.update(status=result["status"] if result["status"] == "cancelled" else "failed",
-                    error=_one_line(result["error"] or result["status"]))
-        raise _Stop
+    _run_step(step, lambda: push_orders.push_orders(client, dry_run=dry_run, progress=report, cancel=cancelled,
+                                                    user_name=user_name),
+              lambda r: {"mode": "orders", **{k: r[k] for k in (*push_orders.COUNTS, "first_ticket", "last_ticket")}},
+              lambda r: [f"{m['ticket']}: {m['text']}" for m in r.get("mismatch_list", [])])
     step["status"] = "done"
 
 
-_RUNNERS = {"articles": _step_articles, "orders": _step_orders, "stock": _step_stock}
+def _step_push(client: PrestaShopClient, step: dict[str, Any], progress: Progress | None,
+               cancelled: Callable[[], bool], user_name: str, dry_run: bool) -> None:
+    """The till's web articles to the shop (``pos.sync.push``), when the till owns a field or publishes
+    articles; else *skipped*."""
+    from pos.data import sync_push
+    from pos.sync import push
+
+    if not push.till_fields() and not sync_push.count_web():
+        step.update(status="skipped", error=_("no article published from the till"))
+        return
+
+    def report(done: int, total: int) -> None:
+        if progress is not None:
+            progress("push", "articles", done, total)
+
+    _run_step(step, lambda: push.push_articles(client, dry_run=dry_run, progress=report, cancel=cancelled,
+                                               user_name=user_name),
+              lambda r: {k: r[k] for k in push.COUNTS},
+              lambda r: [f"{c['reference']}: {c['text']}" for c in r["conflict_list"]])
+    step["status"] = "done"
+
+
+_RUNNERS = {"articles": _step_articles, "push": _step_push, "orders": _step_orders, "stock": _step_stock}
 
 
 def run_all(client: PrestaShopClient, *, progress: Progress | None = None, cancel: Cancel = None,

@@ -140,7 +140,10 @@ def refresh_till_stock(client: PrestaShopClient) -> int:
     change in the back office does not move a product's ``date_upd``, so a delta pull misses it.
     One scan of ``stock_availables`` (a few pages of ids and quantities)."""
     from pos.sync.endofday import unpushed_units
+    from pos.sync.push import till_fields
 
+    if "stock" in till_fields():  # the till owns the stock: the shop's never comes back
+        return 0
     params = {"id_shop": _id_shop()} if _id_shop() else None
     shop: dict[tuple[int, int], int] = {}
     for row in client.iter_all("stock_availables", page_size=5000, params=params,

@@ -60,7 +60,8 @@ def test_first_run_pulls_the_articles_then_sales_are_pushed_and_the_till_follows
     assert steps["articles"]["counts"]["added"] == 26 and steps["articles"]["counts"]["errors"] == 0
     assert steps["orders"]["status"] == ("done" if HAS_ORDERS else "skipped")
     assert steps["stock"]["status"] == "done" and steps["stock"]["counts"]["pushed"] == 0
-    assert [s for s, _stage in seen if _stage == ""] == ["articles", "orders", "stock"]  # in the order
+    assert steps["push"]["status"] == "skipped"  # nothing published from the till
+    assert [s for s, _stage in seen if _stage == ""] == ["articles", "push", "orders", "stock"]  # in the order
     assert catalog.find_article_by_code("demo_3").stock == shop_qty(ps, 2) * 1000
     runs = sync_data.runs(10)
     run = last_all()
@@ -106,7 +107,7 @@ def test_a_failing_article_pull_stops_before_the_stock(ps, till):
     ps.inject("empty_500", count=None, path="/api/products")
     result = endofday.run_all(client)
     assert result["status"] == "failed"
-    assert [result["steps"][s]["status"] for s in endofday.STEPS] == ["failed", "skipped", "skipped"]
+    assert [result["steps"][s]["status"] for s in endofday.STEPS] == ["failed", "skipped", "skipped", "skipped"]
     assert catalog.find_article_by_code("demo_3") is None
 
 

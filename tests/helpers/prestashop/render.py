@@ -94,6 +94,8 @@ class Render(Query):
             raise RawAnswer(404)
         sch = self.schemas[resource]
         fields, assocs = display if display else (sch.fields, [a.name for a in sch.associations])
+        if not display and prices:  # without display, the price virtual fields follow the fields (as 8.2.1)
+            fields = fields + [FieldDef(name) for name in prices]
         if resource == "carts" and not rec.get("secure_key"):
             customer = self.data.get("customers", {}).get(int(rec.get("id_customer") or 0))
             if customer:
