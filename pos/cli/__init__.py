@@ -16,11 +16,11 @@ from collections.abc import Sequence
 
 from peewee import DatabaseError
 
-from pos.cli import admin, closing, hardware, journal, refund, reports, sale, sync, transfer, vouchers
+from pos.cli import admin, backups, closing, hardware, journal, refund, reports, sale, sync, transfer, vouchers
 from pos.core.errors import Refusal
 from pos.core.i18n import _
 
-MODULES = (admin, sale, transfer, hardware, closing, journal, reports, sync, vouchers, refund)
+MODULES = (admin, sale, transfer, hardware, closing, journal, reports, sync, vouchers, refund, backups)
 
 
 def build_parser() -> argparse.ArgumentParser:

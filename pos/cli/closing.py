@@ -67,6 +67,12 @@ def cmd_close(args: argparse.Namespace) -> int:
     except closures.ClosureError as exc:
         raise CliError(str(exc)) from exc
     print(format_closure(closure), flush=True)
+    if args.kind == "day":  # a backup after each Z, into the backup folder when one is set
+        from pos.fiscal.backup import auto_backup
+
+        made = auto_backup("z")
+        if made is not None:
+            print(f"backup: {made.path}", flush=True)
     if closure_pdf is not None:
         try:
             closure_pdf(closure, args.pdf)

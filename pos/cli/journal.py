@@ -1,4 +1,4 @@
-"""``pos journal verify``, ``pos archive export`` and ``pos backup`` (registered by ``pos.cli.build_parser``).
+"""``pos journal verify`` and ``pos archive export`` (registered by ``pos.cli.build_parser``).
 
 ``pos journal verify`` exits 0 when the journal is intact, 1 when it is not, 3 when the
 head file is missing or belongs to another journal (a cut-off end cannot be ruled out
@@ -70,21 +70,6 @@ def cmd_archive(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_backup(args: argparse.Namespace) -> int:
-    from pos.fiscal import archive
-
-    open_db(args)
-    try:
-        head = archive.backup(who(args, "archive"), args.file)
-    except (archive.ArchiveError, OSError) as exc:
-        raise CliError(str(exc)) from exc
-    print(f"backup: {args.file}")
-    print(f"anchor: {args.file}.head")
-    print(f"head: {head.seq}:{head.hash}")
-    print(f"last_ticket: {head.ticket}")
-    return 0
-
-
 def register(sub, common: argparse.ArgumentParser) -> None:
     j = sub.add_parser("journal", parents=[common], help="verify the fiscal journal")
     j.add_argument("action", choices=["verify"])
@@ -102,7 +87,3 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     a.add_argument("folder", metavar="DIR")
     add_who(a)
     a.set_defaults(func=cmd_archive)
-    b = sub.add_parser("backup", parents=[common], help="copy the database, with its signed head beside it")
-    b.add_argument("file", metavar="FILE")
-    add_who(b)
-    b.set_defaults(func=cmd_backup)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 
-from pos.data.files import create_private
 from pos.data.journal import _cursor_rows
 from pos.data.models import database
 
@@ -69,18 +66,3 @@ def journal_range(start: str, end: str) -> tuple[int, int] | None:
 def journal_hash(seq: int) -> str | None:
     row = database.execute_sql("SELECT hash FROM journal WHERE seq = ?", (seq,)).fetchone()
     return row[0] if row else None
-
-
-def backup_database(dest: Path) -> tuple[int, str, str, int]:
-    """Copy the database into ``dest`` (SQLite's online backup: one consistent snapshot, while the
-    till goes on selling); returns the copy's (last seq, its hash, genesis hash, last ticket)."""
-    create_private(dest)  # 0600, like the database it copies
-    target = sqlite3.connect(dest)
-    try:
-        database.connection().backup(target)
-        seq, digest = target.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
-        genesis = target.execute("SELECT hash FROM journal WHERE seq = 1").fetchone()[0]
-        ticket = target.execute('SELECT MAX("number") FROM ticket').fetchone()[0] or 0
-    finally:
-        target.close()
-    return seq, digest, genesis, ticket

@@ -119,7 +119,21 @@ def ticket_floor() -> int:
     """The last ticket number the head file has seen (0 without one): the next ticket is numbered above
     it, so that a number printed on a receipt, an archive or a backup is never given twice."""
     head = read_head()
-    return head.ticket if head is not None and _same_chain(head) else 0
+    floor = head.ticket if head is not None and _same_chain(head) else 0
+    return max([floor] + [r["next_ticket"] - 1 for r in restores() if isinstance(r.get("next_ticket"), int)])
+
+
+def restores() -> list[dict[str, Any]]:
+    """The data of the journal's ``restored`` records (``pos.fiscal.backup.restore``): each names the next
+    ticket and note numbers, above those given before the restore (a documented gap, never a reuse)."""
+    rows = database.execute_sql("SELECT payload FROM journal WHERE kind = 'event' AND ref = 'restored' "
+                                "ORDER BY seq").fetchall()
+    return [json.loads(p).get("data", {}) for (p,) in rows]
+
+
+def restored_gaps() -> list[tuple[int, int]]:
+    """The ticket numbers (first, last) skipped by restores."""
+    return [(r["skipped_tickets"][0], r["skipped_tickets"][1]) for r in restores() if r.get("skipped_tickets")]
 
 
 def last_ticket_number() -> int:
@@ -385,6 +399,10 @@ def verify_records(rows: Iterable[tuple], expect_first: int = 1, prev: str | Non
                 return _fail(n, seq, _("record {seq} holds ticket {ref}, but the previous ticket was {last}: "
                                        "ticket numbers are not gap-free").format(seq=seq, ref=ref, last=last_ticket))
             last_ticket = int(ref)
+        elif kind == "event" and ref == "restored" and last_ticket is not None:
+            nxt = json.loads(payload).get("data", {}).get("next_ticket")  # a restore skips the numbers given since
+            if isinstance(nxt, int) and nxt - 1 > last_ticket:
+                last_ticket = nxt - 1
         elif kind == "key" or (kind == "genesis" and '"public_key":' in payload):
             keys.append((seq, json.loads(payload)["public_key"]))
         if '"anomaly":' in payload:

@@ -140,7 +140,7 @@ def _head(v: Verdict, notes: list[str], head: journal.Head | None) -> Verdict | 
                        "{last}").format(head=head.seq, last=last[0] if last else 0))
     if _hash_at(head.seq) != head.hash:
         return _fail(n, head.seq, _("record {seq} differs from the head file's hash").format(seq=head.seq))
-    tickets = journal.last_ticket_number()
+    tickets = max([journal.last_ticket_number()] + [last for _first, last in journal.restored_gaps()])
     if head.ticket > tickets:
         return _fail(n, None, _("the head file has seen ticket {head}, the tickets end at {last}: the end was "
                                 "cut off").format(head=head.ticket, last=tickets))
@@ -193,10 +193,16 @@ def _tickets(n: int) -> Verdict | None:
             number=rec[0], seq=rec[2]))
     count, low, high = database.execute_sql('SELECT COUNT(*), MIN("number"), MAX("number") FROM ticket').fetchone()
     if count and (low != 1 or high != count):
-        gap = 1 if low != 1 else database.execute_sql(
-            'SELECT t."number" + 1 FROM ticket t WHERE NOT EXISTS (SELECT 1 FROM ticket u WHERE u."number" = '
-            't."number" + 1) ORDER BY t."number" LIMIT 1').fetchone()[0]
-        return _fail(n, None, _("ticket numbers are not gap-free: ticket {number} is missing").format(number=gap))
+        skipped = journal.restored_gaps()  # numbers a restore skipped, documented in the journal
+        if low != 1 and not any(first == 1 and last == low - 1 for first, last in skipped):
+            return _fail(n, None, _("ticket numbers are not gap-free: ticket {number} is missing").format(number=1))
+        for (gap, upto) in database.execute_sql(
+                'SELECT t."number" + 1, (SELECT MIN(u."number") FROM ticket u WHERE u."number" > t."number") - 1 '
+                'FROM ticket t WHERE t."number" < ? AND NOT EXISTS (SELECT 1 FROM ticket u WHERE u."number" = '
+                't."number" + 1) ORDER BY t."number"', (high,)).fetchall():
+            if (gap, upto) not in skipped:
+                return _fail(n, None, _("ticket numbers are not gap-free: ticket {number} is missing").format(
+                    number=gap))
     return None
 
 

@@ -231,7 +231,10 @@ def issue(kind: str, amount: int, at: str, user: str, ticket: int | None) -> Vou
     """A new note, numbered in its gap-free series (call inside a write transaction)."""
     if kind not in KINDS or amount <= 0:
         raise ValueError(f"cannot issue a {kind} of {amount}")
-    number = (database.execute_sql('SELECT MAX("number") FROM "voucher"').fetchone()[0] or 0) + 1
+    # never a number given before a restore (the journal's restored records name the next one)
+    floor = max([r["next_voucher"] - 1 for r in journal.restores() if isinstance(r.get("next_voucher"), int)],
+                default=0)
+    number = max(database.execute_sql('SELECT MAX("number") FROM "voucher"').fetchone()[0] or 0, floor) + 1
     days = _validity_days()
     expires = (dt.date.fromisoformat(at[:10]) + dt.timedelta(days=days)).isoformat() if days else None
     cur = database.execute_sql(

@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -254,23 +253,12 @@ def verify(folder: str | os.PathLike) -> journal.Verdict:
 
 
 def backup(actor: Actor, file: str | os.PathLike) -> journal.Head:
-    """Copy the database into ``file`` (which must not exist) and write its signed head beside it
-    (``file.head``, an anchor for ``pos journal verify --anchor-file``); journaled."""
-    check(actor, "archive")
-    dest = Path(file)
-    if dest.exists():
-        raise ArchiveError(_("{file} already exists").format(file=dest))
-    key = signing.private_key()
-    if key is None:
-        raise ArchiveError(_("the till has no signing key: a backup cannot be sealed"))
-    try:
-        seq, digest, genesis, ticket = sql.backup_database(dest)
-    except sqlite3.Error as exc:
-        raise ArchiveError(_("backup failed: {error}").format(error=exc)) from exc
-    head = journal.Head(seq, digest, genesis, max(ticket, journal.ticket_floor()))
-    head = head._replace(signature=signing.sign(key, head.signed_message()))
-    Path(f"{dest}.head").write_text(head.text(), encoding="ascii")
-    from pos.data import events as events_db
+    """Copy the database into ``file`` (which must not exist), checked, with its signed head beside it
+    (``file.head``, an anchor for ``pos journal verify --anchor-file``); journaled (``pos.fiscal.backup``)."""
+    from pos.fiscal.backup import BackupError, write_backup
 
-    events_db.log_event("backup", actor.name, file=dest.name, head=f"{head.seq}:{head.hash}", ticket=head.ticket)
-    return head
+    try:
+        info = write_backup(actor, Path(file))
+    except BackupError as exc:
+        raise ArchiveError(str(exc)) from exc
+    return journal.parse_head(Path(f"{info.path}.head").read_text("ascii"))
