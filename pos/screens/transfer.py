@@ -1,6 +1,10 @@
-"""The managers' Import / Export page: a list (articles, departments, customers) to and from CSV.
+"""The managers' Import / Export page: a list (articles, departments, customers) to and from CSV,
+Excel (.xlsx; import also .ods and .xls) and JSON (export: JSON and JSON Lines; import: JSON Lines).
 
-Export writes the file that import expects (``pos.catalog.transfer.export``).  Import is
+Export writes the file that import expects (``pos.catalog.transfer.export``), of the chosen
+fields and filtered (typed as the CLI's ``--fields`` and ``--where``); the options can be saved as
+a named template, used and deleted here (``pos.catalog.templates``); the last exports are listed.
+Import is
 previewed first (``Import.prepare``): counts by group, the rows of each group,
 the changed fields; then the manager chooses what to apply (add, update,
 delete the missing ones) and ``Import.apply`` does it in one transaction.
@@ -29,7 +33,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 
-from pos.catalog import transfer
+from pos.catalog import exporting, templates, transfer
 from pos.catalog.csvio import WriteOptions, column_letter
 from pos.core.i18n import N_, _
 from pos.core.jobs import Job
@@ -44,9 +48,11 @@ ENTITIES = (("articles", N_("Articles")), ("departments", N_("Departments")), ("
 SEPARATORS = ((";", ";"), (",", ","), ("\t", N_("Tab")))
 ENCODINGS = (("utf-8-sig", N_("UTF-8 (Excel)")), ("utf-8", N_("UTF-8 without BOM")), ("cp1252", N_("Windows-1252")))
 DECIMALS = ((",", N_("decimal ,")), (".", N_("decimal .")))
+FORMATS = (("csv", N_("CSV")), ("xlsx", N_("Excel .xlsx")), ("json", N_("JSON")), ("jsonl", N_("JSON Lines")))
 PAGE = 100  # rows fetched at a time in a group's list
 ERRORS_SHOWN = 20
-CSV_FILTERS = ["*.csv", "*.CSV", "*.txt", "*.TXT"]
+CSV_FILTERS = ["*.csv", "*.CSV", "*.txt", "*.TXT", "*.xlsx", "*.XLSX", "*.ods", "*.ODS", "*.xls", "*.XLS",
+               "*.jsonl", "*.JSONL", "*.ndjson"]
 
 
 def default_folder() -> Path:
@@ -181,11 +187,13 @@ class TransferPage(JobState, BoxLayout):
             self.bind(busy=lambda _w, busy, b=btn: setattr(b, "disabled", busy))
             self.ids.entities.add_widget(btn)
             self.entity_buttons[key] = btn
-        self.options = {"separator": ";", "encoding": "utf-8-sig", "decimal": ","}
+        self.options = {"format": "csv", "separator": ";", "encoding": "utf-8-sig", "decimal": ","}
         self.option_buttons: dict[str, dict[str, Any]] = {}
-        box = self.ids.export_options
-        for name, choices, width in (("separator", SEPARATORS, 0.08), ("encoding", ENCODINGS, 0.19),
-                                     ("decimal", DECIMALS, 0.12)):
+        for box, name, choices, width in (
+                (self.ids.export_formats, "format", FORMATS, 0.25),
+                (self.ids.export_options, "separator", SEPARATORS, 0.08),
+                (self.ids.export_options, "encoding", ENCODINGS, 0.19),
+                (self.ids.export_options, "decimal", DECIMALS, 0.12)):
             self.option_buttons[name] = {}
             for value, label in choices:
                 btn = Factory.OptionToggle(text=_(label), group=f"{group}_{name}", size_hint_x=width,
@@ -195,6 +203,7 @@ class TransferPage(JobState, BoxLayout):
                 self.option_buttons[name][value] = btn
         self.ids.export_path.text = str(default_folder() / f"{self.entity}.csv")
         self.show_history()
+        self.show_templates()
 
     # ------------------------------------------------------------------ the list and the options
     def choose_entity(self, key: str) -> None:
@@ -208,16 +217,27 @@ class TransferPage(JobState, BoxLayout):
         except AttributeError:  # the screen may not have the property
             pass
         path = Path(os.path.expanduser(self.ids.export_path.text.strip() or "."))
-        if path.name == f"{old}.csv":
-            self.ids.export_path.text = str(path.with_name(f"{key}.csv"))
+        if path.stem == old:
+            self.ids.export_path.text = str(path.with_name(f"{key}{path.suffix}"))
+        self.ids.export_fields.text = self.ids.export_where.text = ""
         self.discard()
         self.set_status("")
         self.show_history()
+        self.show_templates()
 
     def set_option(self, name: str, value: str) -> None:
         self.options[name] = value
         for v, btn in self.option_buttons[name].items():
             btn.state = "down" if v == value else "normal"
+        if name == "format":  # the file's extension follows the format
+            text = self.ids.export_path.text.strip()
+            path = Path(text)
+            if text and path.suffix.lower() in (".csv", ".txt", ".xlsx", ".json", ".jsonl"):
+                self.ids.export_path.text = str(path.with_suffix("." + value))
+            for w in self.option_buttons["separator"].values(), self.option_buttons["encoding"].values(), \
+                    self.option_buttons["decimal"].values():
+                for btn in w:
+                    btn.disabled = value != "csv"  # the CSV options
 
     def _path(self, widget) -> str:
         return os.path.expanduser(widget.text.strip())
@@ -273,23 +293,86 @@ class TransferPage(JobState, BoxLayout):
             self.app.toast(_("Type the file to write"), error=True)
             return
         if os.path.isdir(path):
-            path = os.path.join(path, f"{self.entity}.csv")
+            path = os.path.join(path, f"{self.entity}.{self.options['format']}")
             self.ids.export_path.text = path
         if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             self.app.toast(_("This folder does not exist: {folder}").format(folder=os.path.dirname(path)), error=True)
             return
-        options = WriteOptions(**self.options)
-        entity = self.entity
+        spec = self.app.guard(self.export_spec)
+        if spec is None:
+            return
+        user = self.app.till.user.name if self.app.till.user else ""
 
         def work(job):
-            return transfer.export(entity, path, options, progress=job.step)
+            return exporting.export(spec, path, progress=job.step, user_name=user)
 
         def done(count: int) -> None:
             message = _("{n} rows exported to {path}").format(n=count, path=path)
             self.set_status(message)
             self.app.toast(message)
+            self.show_history()
 
         self.run(_("Exporting…"), work, done)
+
+    def export_spec(self, template: str = "") -> exporting.ExportSpec:
+        """The export the page describes: the format, the CSV options, the fields and the filters typed."""
+        fields = exporting.parse_fields(self.entity, self.ids.export_fields.text)
+        where = [w.strip() for w in self.ids.export_where.text.split(";") if w.strip()]
+        filters = exporting.parse_where(self.entity, where)
+        options = WriteOptions(self.options["separator"], self.options["encoding"], self.options["decimal"])
+        return exporting.ExportSpec(self.entity, self.options["format"], tuple(fields), filters, options, template)
+
+    # ------------------------------------------------------------------ templates
+    def show_templates(self) -> None:
+        box = self.ids.templates
+        box.clear_widgets()
+        for t in templates.templates(self.entity):
+            row = Factory.FormRow(height="56dp", spacing="6dp")
+            use = Factory.TillButton(text=_("Use {name}").format(name=t.name))
+            use.bind(on_release=lambda _b, name=t.name: self.use_template(name))
+            delete = Factory.DangerButton(text=_("Delete"), size_hint_x=0.25)
+            delete.bind(on_release=lambda _b, name=t.name: self.delete_template(name))
+            row.add_widget(use)
+            row.add_widget(delete)
+            box.add_widget(row)
+        if not box.children:
+            box.add_widget(Factory.HintText(text=_("No template yet: choose the options above, type a name and "
+                                                   "save them")))
+
+    def use_template(self, name: str) -> None:
+        t = self.app.guard(lambda: templates.get(name))
+        if t is None:
+            return
+        self.set_option("format", t.format)
+        for key in ("separator", "encoding", "decimal"):
+            if getattr(t, key) in self.option_buttons[key]:
+                self.set_option(key, getattr(t, key))
+        self.ids.export_fields.text = ",".join(t.fields)
+        self.ids.export_where.text = "; ".join(f"{k}={v}" for k, v in t.filters)
+        self.ids.template_name.text = t.name
+        self.set_status(_("Template {name}: export when ready").format(name=t.name))
+
+    def save_template(self) -> None:
+        name = self.ids.template_name.text.strip()
+
+        def save() -> None:
+            spec = self.export_spec()
+            t = templates.Template(name, self.entity, spec.format or "csv", spec.fields,
+                                   tuple((k, str(v)) for k, v in exporting.stored_filters(spec.filters).items()),
+                                   spec.options.separator, spec.options.encoding, spec.options.decimal)
+            templates.save(self.config_screen.acting("import"), t)
+            self.set_status(_("Template {name} saved").format(name=name))
+            self.show_templates()
+
+        self.app.guard(save)
+
+    def delete_template(self, name: str) -> None:
+        def delete() -> None:
+            templates.delete(self.config_screen.acting("import"), name)
+            self.set_status(_("Template {name} deleted").format(name=name))
+            self.show_templates()
+
+        self.app.guard(delete)
 
     # ------------------------------------------------------------------ import: preview
     def preview_file(self) -> None:
@@ -342,8 +425,14 @@ class TransferPage(JobState, BoxLayout):
             return
         c = p.counts
         sep = _("tab") if p.separator == "\t" else p.separator
-        box.add_widget(Factory.TransferText(text=_("{file}: {rows} rows ({encoding}, separator {sep})").format(
-            file=p.file_name, rows=p.rows, encoding=p.encoding, sep=sep), bold=True))
+        if p.format == "csv":
+            title = _("{file}: {rows} rows ({encoding}, separator {sep})").format(
+                file=p.file_name, rows=p.rows, encoding=p.encoding, sep=sep)
+        else:
+            title = _("{file}: {rows} rows ({format}{sheet})").format(
+                file=p.file_name, rows=p.rows, format=p.format, sheet=", " + _("sheet {name}").format(name=p.sheet)
+                if p.sheet else "")
+        box.add_widget(Factory.TransferText(text=title, bold=True))
         if p.unknown_columns:
             box.add_widget(Factory.WarningText(
                 text=_("Unknown columns, ignored: {columns}").format(columns=", ".join(p.unknown_columns))))
@@ -520,3 +609,10 @@ class TransferPage(JobState, BoxLayout):
                 added=counts.get("added", 0), updated=counts.get("updated", 0), deleted=counts.get("deleted", 0),
                 deactivated=counts.get("deactivated", 0)))
         self.ids.history.text = "\n".join(lines) or _("No import yet")
+        lines = []
+        for e in exporting.export_log(self.entity, 5):
+            lines.append(_("{when} · {who} · {file} · {n} rows").format(
+                when=local_time(e["at"]), who=e["user_name"] or "—", file=e["file_name"], n=e["rows"])
+                + (" · " + ",".join(e["fields"]) if e["fields"] else "")
+                + (" · " + exporting.where_text(e["filters"]) if e["filters"] else ""))
+        self.ids.export_history.text = "\n".join(lines) or _("No export yet")

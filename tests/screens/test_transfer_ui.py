@@ -120,7 +120,7 @@ def test_export_edit_preview_and_apply(app, window, tmp_path):
     sell(app, "D010003")  # a croissant on a ticket: it can only be deactivated
     page = open_page(app, window)
     assert page.entity_buttons["articles"].state == "down"  # the default list
-    assert page.options == {"separator": ";", "encoding": "utf-8-sig", "decimal": ","}
+    assert page.options == {"format": "csv", "separator": ";", "encoding": "utf-8-sig", "decimal": ","}
 
     # export the demo articles
     out = tmp_path / "articles.csv"
@@ -275,7 +275,7 @@ def test_broken_files_show_their_error_and_change_nothing(app, window, tmp_path)
 
 
 def test_export_options_and_cancel(app, window, tmp_path, monkeypatch):
-    from pos.catalog import transfer
+    from pos.catalog import exporting
 
     app.screen("config").transfer_entity = "departments"  # as the Departments page sets it
     page = open_page(app, window)
@@ -299,17 +299,17 @@ def test_export_options_and_cancel(app, window, tmp_path, monkeypatch):
     # cancelling an export leaves no file
     cancelled = tmp_path / "cancelled.csv"
     page.ids.export_path.text = str(cancelled)
-    real_export = transfer.export
+    real_export = exporting.export
 
-    def slow_export(entity, path, options, progress=None):
+    def slow_export(spec, path, progress=None, user_name=""):
         import time
 
         for i in range(200):
             progress(i, 200)
             time.sleep(0.01)
-        return real_export(entity, path, options, progress=progress)
+        return real_export(spec, path, progress=progress, user_name=user_name)
 
-    monkeypatch.setattr(transfer, "export", slow_export)
+    monkeypatch.setattr(exporting, "export", slow_export)
     touch(page, page.ids.export_button)
     assert wait_for(lambda: page.progress > 0)
     assert page.ids.export_button.disabled  # one job at a time
@@ -338,3 +338,51 @@ def test_file_chooser_picks_a_csv(app, window, tmp_path):
     finished(page)  # choosing a file previews it
     assert page.preview is not None and page.preview.counts["changed"] == 1
     assert page.preview.fields == {"colour": 1}
+
+
+def test_xlsx_export_of_chosen_fields_with_a_template_then_import(app, window, tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    from pos.catalog import exporting, templates
+
+    page = open_page(app, window)
+    touch(page, page.option_buttons["format"]["xlsx"])
+    assert page.option_buttons["separator"][";"].disabled  # CSV options do not apply to a workbook
+    page.ids.export_fields.text = "reference,name,price"
+    page.ids.export_where.text = "department=Boulangerie; active=1"
+    page.ids.template_name.text = "Pain"
+    touch(page, page.ids.template_save)
+    frames(2)
+    assert [t.name for t in templates.templates("articles")] == ["Pain"], app.toast_text
+
+    # another day: the form is empty, the template fills it
+    page.ids.export_fields.text = page.ids.export_where.text = ""
+    touch(page, page.option_buttons["format"]["csv"])
+    use = find_button(page.ids.templates, "Use Pain")
+    touch(page, use)
+    assert page.options["format"] == "xlsx" and page.ids.export_fields.text == "reference,name,price"
+    out = tmp_path / "pain.xlsx"
+    page.ids.export_path.text = str(out)
+    touch(page, page.ids.export_button)
+    finished(page)
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("articles").to_python()
+    assert rows[0] == ["reference", "name", "price"] and len(rows) > 2
+    assert f"{len(rows) - 1} rows" in page.ids.export_history.text
+    assert exporting.export_log("articles")[0]["fields"] == ["reference", "name", "price"]
+
+    # a filter the page cannot read is a toast, and nothing is written
+    page.ids.export_where.text = "stock_below=beaucoup"
+    touch(page, page.ids.export_button)
+    frames(2)
+    assert "filter stock_below" in app.toast_text and not page.busy
+
+    # the workbook imports with the same preview as a CSV file
+    page.ids.import_path.text = str(out)
+    touch(page, page.ids.preview_button)
+    finished(page)
+    assert page.preview is not None and page.preview.format == "xlsx"
+    assert page.preview.counts["same"] == len(rows) - 1, page.status
+
+    touch(page, find_button(page.ids.templates, "Delete"))
+    frames(2)
+    assert templates.templates("articles") == []
