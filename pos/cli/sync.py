@@ -37,8 +37,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
     try:
         client = client_from_settings()
         from pos.core import settings
+        from pos.sync.rights import from_settings
 
-        report = client.test_connection(orders_mode=settings.get("prestashop.mode") == "orders")
+        report = client.test_connection(orders_mode=settings.get("prestashop.mode") == "orders",
+                                        jobs=from_settings())
     except (ValueError, PrestaShopError) as exc:
         raise CliError(str(exc)) from exc
     print(f"url: {report.url}")

@@ -88,8 +88,26 @@ def refunded_orders() -> set[int]:
     return {r[0] for r in database.execute_sql('SELECT "id_order" FROM "ps_order_refund"')}
 
 
-def record_order_refund(id_order: int, state: int, ticket_number: int | None, refund_number: int | None) -> None:
-    """Inside the refund ticket's transaction: the order is turned into a refund once."""
+class AlreadyRefunded(Exception):
+    """The order was turned into a refund by an earlier run (or another process)."""
+
+
+def refund_order(id_order: int, state: int, ticket_number: int, draft: Any) -> int | None:
+    """Record the refund ticket of a cancelled web order (``draft`` None: nothing left to refund) and
+    its ledger row, in one transaction; ``AlreadyRefunded`` if the ledger has the order."""
+    from pos.data import journal
+    from pos.data import tickets as tickets_db
+
+    with database.atomic("IMMEDIATE"):
+        if database.execute_sql('SELECT 1 FROM "ps_order_refund" WHERE "id_order" = ?', (id_order,)).fetchone():
+            raise AlreadyRefunded(id_order)
+        number = tickets_db.record_ticket(draft) if draft is not None else None
+        _record_order_refund(id_order, state, ticket_number, number)
+    journal.write_head()
+    return number
+
+
+def _record_order_refund(id_order: int, state: int, ticket_number: int | None, refund_number: int | None) -> None:
     database.execute_sql('INSERT INTO "ps_order_refund" ("id_order", "state", "ticket_number", "refund_number", '
                          '"done_at") VALUES (?, ?, ?, ?, ?)',
                          (id_order, state, ticket_number, refund_number, now_iso()))

@@ -324,7 +324,11 @@ class SyncPage(JobState, BoxLayout):
             runner.connection = message
 
         orders_mode = settings.get("prestashop.mode") == "orders"  # read here, not on the worker thread
-        if runner.start(_("Testing the connection…"), lambda _job: client.test_connection(orders_mode=orders_mode),
+        from pos.sync.rights import from_settings
+
+        jobs = from_settings()
+        if runner.start(_("Testing the connection…"),
+                        lambda _job: client.test_connection(orders_mode=orders_mode, jobs=jobs),
                         done, cancellable=False, failed=failed):
             self.test_button.disabled = True
 

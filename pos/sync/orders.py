@@ -59,7 +59,9 @@ from pos.data import sync as data_sync
 from pos.data import sync_orders as data
 from pos.sale.basket import Basket, Discount, Line, Payment
 from pos.sale.draft import TicketDraft, ticket_draft
+from pos.sync import order_refunds, shoptime
 from pos.sync.client import PrestaShopClient, filter_in
+from pos.sync.order_customers import WebCustomers
 from pos.sync.runs import Cancelled, logged_run
 from pos.sync.xml import Record
 
@@ -68,7 +70,8 @@ STATE_DATE = "orders.date_upd"
 STATE_RETRY = "orders.retry"  # ids reset by the user: read again whatever their date_upd
 EPOCH = "1970-01-01 00:00:00"
 LIST_FIELDS = ["id", "current_state", "date_upd"]
-COUNTS = ("orders_seen", "imported", "skipped_already", "skipped_state", "unknown_products", "errors")
+COUNTS = ("orders_seen", "imported", "skipped_already", "skipped_state", "unknown_products", "errors",
+          "refunded", "customers_created", "states_moved")
 DIVERS_REFERENCE = "DIVERS"
 DEFAULT_VAT_BP = 2000
 CARD_MODULES = ("stripe", "paypal", "payplug", "mollie", "adyen", "ps_checkout", "checkout", "sumup", "lyra",
@@ -96,9 +99,11 @@ def import_orders(client: PrestaShopClient, *, dry_run: bool = False, progress: 
     states = order_states()
     run_id = data_sync.start_run(KIND, user_name, dry_run)
     result: dict[str, Any] = {"status": "running", "error": "", "first_ticket": None, "last_ticket": None,
-                              "tickets": {}, "error_list": [], "mismatch_list": [], "dry_run": dry_run,
+                              "tickets": {}, "refunds": {}, "error_list": [], "mismatch_list": [], "dry_run": dry_run,
                               "run_id": run_id, **{k: 0 for k in COUNTS}}
-    return logged_run(result, _Job(client, result, states, dry_run, progress, cancel).run, _counts)
+    job = _Job(client, result, states, dry_run, progress, cancel)
+    job.customers = WebCustomers(client, data.WEB_USER)
+    return logged_run(result, job.run, _counts)
 
 
 def reset(ids: list[int] | None) -> int:
@@ -170,13 +175,13 @@ def order_states() -> list[int]:
     return [int(p) for p in text.replace(" ", "").split(",") if p.isdigit()]
 
 
-def shop_date_to_local(text: str) -> str:
-    """A PrestaShop date (the shop's time zone, no offset; assumed to be the till's) as local ISO 8601."""
+def shop_date_to_local(text: str, zone: dt.tzinfo | None = None) -> str:
+    """A PrestaShop date (in the shop's time zone ``zone``, its PS_TIMEZONE, no offset; None: the
+    till's) as the till's local ISO 8601 with its offset (``pos.sync.shoptime``)."""
     try:
-        naive = dt.datetime.strptime(str(text).strip(), "%Y-%m-%d %H:%M:%S")
+        return shoptime.to_local(text, zone)
     except ValueError:
         raise OrderError(_("bad order date: {date}").format(date=text)) from None
-    return naive.astimezone().isoformat(timespec="seconds")
 
 
 def payment_for(module: str) -> tuple[str, str]:
@@ -237,8 +242,16 @@ class _Job:
         own = till_customer().get("id_customer")
         self.own_customer = str(own) if own else ""  # the customer of the orders the till sends itself
 
+    customers: WebCustomers
+    zone: dt.tzinfo | None = None
+
     def run(self) -> None:
-        since = data_sync.get_state(STATE_DATE) or EPOCH
+        self.zone = shoptime.shop_zone(self.client)
+        self.refund_states = order_refunds.cancel_states()
+        from pos.core import settings
+
+        self.move_to = (settings.get("prestashop.imported_state") or "").strip()
+        since = shoptime.delta_since(data_sync.get_state(STATE_DATE) or EPOCH, self.zone)
         rows = list(self.client.changed_since("orders", since, display_=LIST_FIELDS))
         retry = _retry_ids()
         if retry:
@@ -267,6 +280,8 @@ class _Job:
         id_order = int(row["id"])
         date_upd = str(row.get("date_upd") or "")
         if id_order in imported:
+            if int(row.get("current_state") or 0) in self.refund_states and not self._refund(id_order, row):
+                return  # the refund failed: the state stays for the next run
             self.result["skipped_already"] += 1
             self._advance(date_upd)
             return
@@ -306,9 +321,43 @@ class _Job:
             self.result["last_ticket"] = number
         imported.add(id_order)
         self.result["imported"] += 1
+        if self.move_to.isdigit() and not self.dry_run:  # "En cours de préparation", say
+            self.client.create("order_histories", {"id_order": str(id_order), "id_order_state": self.move_to})
+            self.result["states_moved"] += 1
         self.result["unknown_products"] += unknown
         if mismatch:
             self.result["mismatch_list"].append({"id_order": id_order, "text": mismatch})
+
+    def _refund(self, id_order: int, row: Record) -> bool:
+        """An imported order now cancelled or refunded on the shop: its ticket is refunded, once."""
+        from pos.data import sync_push
+
+        if id_order in self.refunded:
+            return True
+        try:
+            out = order_refunds.refund_order(
+                id_order, int(row.get("current_state") or 0), data.ticket_of_order(id_order),
+                shop_date_to_local(str(row.get("date_upd") or ""), self.zone), self.dry_run)
+        except sync_push.AlreadyRefunded:
+            return True
+        except (OrderError, ValueError, Refusal) as exc:
+            self.stalled = True
+            self.result["errors"] += 1
+            self.result["error_list"].append({"id_order": id_order, "text": str(exc)})
+            return False
+        self.refunded.add(id_order)
+        if out["refund"] is not None:
+            self.result["refunded"] += 1
+            self.result["refunds"][id_order] = out["refund"]
+        return True
+
+    @property
+    def refunded(self) -> set[int]:
+        if not hasattr(self, "_refunded"):
+            from pos.data import sync_push
+
+            self._refunded = sync_push.refunded_orders()
+        return self._refunded
 
     # ---- one order -> the draft of its ticket
     def _rate(self, incl_micro: int, excl_micro: int, fallback: int) -> int:
@@ -380,7 +429,9 @@ class _Job:
         if expected != totals.total:
             mismatch = _("ticket total {total} cents, order total {expected} cents").format(
                 total=totals.total, expected=expected)
+        basket.customer_id = self.customers.customer_id(order, self.dry_run)
+        self.result["customers_created"] = self.customers.created
         user = data.web_user() if not self.dry_run else users.UserInfo(0, data.WEB_USER, "cashier", False)
         ticket = ticket_draft(basket, totals, user_id=user.id, user_name=user.name, channel="web",
-                              created_at=shop_date_to_local(str(order.get("date_add") or "")))
+                              created_at=shop_date_to_local(str(order.get("date_add") or ""), self.zone))
         return ticket, unknown, mismatch

@@ -29,6 +29,9 @@ JOB_RIGHTS: dict[str, dict[str, frozenset[str]]] = {
         "configurations": READ, "customers": frozenset({"GET", "POST"}), "addresses": frozenset({"GET", "POST"}),
         "carts": frozenset({"POST"}), "orders": frozenset({"GET", "POST"}),
     },
+    "order_state": {  # pos/sync/orders.py with prestashop.imported_state: imported orders moved on
+        "order_histories": frozenset({"POST"}),
+    },
     "push": {  # pos/sync/push.py: the till's articles published on the shop
         "products": frozenset({"GET", "POST", "WRITE"}), "categories": frozenset({"GET", "POST"}),
         "tax_rule_groups": READ, "tax_rules": READ, "taxes": READ, "languages": READ, "configurations": READ,
@@ -37,13 +40,26 @@ JOB_RIGHTS: dict[str, dict[str, frozenset[str]]] = {
 }
 
 
-def enabled_jobs(mode: str, push: bool = False) -> list[str]:
+def enabled_jobs(mode: str, push: bool = False, move_state: bool = False) -> list[str]:
     """The jobs the settings switch on: the pull and the order import always, the stock push or the
-    sales as orders by ``prestashop.mode``, the article push when the till publishes articles."""
+    sales as orders by ``prestashop.mode``, the article push when the till publishes articles, the
+    move of imported orders to a state when ``prestashop.imported_state`` is set."""
     jobs = ["articles", "orders", "push_orders" if mode == "orders" else "stock"]
     if push:
         jobs.append("push")
+    if move_state:
+        jobs.append("order_state")
     return jobs
+
+
+def from_settings() -> list[str]:
+    """The jobs the till's settings enable (database open)."""
+    from pos.core import settings
+    from pos.data import sync_push
+
+    return enabled_jobs(settings.get("prestashop.mode") or "stock",
+                        push=bool(settings.get("prestashop.till_fields") or sync_push.count_web()),
+                        move_state=bool((settings.get("prestashop.imported_state") or "").strip()))
 
 
 def required(jobs: Iterable[str], patch: bool = True) -> dict[str, frozenset[str]]:

@@ -190,10 +190,81 @@ def test_live_web_order_imported_once(shop, client, created):
 
     ticket = tickets_db.get_ticket(number)
     assert ticket is not None and ticket.total == 1200 and ticket.channel == "web"
+    from pos.data import customers
+
+    buyer = customers.get_customer(ticket.customer_id)  # the order's customer, created at the till
+    assert buyer["email"] == customer["email"] and buyer["name"] == "Jeanne Martin" and buyer["city"] == "Paris"
     second = orders.import_orders(client)
     assert id_order not in second["tickets"]
-    orders.reset([id_order])  # and a reset imports it again, deliberately
+    assert second["customers_created"] == 0
+
+
+def test_live_cancelled_order_becomes_one_refund(shop, client, created):
+    from pos.data import tickets as tickets_db
+
+    product = created.product(price_excl="5.000000", quantity=20)
+    config.set_setting("prestashop.order_states", "2,11")
+    link_to = catalog.find_article_by_code("D010003")
+    data_sync.set_link(link_to.id, product["id"], 0, "2026-01-01 00:00:00")
+    id_order = created.order(created.customer(), product, 1, "6.00")
+    sale = orders.import_orders(client)["tickets"][id_order]
+    client.create("order_histories", {"id_order": str(id_order), "id_order_state": "6"})  # Canceled
+    assert client.get("orders", id_order)["current_state"] == "6"
+    result = orders.import_orders(client)
+    assert result["status"] == "done" and result["refunded"] >= 1, result
+    refund = tickets_db.get_ticket(result["refunds"][id_order])
+    assert refund.refund_of == sale and refund.total == -600
+    again = orders.import_orders(client)
+    assert id_order not in again["refunds"]
+
+
+def test_live_imported_orders_move_to_the_chosen_state(shop, client, created):
+    product = created.product(price_excl="5.000000", quantity=20)
+    config.set_setting("prestashop.order_states", "11")
+    config.set_setting("prestashop.imported_state", "3")  # Processing in progress
+    id_order = created.order(created.customer(), product, 1, "6.00")
     assert id_order in orders.import_orders(client)["tickets"]
+    assert client.get("orders", id_order)["current_state"] == "3"
+
+
+# ---------------------------------------------------------------- the push (till -> shop)
+
+
+def test_live_push_creates_then_updates_only_till_fields(shop, client, created):
+    from dataclasses import replace
+
+    from helpers.actors import MANAGER
+
+    from pos.catalog.actions import save_article
+    from pos.sync.push import push_articles, set_web
+
+    ref = unique()
+    bakery = catalog.find_article_by_code("D010001").department_id
+    save_article(MANAGER, catalog.ArticleDetail(ref, "Confiture d'abricots", 455, 550, stock=12_000,
+                                                department_id=bakery))
+    art = catalog.find_article_by_code(ref)
+    set_web(MANAGER, art.id, True)
+    result = push_articles(client)
+    assert result["status"] == "done" and result["created"] == 1 and result["conflicts"] == 0, result
+    pid = result["products"][art.id]
+    created.items.append(("products", pid))
+    p = client.get("products", pid, params={"price[final_wt][use_tax]": "1"})
+    assert p["reference"] == ref and p["active"] == "0" and p["id_tax_rules_group"] == "3"
+    assert p["final_wt"] == "4.550000" and p["name"] == {1: "Confiture d'abricots", 2: "Confiture d'abricots"}
+    assert created.stock(pid) == 12
+    category = client.get("categories", p["id_category_default"])
+    assert category["name"][1] == art.department
+    config.set_setting("prestashop.till_fields", "price")
+    detail = catalog.article_detail(art.id)
+    save_article(MANAGER, replace(detail, price=499, name="Confiture abricot"))
+    update = push_articles(client)
+    assert update["updated"] == 1 and update["conflicts"] == 0, update
+    p = client.get("products", pid, params={"price[final_wt][use_tax]": "1"})
+    assert p["final_wt"] == "4.990000" and p["name"][1] == "Confiture d'abricots"  # the name stays the shop's
+    client.update("products", pid, {"price": "9.000000", "name": {"1": "Abricot", "2": "Abricot"}})
+    preview = articles.pull_preview(client, full=True)
+    (change,) = [c for c in preview.changed if c.shop.id_product == pid]
+    assert set(change.fields) == {"name"}  # --full: the till's price is not pulled back
 
 
 # ---------------------------------------------------------------- orders mode

@@ -91,9 +91,10 @@ def test_sync_test_checks_the_rights_of_the_orders_mode(shop):
     cmd = [sys.executable, "-m", "pos", "--db", shop.database]
     with PrestaShopEmulator() as ps:
         limited = "STOCKONLYKEY3456789ABCDEFGHIJKLM"
-        rights = {r: {"GET"} for r in ("products", "combinations", "product_option_values", "categories", "taxes",
-                                       "tax_rule_groups", "tax_rules", "languages", "currencies", "configurations",
-                                       "orders", "order_details", "order_states")}
+        rights = {r: {"GET"} for r in ("products", "combinations", "product_options", "product_option_values",
+                                       "categories", "taxes", "tax_rule_groups", "tax_rules", "languages",
+                                       "currencies", "configurations", "orders", "order_details", "order_states",
+                                       "customers", "addresses")}
         rights["stock_availables"] = {"GET", "PATCH"}
         ps.add_key(limited, rights)
         settings.set_value("prestashop.url", ps.url)
@@ -102,5 +103,7 @@ def test_sync_test_checks_the_rights_of_the_orders_mode(shop):
         assert proc.returncode == 0, proc.stdout + proc.stderr
         settings.set_value("prestashop.mode", "orders")
         proc = subprocess.run([*cmd, "sync", "test"], capture_output=True, text=True, env=cli_env())
-        assert proc.returncode == 1 and "missing.carts: GET POST" in proc.stdout
+        assert proc.returncode == 1 and "missing.carts: POST" in proc.stdout
+        assert "job.push_orders: missing addresses (POST), carts (POST), customers (POST), orders (POST)" \
+            in proc.stdout.splitlines()
         assert DEFAULT_KEY not in proc.stdout
