@@ -97,6 +97,17 @@ def save_item(item: dict[str, Any]) -> None:
         set_state(ITEM + str(item["article_id"]), json.dumps(item, sort_keys=True))
 
 
+def save_items(items: list[dict[str, Any]]) -> None:
+    """Several articles' new states in one transaction (a chunk about to be written, or written)."""
+    if not items:
+        return
+    with database.atomic("IMMEDIATE"):
+        rows = [{"key": STATE_PREFIX + ITEM + str(item["article_id"]), "value": json.dumps(item, sort_keys=True)}
+                for item in items]
+        for start in range(0, len(rows), 500):
+            Setting.insert_many(rows[start:start + 500]).on_conflict_replace().execute()
+
+
 def complete_batch(last_ticket: int, user_name: str, event: dict[str, Any]) -> None:
     """Close the batch: advance the last pushed ticket, forget the batch, journal the event; one transaction."""
     with database.atomic("IMMEDIATE"):

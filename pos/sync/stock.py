@@ -8,17 +8,21 @@ a unit article's sum of thousandths is rounded half up to whole units (``round_d
 without a link to a product / combination are counted ``not_linked``; a net delta of 0 ``unchanged``.
 
 **Exactly once.** A run first finishes the pending batch, if a previous run stopped, then freezes a new
-one: the last ticket number and the per-article deltas, in one transaction.  For each article:
+one: the last ticket number and the per-article deltas, in one transaction.  Then, by chunks of
+``CHUNK`` articles (one request reads them all, ``filter[id_product]=[a|b|...]``, then one write each:
+about one request per changed article, plus the pages read):
 
-1. GET its ``stock_available`` (fresh), ``new = quantity - delta``;
-2. record ``before = quantity`` and ``target = new`` (state *writing*) — committed before the write;
-3. write it (PATCH on 8.x, GET + full PUT on 1.7); state *written* once the shop acknowledged it;
-4. GET it again and compare with ``target``; state *done*.
+1. read the chunk's ``stock_available`` rows (fresh), ``new = quantity - delta`` for each article;
+2. record ``before = quantity`` and ``target = new`` (state *writing*) for the chunk — committed, in
+   one transaction, before any write;
+3. write each (PATCH on 8.x, GET + full PUT on 1.7); the shop's answer carries the quantity written,
+   checked against ``target``; state *done*, saved for the chunk's acknowledged writes in one
+   transaction, also when a later write of the chunk fails.
 
 Any PrestaShop or network error stops the run (logged *failed*); the next run resumes the same batch,
 skipping the *done* articles.  On resume:
 
-- *written*: the write is on the shop; only the verification is repeated (never written again);
+- *written* (left by an older version): the write is on the shop; only its value is checked;
 - *writing* (the answer to the write was lost — it may or may not have reached the shop): if the shop's
   quantity equals ``target``, the write did land: done.  If it equals ``before``, it did not: write
   ``target`` again.  Otherwise the quantity moved meanwhile (a web sale, PrestaShop's own decrement):
@@ -52,12 +56,14 @@ from pos.core.permissions import Actor, check
 from pos.data import sync as data_sync
 from pos.data import sync_stock as data
 from pos.sync.client import PrestaShopClient, filter_in
-from pos.sync.errors import NotFound
 from pos.sync.runs import logged_run
+from pos.sync.xml import Record
 
 RESOURCE = "stock_availables"
 READ_FIELDS = ["id", "id_product", "id_product_attribute", "id_shop", "quantity", "depends_on_stock"]
 COUNTS = ("articles", "pushed", "unchanged", "not_linked", "weighed", "conflicts", "errors")
+CHUNK = 100  # articles read in one request (filter[id_product]=[a|b|...]) and saved in one transaction
+PAGE = 1000  # stock rows a page (a product with combinations has several)
 
 Progress = Callable[[int, int], None]
 
@@ -238,20 +244,11 @@ class _Job:
         todo = [item for item in items if item["state"] not in ("done", "skipped")]
         if self.progress:
             self.progress(0, len(todo))
-        for n, item in enumerate(todo, start=1):
+        self.done_count = 0
+        for start in range(0, len(todo), CHUNK):
             if self.cancel is not None and self.cancel():
                 raise Cancelled
-            self._push_item(item)
-            if self.dry_run or item["state"] in ("done", "skipped"):
-                if item["state"] != "skipped":
-                    self.result["pushed"] += 1
-                if item["note"]:
-                    self.result["conflicts"] += 1
-                    self.result["conflict_list"].append(
-                        {"reference": item["reference"], "id_product": item["id_product"],
-                         "id_product_attribute": item["id_product_attribute"], "text": item["note"]})
-            if self.progress:
-                self.progress(n, len(todo))
+            self._push_chunk(todo[start:start + CHUNK], len(todo))
         if not self.dry_run:
             done = data.batch_items()
             data.complete_batch(header["last"], self.user_name, {
@@ -259,32 +256,75 @@ class _Job:
                 "pushed": sum(1 for i in done if i["state"] == "done"),
                 "conflicts": sorted(i["reference"] for i in done if i["note"])})
 
-    # ---- one article
-    def _save(self, item: dict[str, Any], **changes: Any) -> None:
-        item.update(changes)
-        if not self.dry_run:
-            data.save_item(item)
+    def _finished(self, item: dict[str, Any], total: int) -> None:
+        """Count an article whose push is over (done, skipped, or planned in a dry run)."""
+        if item["state"] != "skipped":
+            self.result["pushed"] += 1
+        if item["note"]:
+            self.result["conflicts"] += 1
+            self.result["conflict_list"].append(
+                {"reference": item["reference"], "id_product": item["id_product"],
+                 "id_product_attribute": item["id_product_attribute"], "text": item["note"]})
+        self.done_count += 1
+        if self.progress:
+            self.progress(self.done_count, total)
 
+    def _push_chunk(self, chunk: list[dict[str, Any]], total: int) -> None:
+        """One read of the chunk's stock rows, the states of the articles to write saved in one transaction,
+        one write each, their results saved in one transaction (even when a write fails half-way)."""
+        rows = self._read_many(chunk)
+        settled: list[dict[str, Any]] = []  # decided without a write: saved with the written ones
+        to_write: list[dict[str, Any]] = []
+        for item in chunk:
+            if self._decide(item, rows):
+                to_write.append(item)
+            else:
+                settled.append(item)
+        if self.dry_run:
+            for item in chunk:
+                self._finished(item, total)
+            return
+        for item in settled:
+            self._finished(item, total)
+        data.save_items(settled + to_write)  # "writing": before and target, committed before any write
+        written: list[dict[str, Any]] = []
+        try:
+            for n, item in enumerate(to_write):
+                if n and self.cancel is not None and self.cancel():
+                    raise Cancelled
+                echo = self.client.update(RESOURCE, item["id_stock"], {"quantity": str(item["target"])})
+                final = int(echo.get("quantity") or 0) if echo.get("quantity") not in (None, "") else item["target"]
+                if final != item["target"]:
+                    self._note(item, _("read back {found} after writing {target}").format(
+                        found=final, target=item["target"]))
+                item.update(state="done", final=final)
+                written.append(item)
+                self._finished(item, total)
+        finally:
+            data.save_items(written)  # what the shop acknowledged is never written again
+
+    # ---- one article
     def _note(self, item: dict[str, Any], text: str) -> None:
         item["note"] = f"{item['note']}; {text}" if item["note"] else text
 
-    def _push_item(self, item: dict[str, Any]) -> None:
-        row = self._read(item)
+    def _decide(self, item: dict[str, Any], rows: dict[tuple[int, int], list[Record]]) -> bool:
+        """Settle the article from its stock row; True when it must be written (state *writing*)."""
+        row = self._row(item, rows.get((int(item["id_product"]), int(item["id_product_attribute"])), []))
         if isinstance(row, str):
             self._note(item, row)
-            self._save(item, state="skipped")
-            return
+            item["state"] = "skipped"
+            return False
         current = int(row["quantity"] or 0)
         if item["state"] == "written":  # acknowledged by the shop: only the verification was lost
             if current != item["target"]:
                 self._note(item, _("read back {found} after writing {target}").format(
                     found=current, target=item["target"]))
-            self._save(item, state="done", final=current)
-            return
+            item.update(state="done", final=current)
+            return False
         if item["state"] == "writing":  # the answer to the write was lost
             if current == item["target"]:
-                self._save(item, state="done", final=current)
-                return
+                item.update(state="done", final=current)
+                return False
             if current != item["before"]:
                 self._note(item, _("the shop's stock moved while a write was unanswered: {before} or {target} "
                                    "expected, {found} found; {sold} taken from {found} (check it)").format(
@@ -293,24 +333,21 @@ class _Job:
         if new < 0:
             self._note(item, _("negative stock on the shop: {before} - {sold} = {after}").format(
                 before=current, sold=item["delta"], after=new))
-        if self.dry_run:
-            item.update(before=current, target=new)
-            return
-        self._save(item, state="writing", id_stock=int(row["id"]), before=current, target=new)
-        self.client.update(RESOURCE, row["id"], {"quantity": str(new)})
-        self._save(item, state="written")
-        final = self._read_back(int(row["id"]))
-        if final != new:
-            self._note(item, _("read back {found} after writing {target}").format(found=final, target=new))
-        self._save(item, state="done", final=final)
+        item.update(state="writing", id_stock=int(row["id"]), before=current, target=new)
+        return True
 
-    def _read(self, item: dict[str, Any]) -> dict[str, Any] | str:
-        """The article's stock row, or the conflict that prevents writing it."""
-        filters: dict[str, Any] = {"id_product": filter_in([item["id_product"]]),
-                                   "id_product_attribute": filter_in([item["id_product_attribute"]])}
+    def _read_many(self, chunk: list[dict[str, Any]]) -> dict[tuple[int, int], list[Record]]:
+        """The stock rows of the chunk's products, in as few pages as they fill."""
+        filters: dict[str, Any] = {"id_product": filter_in(sorted({int(i["id_product"]) for i in chunk}))}
         if self.id_shop is not None:
             filters["id_shop"] = filter_in([self.id_shop])
-        rows = self.client.list(RESOURCE, display_=READ_FIELDS, filters=filters)
+        out: dict[tuple[int, int], list[Record]] = {}
+        for row in self.client.iter_all(RESOURCE, page_size=PAGE, display_=READ_FIELDS, filters=filters):
+            out.setdefault((int(row["id_product"]), int(row["id_product_attribute"])), []).append(row)
+        return out
+
+    def _row(self, item: dict[str, Any], rows: list[Record]) -> Record | str:
+        """The article's stock row, or the conflict that prevents writing it."""
         if not rows:
             return _("no stock row on the shop for product {product} combination {combination}").format(
                 product=item["id_product"], combination=item["id_product_attribute"])
@@ -325,10 +362,3 @@ class _Job:
             return _("the stock row changed on the shop ({old} then {new}): not written").format(
                 old=item["id_stock"], new=row["id"])
         return row
-
-    def _read_back(self, id_stock: int) -> int | None:
-        try:
-            row = self.client.get(RESOURCE, id_stock, display_=["id", "quantity"])
-        except NotFound:
-            return None
-        return int(row.get("quantity") or 0)
