@@ -181,14 +181,14 @@ def set_gift_article(article_id: int, on: bool) -> None:
 
 
 def totals(start: str | None = None, end: str | None = None) -> dict[str, int]:
-    """Issued, redeemed and cancelled (count and cents) between ``start`` and ``end`` (local ISO, end
-    excluded; None: open), and what is outstanding at ``end`` (the balances then)."""
+    """Issued, redeemed and cancelled (count and cents) after ``start`` and up to ``end`` (local ISO
+    times, or dates: a day's moves are after its date; None: open), and what is outstanding at ``end``."""
     where, params = [], []
     if start:
-        where.append('"at" >= ?')
+        where.append('"at" > ?')
         params.append(start)
     if end:
-        where.append('"at" < ?')
+        where.append('"at" <= ?')
         params.append(end)
     sql = ('SELECT "kind", COUNT(*), COALESCE(SUM("amount"), 0) FROM "voucher_move"'
            + (" WHERE " + " AND ".join(where) if where else "") + ' GROUP BY "kind"')
@@ -197,7 +197,7 @@ def totals(start: str | None = None, end: str | None = None) -> dict[str, int]:
     names = {"issue": "issued", "use": "redeemed", "cancel": "cancelled"}
     for kind, n, amount in database.execute_sql(sql, tuple(params)).fetchall():
         out[f"{names[kind]}_count"], out[names[kind]] = n, abs(amount)
-    upto = ' WHERE "at" < ?' if end else ""
+    upto = ' WHERE "at" <= ?' if end else ""
     out["outstanding"] = database.execute_sql(
         f'SELECT COALESCE(SUM("amount"), 0) FROM "voucher_move"{upto}', (end,) if end else ()).fetchone()[0]
     out["outstanding_count"] = database.execute_sql(

@@ -41,6 +41,7 @@ from pos.core.i18n import _, language, ngettext
 from pos.core.money import format_amount
 from pos.core.permissions import Actor, check
 from pos.data import closures as db
+from pos.data import vouchers as vouchers_db
 from pos.data.common import now_iso
 
 KINDS = ("day", "month", "year")
@@ -211,6 +212,8 @@ def _day(counted: int | None, counted_detail: dict[str, int], now: str) -> dict[
         "cash": _cash(moves, f["cash_taken"], f["change_given"], counted, counted_detail,
                       max(prev_movement, last_movement)),
         "closures": [],
+        # credit notes and gift vouchers: a liability, not a sale (issued, redeemed, outstanding at the end)
+        "vouchers": vouchers_db.totals(prev["period_end"] if prev else None, now),
     }
     return {
         "period_start": prev["period_end"] if prev else min([first_at or now, *(m["at"] for m in moves)]),

@@ -124,8 +124,10 @@ def sales_report(start: dt.date, end: dt.date, by: str = DEFAULT_BY) -> dict[str
     summary = data.summary(s, e)
     summary["excl"] = sum(v["excl"] for v in vat)
     summary["vat"] = sum(v["vat"] for v in vat)
+    from pos.data import vouchers as vouchers_db
+
     return {"start": s, "end": e, "by": by, "summary": summary, "rows": rows, "vat": vat,
-            "payments": payments, "created_at": common.now_iso()}
+            "payments": payments, "created_at": common.now_iso(), "vouchers": vouchers_db.totals(s, e)}
 
 
 def day_report(day: dt.date | str, by: str = DEFAULT_BY) -> dict[str, Any]:
@@ -291,6 +293,18 @@ def _figures_table(sales: dict, refunds: dict, discounts: int, training: dict, n
     return Table(_("Sales and refunds"), (_("Tickets"), _("Count"), _("Amount")), rows)
 
 
+def vouchers_table(v: dict[str, int], lang: str) -> Table:
+    """Credit notes and gift vouchers: a liability, not a sale (their VAT is on the sales they pay)."""
+    def m(c: int) -> str:
+        return format_amount(c, lang, currency=False)
+
+    return Table(_("Credit notes and gift vouchers"), (_("Notes"), _("Count"), _("Amount")), [
+        (_("Issued"), str(v.get("issued_count", 0)), m(v.get("issued", 0))),
+        (_("Redeemed"), str(v.get("redeemed_count", 0)), m(v.get("redeemed", 0))),
+        (_("Cancelled"), str(v.get("cancelled_count", 0)), m(v.get("cancelled", 0))),
+        (_("Outstanding at the end"), str(v.get("outstanding_count", 0)), m(v.get("outstanding", 0)))], totals=1)
+
+
 def _cash_blocks(cash: dict[str, Any], lang: str) -> list[Table | Code]:
     def m(c: int | None) -> str:
         return "" if c is None else format_amount(c, lang, currency=False)
@@ -358,6 +372,8 @@ def closure_doc(closure: dict[str, Any], lang: str | None = None,
     blocks.append(_payments_table(d.get("payments") or [], lang))
     sales, refunds = d.get("sales") or {}, d.get("refunds") or {}
     blocks.append(_figures_table(sales, refunds, d.get("discounts", 0), d.get("training") or {}, None, lang))
+    if d.get("vouchers"):
+        blocks.append(vouchers_table(d["vouchers"], lang))
     if d.get("cash"):
         blocks.extend(_cash_blocks(d["cash"], lang))
     blocks.append(Table(_("Totals"), (), [
@@ -475,6 +491,8 @@ def sales_doc(report: dict[str, Any], lang: str | None = None, shop: dict[str, s
         blocks.append(_vat_table(report["vat"], lang, _("VAT")))
     if by != "payment":
         blocks.append(_payments_table(report["payments"], lang))
+    if report.get("vouchers"):
+        blocks.append(vouchers_table(report["vouchers"], lang))
     return Doc(_("Sales report"), _shop_header(shop), blocks)
 
 
@@ -854,6 +872,15 @@ def _invoice_story(ticket: tickets_db.TicketRecord, customer: dict[str, Any], sh
         pays.append((_("Change"), m(-ticket.change)))
     pays.append((_("Paid") if not refund else _("Refunded"), format_amount(ticket.total, lang)))
     story.extend(_pdf_table(Table(_("Payment"), (), pays, totals=1), width * 0.5, st))
+    notes = [(f"{_('Credit note') if n['kind'] == 'credit_note' else _('Gift voucher')} {n['code']}",
+              (_("issued: {amount}, valid until {date}") if n["expires_on"] else _("issued: {amount}")).format(
+                  amount=m(n["amount"]), date=n["expires_on"]) if n["move"] == "issue"
+              else _("used: {amount}, {balance} left").format(amount=m(-n["amount"]), balance=m(n["balance"])))
+             for n in ticket.vouchers]
+    if ticket.return_reason:
+        notes.append((_("Return without a ticket"), ticket.return_reason))
+    if notes:
+        story.extend(_pdf_table(Table(_("Credit notes and gift vouchers"), (), notes), width * 0.8, st))
     story.append(Spacer(1, 6 * mm))
     story.append(para(_("Paid on {date} (ticket {number}).").format(
         date=_when(ticket.created_at, lang, time=False), number=ticket.number), "small"))

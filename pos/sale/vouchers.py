@@ -31,6 +31,26 @@ def today() -> str:
     return common.now_iso()[:10]
 
 
+def is_note_code(text: str) -> bool:
+    """A scanned code is a credit note's or a gift voucher's (``AV…``, ``BC…``)."""
+    text = text.strip().upper()
+    return text.startswith(tuple(db.PREFIX.values())) and db.parse_code(text) is not None
+
+
+def search(text: str = "", open_only: bool = False, limit: int = 200) -> list[VoucherInfo]:
+    """The notes for the list page, newest first."""
+    return db.list_vouchers(open_only=open_only, search=text, limit=limit)
+
+
+def moves(number: int) -> list[dict[str, Any]]:
+    return db.moves(number)
+
+
+def totals(start: str | None = None, end: str | None = None) -> dict[str, int]:
+    """Issued, redeemed, cancelled between two local times, and outstanding at the end."""
+    return db.totals(start, end)
+
+
 def find(text: str) -> VoucherInfo:
     """The note a typed or scanned code names; refused when unknown."""
     number = db.parse_code(text)

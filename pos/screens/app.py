@@ -137,6 +137,9 @@ class PosApp(App):
         self.till.on_status = lambda kind, status, message: Clock.schedule_once(
             lambda _dt: self.device_status(kind, status, message))
         self.start_devices()
+        from pos.screens.backups import start_watch  # the daily backup, and its warnings
+
+        self._backup_watch = start_watch(self)
         self.show("setup" if users.is_empty_shop() else "login")
         from pos.screens import testhooks  # the real-display tests' hooks: off unless POS_TEST_LAYOUT is set
 
@@ -306,6 +309,8 @@ class PosApp(App):
             self.serial_scanner.stop()
         if self._tick_ev is not None:
             self._tick_ev.cancel()
+        if getattr(self, "_backup_watch", None) is not None:
+            self._backup_watch.stop()
         self._rescale.cancel()
         Window.unbind(size=self._window_resized)
         self.hide_toast()

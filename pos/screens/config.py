@@ -38,6 +38,8 @@ SECTIONS = [
     ("vat", N_("VAT")),
     ("methods", N_("Payment methods")),
     ("users", N_("Users")),
+    ("vouchers", N_("Credit notes")),
+    ("backups", N_("Backups")),
     ("hardware", N_("Hardware")),
     ("barcodes", N_("Barcodes")),
     ("scanner", N_("Scanner test")),
@@ -52,6 +54,8 @@ PAGES = {
     "transfer": "transfer:TransferPage",
     "sync": "sync:SyncPage",
     "hardware": "hardware_page:HardwarePage",
+    "vouchers": "vouchers:VouchersPage",
+    "backups": "backups:BackupsPage",
 }
 
 

@@ -88,6 +88,12 @@ class PaymentScreen(PosScreen):
 
     def pay(self, code: str, amount: int | None = None) -> None:
         typed = self.buffer.text
+        if code == "voucher" and self.till.basket.total > 0:  # spend a note: which one?
+            from pos.screens.widgets import TextPopup
+
+            self.app.open_popup(TextPopup(_("Scan or type the credit note or voucher number"),
+                                          lambda text: text.strip() and self.pay_note(text), hint="AV00000001"))
+            return
 
         def run():
             value = amount
@@ -97,6 +103,24 @@ class PaymentScreen(PosScreen):
             return True
 
         self.app.guard(run, on_done=self._paid)
+
+    def pay_note(self, text: str) -> None:
+        """Spend a credit note or gift voucher (scanned or typed): the typed amount, else what it holds
+        up to what is left to pay (``pos.sale.vouchers``)."""
+        from pos.sale.vouchers import add_voucher_payment
+
+        typed = self.buffer.text
+        self.app.guard(lambda: add_voucher_payment(self.till, text, parse_amount(typed) if typed else None),
+                       on_done=self._paid)
+
+    def scan(self, code: str) -> None:
+        """A note scanned at payment pays with it."""
+        from pos.sale.vouchers import is_note_code
+
+        if is_note_code(code):
+            self.pay_note(code)
+        else:
+            super().scan(code)
 
     def _paid(self, _result=None) -> None:
         """A payment was taken (at once or after a manager's PIN)."""

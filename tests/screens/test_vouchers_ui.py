@@ -1,0 +1,109 @@
+"""Credit notes and backups on the touch screens, driven for real offscreen: a note spent at payment
+(typed in the popup, or scanned), the Credit notes page (list, moves, cancel), the Backups page
+(folder, back up now, restore one)."""
+
+from __future__ import annotations
+
+import pytest
+from helpers.ui_helpers import find_button, frames, keypad_type, popup, tap, wait_for
+from test_catalog_ui import open_page
+from test_ui import login, make_app, window  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.slow
+
+
+def note_of(cents: int) -> str:
+    """A credit note of ``cents`` (a Misc. sale refunded by credit note, through the till's core)."""
+    from pos.data import shop, users
+    from pos.sale.till import Till
+
+    till = Till()
+    till.login(users.find_user("Claire").id, "9999", log=False)
+    till.add_misc(cents, next(d.id for d in shop.departments() if d.vat_bp == 2000))
+    till.add_payment("card")
+    sale = till.validate()
+    till.start_refund(sale.number)
+    till.add_payment("voucher")
+    return till.validate().vouchers[0]["code"]
+
+
+def test_a_note_typed_or_scanned_at_payment(make_app, window):  # noqa: F811
+    from pos.data import vouchers
+
+    code = note_of(500)
+    app = make_app()
+    sale = login(app)
+    app.till.scan("D010001")
+    app.till.set_pending_qty(9000)
+    app.till.scan("D010001")  # 10 x 1.20 = 12.00
+    sale.refresh()
+    tap(sale.ids.pay)
+    pay = app.screen("payment")
+    keypad_type(pay.ids.keypad, "2")  # 2 € of the note
+    tap(pay.method_buttons["voucher"])
+    ask = popup(window, "TextPopup")
+    ask.ids.field.text = code
+    tap(ask.ids.ok)
+    assert pay.remaining_text == "€10.00", app.toast_text
+    pay.scan(code)  # the rest of the note, scanned: 3 €
+    assert pay.remaining_text == "€7.00", app.toast_text
+    pay.scan(code)
+    assert "already used for this basket" in app.toast_text
+    tap(pay.method_buttons["card"])
+    tap(pay.ids.validate)
+    assert wait_for(lambda: app.sm.current == "sale")
+    note = vouchers.get(vouchers.parse_code(code))
+    assert (note.balance, note.status) == (0, "used")
+
+
+def test_the_credit_notes_page_lists_shows_and_cancels(make_app, window):  # noqa: F811
+    from pos.data import vouchers
+
+    code = note_of(700)
+    note_of(300)
+    app = make_app()
+    config, page = open_page(app, "vouchers")
+    assert [row["code"] for row in page.ids.list.data] == ["AV00000002", code]
+    assert page.summary == "2 notes outstanding: €10.00"
+    page.ids.search.text = "1"
+    page.load()
+    assert [row["code"] for row in page.ids.list.data] == [code]
+    page.select(0)
+    assert "ticket 2" in page.detail and page.can_cancel
+    tap(page.ids.cancel)
+    ask = popup(window, "TextPopup")
+    ask.ids.field.text = "torn up by the customer"
+    tap(ask.ids.ok)
+    frames(2)
+    assert vouchers.get(1).status == "cancelled", app.toast_text
+    assert page.ids.list.data[0]["state"] == "cancelled"
+
+
+def test_the_backups_page_backs_up_and_restores(make_app, window, tmp_path):  # noqa: F811
+    from helpers.demo_db import sell_one
+
+    from pos.data import journal
+    from pos.data.tickets import last_ticket_number
+
+    sell_one()
+    app = make_app()
+    config, page = open_page(app, "backups")
+    assert "No backup folder" in page.status and page.warning
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    page.ids.folder.text = str(stick)
+    page.save_folder()
+    assert page.status == "No good backup yet"
+    tap(page.ids.now)
+    assert wait_for(lambda: len(page.ids.list.data) == 1, timeout=30), app.toast_text
+    assert page.ids.list.data[0]["state"] == "good" and not page.warning
+    sell_one()
+    assert last_ticket_number() == 2
+    page.select(0)
+    frames(3)
+    # (the toast "Backup made" lies over the popup and takes a touch: the button is pressed directly)
+    find_button(popup(window, "ChoicePopup").ids.choices, "Yes, restore it").dispatch("on_release")
+    assert wait_for(lambda: app.sm.current == "login"), app.toast_text
+    assert last_ticket_number() == 1 and journal.restores()[0]["next_ticket"] == 3
+    assert journal.verify().ok
+    assert sell_one() == 3  # ticket 2 was given before the restore: never again
