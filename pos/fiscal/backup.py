@@ -25,7 +25,6 @@ again (``journal_check`` accepts exactly that documented gap).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -127,6 +126,8 @@ def write_backup(actor: Actor | None, dest: Path, reason: str = "file") -> Backu
         os.replace(part, dest)
         info = BackupInfo(dest, created, reason, ok, message, f"{head.seq}:{head.hash}", facts.last_ticket,
                           facts.last_voucher, facts.genesis, dest.stat().st_size)
+        from pos.fiscal.archive import _sha256
+
         _write_manifest(info, _sha256(dest))
     except (OSError, sqlite3.Error) as exc:
         for leftover in (part,):
@@ -138,14 +139,6 @@ def write_backup(actor: Actor | None, dest: Path, reason: str = "file") -> Backu
     if not ok:
         raise BackupError(_("the backup {file} failed its checks: {error}").format(file=dest, error=message))
     return info
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _write_manifest(info: BackupInfo, sha: str) -> None:
