@@ -177,22 +177,41 @@ def typed_rows(entity: str, filters: Mapping[str, Any] | None = None) -> Iterato
             yield [str(cid), *(t or "" for t in text), bool(active)]
 
 
-def _csv_text(value: Any, kind: str, mark: str) -> str:
-    if value is None:
-        return ""
-    if kind == "text":
-        return value if isinstance(value, str) else str(value)
-    if kind == "money":
-        return format_decimal(value, 2, mark)
-    if kind == "rate":
-        return format_decimal(value, 2, mark, trim=True)
-    if kind == "qty":
-        return format_decimal(value, 3, mark, trim=True)
-    if kind == "bool" or isinstance(value, bool):
-        return "1" if value else "0"
-    if kind == "number" and isinstance(value, float):
-        return repr(value).replace(".", mark)
-    return str(value)
+def _csv_formatters(kinds: list[str], mark: str) -> list[Callable[[Any], str]]:
+    """One function per column turning a typed value into its CSV text (numbers remembered: a
+    catalogue repeats few prices, rates and stocks)."""
+    def text(v: Any) -> str:
+        return v if type(v) is str else "" if v is None else str(v)
+
+    def number(places: int, trim: bool) -> Callable[[Any], str]:
+        cache: dict[int, str] = {}
+
+        def run(v: Any) -> str:
+            if v is None:
+                return ""
+            out = cache.get(v)
+            if out is None:
+                out = format_decimal(v, places, mark, trim=trim)
+                if len(cache) < 100_000:
+                    cache[v] = out
+            return out
+        return run
+
+    def boolean(v: Any) -> str:
+        return "" if v is None else "1" if v else "0"
+
+    def other(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, bool):
+            return "1" if v else "0"
+        if isinstance(v, float):
+            return repr(v).replace(".", mark)
+        return str(v)
+
+    table = {"text": lambda: text, "money": lambda: number(2, False), "rate": lambda: number(2, True),
+             "qty": lambda: number(3, True), "bool": lambda: boolean}
+    return [table.get(k, lambda: other)() for k in kinds]
 
 
 # ---------------------------------------------------------------- the export
@@ -261,16 +280,20 @@ def export(spec: ExportSpec, path: str | os.PathLike, progress: Callable[[int, i
     total = sql.export_count(spec.entity, dict(spec.filters))
     step = (lambda n: progress(n, total)) if progress else None
     if fmt == "csv":
-        mark = spec.options.checked().decimal
-        rows = ([_csv_text(v, k, mark) for v, k in zip(row, kinds)] for row in _rows(spec, picked))
+        fmts = _csv_formatters(kinds, spec.options.checked().decimal)
+        rows = ([f(v) for f, v in zip(fmts, row)] for row in _rows(spec, picked))
         count = write_csv(path, header, rows, spec.options, progress=step)
     else:
         with _Target(path) as target:
             if fmt == "xlsx":
-                from pos.catalog.sheets import SheetWriter
+                from pos.catalog.xlsxout import XlsxWriter as SheetWriter
 
                 book = SheetWriter(target.tmp)
-                count = book.sheet(SHEET_TITLES[spec.entity], header, kinds, _rows(spec, picked), progress=step)
+                try:
+                    count = book.sheet(SHEET_TITLES[spec.entity], header, kinds, _rows(spec, picked), progress=step)
+                except BaseException:
+                    book.abort()
+                    raise
                 book.close()
             else:
                 from pos.catalog.jsonio import write_json
@@ -295,17 +318,21 @@ def export_workbook(path: str | os.PathLike, specs: list[ExportSpec],
     totals = [sql.export_count(s.entity, dict(s.filters)) for s in specs]
     grand = sum(totals)
     counts: dict[str, int] = {}
-    from pos.catalog.sheets import SheetWriter
+    from pos.catalog.xlsxout import XlsxWriter as SheetWriter
 
     with _Target(path) as target:
         book = SheetWriter(target.tmp)
         before = 0
-        for spec in specs:
-            header, kinds, picked = _selection(spec)
-            step = (lambda n, b=before: progress(b + n, grand)) if progress else None
-            counts[spec.entity] = book.sheet(SHEET_TITLES[spec.entity], header, kinds, _rows(spec, picked),
-                                             progress=step)
-            before += counts[spec.entity]
+        try:
+            for spec in specs:
+                header, kinds, picked = _selection(spec)
+                step = (lambda n, b=before: progress(b + n, grand)) if progress else None
+                counts[spec.entity] = book.sheet(SHEET_TITLES[spec.entity], header, kinds, _rows(spec, picked),
+                                                 progress=step)
+                before += counts[spec.entity]
+        except BaseException:
+            book.abort()
+            raise
         book.close()
         target.commit()
     for spec in specs:

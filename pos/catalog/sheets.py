@@ -1,4 +1,4 @@
-"""Spreadsheet workbooks: reading .xlsx, .ods and .xls (python-calamine), writing .xlsx (xlsxwriter).
+"""Spreadsheet workbooks to import: .xlsx, .ods and .xls, read with python-calamine.
 
 Reading yields the same ``(row number, cells as text)`` records as a CSV file
 (``pos/catalog/csvio.read_records``), so that every format goes through the one import pipeline:
@@ -8,11 +8,7 @@ typed cell becomes text as ``pos/catalog/cells.py`` says (an EAN stored as a num
 number the pipeline can recognise).  Cells the till itself neutralised (``'=…``) are restored,
 as from a CSV file, so that a CSV converted by a spreadsheet imports like the CSV.
 
-Writing (``SheetWriter``) streams rows in xlsxwriter's ``constant_memory`` mode: codes, EANs
-and every text are string cells (``write_string``: a cell is never a formula), prices are
-numbers with a euro format, rates and quantities numbers, booleans booleans; the header is bold
-and frozen, and the widths fit the header and the first rows.  One workbook holds one sheet per
-list.
+Writing .xlsx is ``pos/catalog/xlsxout.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from pos.catalog.cells import row_text
 from pos.catalog.csvio import MAX_COLUMNS, CsvError, normalise_header
@@ -34,8 +29,6 @@ SHEET_NAMES = {
     "departments": ("departments", "department", "rayons", "rayon", "familles", "categories"),
     "customers": ("customers", "customer", "clients", "client"),
 }
-WIDTH_ROWS = 1000  # the widths fit the header and this many first rows
-MIN_WIDTH, MAX_WIDTH = 6, 60
 
 
 class Workbook:
@@ -115,79 +108,3 @@ class Workbook:
             self.book.close()
         except Exception:  # already closed
             pass
-
-
-# ---------------------------------------------------------------- writing
-class SheetWriter:
-    """An .xlsx workbook being written, one sheet per list, rows streamed (``constant_memory``).
-
-    ``kinds`` name how each column is written: ``text`` (a string cell), ``money`` (cents, a number
-    in euros), ``rate`` (basis points, a number in per cent), ``qty`` (thousandths), ``int``,
-    ``bool``, ``number`` (as it is)."""
-
-    def __init__(self, path: str | os.PathLike) -> None:
-        import xlsxwriter
-
-        self.path = Path(path)
-        self.book = xlsxwriter.Workbook(str(self.path), {"constant_memory": True, "strings_to_formulas": False,
-                                                         "strings_to_urls": False, "strings_to_numbers": False})
-        self.bold = self.book.add_format({"bold": True})
-        self.euro = self.book.add_format({"num_format": '#,##0.00 "€"'})
-        self.rate = self.book.add_format({"num_format": "0.0#"})
-        self.qty = self.book.add_format({"num_format": "0.###"})
-
-    def sheet(self, name: str, header: list[str], kinds: list[str], rows: Iterator[list[Any]],
-              progress=None, every: int = 5000) -> int:
-        """Write one sheet; returns its row count.  ``progress(n)`` every ``every`` rows (it may raise)."""
-        ws = self.book.add_worksheet(name)
-        widths = [len(h) for h in header]
-        for col, text in enumerate(header):
-            ws.write_string(0, col, text, self.bold)
-        ws.freeze_panes(1, 0)
-        writers = [self._writer(ws, k) for k in kinds]
-        r = 0
-        for r, row in enumerate(rows, 1):
-            for col, value in enumerate(row):
-                if value is None or value == "":
-                    continue
-                writers[col](r, col, value)
-            if r <= WIDTH_ROWS:
-                for col, value in enumerate(row):
-                    n = _shown_length(value, kinds[col])
-                    if n > widths[col]:
-                        widths[col] = n
-            if progress and r % every == 0:
-                progress(r)
-        for col, w in enumerate(widths):
-            ws.set_column(col, col, min(MAX_WIDTH, max(MIN_WIDTH, w + 2)))
-        if progress:
-            progress(r)
-        return r
-
-    def _writer(self, ws, kind: str):
-        if kind == "text":
-            return ws.write_string
-        if kind == "bool":
-            return ws.write_boolean
-        fmt, scale = {"money": (self.euro, 100), "rate": (self.rate, 100), "qty": (self.qty, 1000),
-                      "int": (None, 1), "number": (None, 1)}[kind]
-
-        def write(row: int, col: int, value: Any) -> None:
-            ws.write_number(row, col, value / scale if scale != 1 else value, fmt)
-
-        return write
-
-    def close(self) -> None:
-        self.book.close()
-
-
-def _shown_length(value: Any, kind: str) -> int:
-    if value is None:
-        return 0
-    if kind == "money":
-        return len(str(abs(value) // 100)) + 6
-    if kind in ("rate", "qty"):
-        return len(str(value)) + 1
-    if kind == "bool":
-        return 5
-    return len(str(value))

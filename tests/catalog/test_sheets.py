@@ -321,3 +321,22 @@ def test_chosen_fields_and_filters(shop, tmp_path):
         exporting.parse_where("articles", ["changed_since=yesterday"])
     assert [e["rows"] for e in exporting.export_log("articles")][:2] == [k, n]
     assert exporting.export_log("articles")[1]["fields"] == ["reference", "name", "price"]
+
+
+# ---------------------------------------------------------------- the .xlsx writer itself
+def test_xlsx_writer_keeps_any_text(tmp_path):
+    from pos.catalog.xlsxout import XlsxWriter
+
+    texts = ["  espaces  ", "a & b < c > d", "tab\tand\nnewline", "bell\x07 and nul\x00", "_x0041_ stays",
+             "é ü 中文 🍞", "=SUM(A1)", "x" * 40000]
+    path = tmp_path / "t.xlsx"
+    book = XlsxWriter(path)
+    n = book.sheet("s", ["text", "price", "rate", "qty", "on", "n"], ["text", "money", "rate", "qty", "bool", "int"],
+                   iter([[t, 1999, 550, 2500, i % 2 == 0, None] for i, t in enumerate(texts)]))
+    book.close()
+    rows = sheet_rows(path, "s")
+    assert n == len(texts) and rows[0] == ["text", "price", "rate", "qty", "on", "n"]
+    got = [r[0] for r in rows[1:]]
+    assert got[:7] == texts[:7] and got[7] == "x" * 32767  # Excel's cell limit
+    assert rows[1][1:5] == [19.99, 5.5, 2.5, True]
+
