@@ -103,12 +103,18 @@ def run_job(args: argparse.Namespace, actor: Actor) -> int:
         except ModuleNotFoundError:
             raise InvalidValue(_("pos sync {job} is not available in this version").format(job=args.action)) from None
         client = client_from_settings()
-        if "progress" in inspect.signature(module.cli).parameters:  # a job that says where it is
-            with progress(_("Synchronising")) as update:
-                module.cli(client, args, actor, progress=lambda *where: update(
-                    where[-2], where[-1], " · ".join(str(w) for w in where[:-2] if w)))
-        else:
-            module.cli(client, args, actor)
+        from pos.sync.lock import sync_lock
+
+        with sync_lock() as mine:  # never two synchronisations at once (the till's automatic one included)
+            if not mine:
+                raise CliError(_("A synchronisation is already running (the till's automatic sync?): "
+                                 "try again in a moment"))
+            if "progress" in inspect.signature(module.cli).parameters:  # a job that says where it is
+                with progress(_("Synchronising")) as update:
+                    module.cli(client, args, actor, progress=lambda *where: update(
+                        where[-2], where[-1], " · ".join(str(w) for w in where[:-2] if w)))
+            else:
+                module.cli(client, args, actor)
     except (ValueError, PrestaShopError) as exc:
         raise CliError(str(exc)) from exc
     return 0

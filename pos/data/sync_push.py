@@ -111,3 +111,16 @@ def _record_order_refund(id_order: int, state: int, ticket_number: int | None, r
     database.execute_sql('INSERT INTO "ps_order_refund" ("id_order", "state", "ticket_number", "refund_number", '
                          '"done_at") VALUES (?, ?, ?, ?, ?)',
                          (id_order, state, ticket_number, refund_number, now_iso()))
+
+
+# ---------------------------------------------------------------- the automatic sync
+def linked_sales_after(number: int) -> tuple[int, bool]:
+    """(the last ticket number, whether a till sale numbered after ``number`` holds a linked article)."""
+    last = database.execute_sql('SELECT COALESCE(MAX("number"), 0) FROM "ticket"').fetchone()[0]
+    if last <= number:
+        return last, False
+    found = database.execute_sql(
+        'SELECT 1 FROM "ticket" t JOIN "ticket_line" tl ON tl."ticket_id" = t."id" '
+        'JOIN "ps_link" l ON l."article_id" = tl."article_id" '
+        'WHERE t."number" > ? AND t."channel" = \'pos\' AND t."training" = 0 LIMIT 1', (number,)).fetchone()
+    return last, found is not None

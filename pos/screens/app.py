@@ -97,6 +97,8 @@ class PosApp(App):
     printer_message = StringProperty("")
     scanner_colour = ListProperty(STATUS_COLOURS["ok"])
     scanner_message = StringProperty("")
+    web_colour = ListProperty(STATUS_COLOURS["none"])  # the automatic PrestaShop sync (pos/screens/sync.py)
+    web_message = StringProperty("")
     # the status bar of every screen binds to these
     shop_name = StringProperty("")
     user_name = StringProperty("")
@@ -140,6 +142,9 @@ class PosApp(App):
         from pos.screens.backups import start_watch  # the daily backup, and its warnings
 
         self._backup_watch = start_watch(self)
+        from pos.screens.sync import start_auto  # the automatic PrestaShop sync, if configured
+
+        self._auto_sync = start_auto(self)
         self.show("setup" if users.is_empty_shop() else "login")
         from pos.screens import testhooks  # the real-display tests' hooks: off unless POS_TEST_LAYOUT is set
 
@@ -311,6 +316,8 @@ class PosApp(App):
             self._tick_ev.cancel()
         if getattr(self, "_backup_watch", None) is not None:
             self._backup_watch.stop()
+        if getattr(self, "_auto_sync", None) is not None:
+            self._auto_sync.stop()
         self._rescale.cancel()
         Window.unbind(size=self._window_resized)
         self.hide_toast()

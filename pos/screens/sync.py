@@ -84,6 +84,40 @@ def make_client(url: str | None = None, key: str | None = None):
     return PrestaShopClient(normalise_base_url(url), key.strip(), **client_limits())  # bounded
 
 
+def describe_auto(status) -> str:
+    """The web dot's explanation: the last success and the last failure, with their times."""
+    def hhmm(iso: str) -> str:
+        return iso[11:16] if len(iso) >= 16 else iso
+
+    parts = []
+    if status.last_ok:
+        parts.append(_("Web store sync OK at {time}").format(time=hhmm(status.last_ok)))
+    if status.state == "failed":
+        parts.append(_("failed at {time}: {error}").format(time=hhmm(status.last_failure), error=status.error))
+    elif status.state == "busy":
+        parts.append(_("waiting for another synchronisation"))
+    return " · ".join(parts) or _("Web store sync: waiting for the first run")
+
+
+def start_auto(app):
+    """Start the automatic sync the settings ask for (None if off); the web dot follows it."""
+    from pos.screens.app import RED, STATUS_COLOURS
+    from pos.screens.background import post
+    from pos.sync import auto
+
+    def show(status) -> None:
+        app.web_colour = STATUS_COLOURS["ok"] if status.state == "ok" else RED if status.state == "failed" \
+            else STATUS_COLOURS["unknown"]
+        app.web_message = describe_auto(status)
+
+    scheduler = auto.from_settings(make_client, post=post, on_status=show)
+    if scheduler is None:
+        app.web_colour, app.web_message = STATUS_COLOURS["none"], _("Web store sync: not configured")
+        return None
+    show(scheduler.status())
+    return scheduler.start()
+
+
 class SyncRunner(Background):
     """One sync job at a time; lives on the app, not on the page, with what the page shows."""
 
@@ -150,7 +184,12 @@ def start_end_of_day(app, actor: Actor) -> bool:
             if stage == "" and step in runner.steps:
                 runner.steps[step]["status"] = "running"
 
-        return endofday.run_all(client, progress=progress, cancel=job.cancelled, user_name=user_name)
+        from pos.sync.lock import sync_lock
+
+        with sync_lock() as mine:  # never two at once: the automatic sync, pos sync ...
+            if not mine:
+                raise Refusal(_("A synchronisation is already running: try again in a moment"))
+            return endofday.run_all(client, progress=progress, cancel=job.cancelled, user_name=user_name)
 
     def done(result: dict[str, Any]) -> None:
         runner.last_run = result

@@ -287,3 +287,41 @@ def test_live_orders_mode_sends_the_sale_as_an_order(shop, client, created, till
     assert order["current_state"] == "11" and order["valid"] == "1"
     assert created.stock(product["id"]) == 28
     assert push_orders(client)["orders"] == {}  # once
+
+
+# ---------------------------------------------------------------- automatic sync
+
+
+def test_live_automatic_sync_under_a_shop_that_goes_away_and_comes_back(shop, client, created, till):
+    import socket
+    import time
+
+    from pos.sync.auto import AutoSync
+
+    with socket.socket() as s:  # a port where nothing listens: the shop is away
+        s.bind(("127.0.0.1", 0))
+        away = f"http://127.0.0.1:{s.getsockname()[1]}"
+    where = {"url": away}
+    product = created.product(price_excl="2.000000", quantity=40)
+    link("D010003", product["id"])
+    config.set_setting("prestashop.order_states", "2")
+    seen = []
+    auto = AutoSync(lambda: PrestaShopClient(where["url"], KEY or "", timeout=(1, 30), retries=0),
+                    interval=0.5, debounce=0.1, backoff=0.2, max_backoff=1.0, poll=0.05, first=0,
+                    on_status=seen.append).start()
+    try:
+        sell(till, "D010003", 4)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len([s for s in seen if s.state == "failed"]) < 3:
+            time.sleep(0.05)
+        assert seen and seen[-1].state == "failed" and seen[-1].failures >= 3, seen[-1:]
+        assert created.stock(product["id"]) == 40
+        where["url"] = URL  # the shop is back
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and seen[-1].state != "ok":
+            time.sleep(0.05)
+        assert seen[-1].state == "ok" and seen[-1].last_failure, seen[-1]
+        assert created.stock(product["id"]) == 36
+    finally:
+        auto.stop()
+    assert created.stock(product["id"]) == 36  # exactly once, whatever the runs after
