@@ -163,7 +163,7 @@ def test_the_scheduler_outlives_a_failing_client_factory(ps, shop):
 def test_the_web_dot_says_the_last_success_and_failure(shop):
     from types import SimpleNamespace
 
-    from pos.screens.app import RED, STATUS_COLOURS
+    from pos.screens.app import STATUS_COLOURS
     from pos.screens.sync import describe_auto, start_auto
     from pos.sync.auto import AutoStatus
 
@@ -174,4 +174,3 @@ def test_the_web_dot_says_the_last_success_and_failure(shop):
     failed = AutoStatus(state="failed", last_ok="2026-12-05T14:05:00+01:00",
                         last_failure="2026-12-05T14:10:00+01:00", error="no answer in time", failures=1)
     assert describe_auto(failed) == "Web store sync OK at 14:05 · failed at 14:10: no answer in time"
-    assert RED != STATUS_COLOURS["ok"]
