@@ -104,6 +104,8 @@ def main(argv: list[str]) -> int:
     run(report, "7. ESC/POS bytes of a 40-line receipt", "bench_receipt.py")
     run(report, "8. CSV export and import (preview + apply), 1,000,000 articles", "bench_csv.py", big_work,
         "--runs", n["csv_runs"])
+    run(report, "8b. xlsx, JSON Lines against CSV in the same run (export; import preview + apply), 1,000,000 articles",
+        "bench_sheets.py", big_work, "--runs", n["csv_runs"])
     run(report, "9. fiscal journal: cost per sale, verifying 1,000,000 signed records (default, --all-signatures)",
         "bench_journal.py", small_work, "--sales", n["journal_sales"], "--runs", n["journal_runs"],
         "--all-runs", n["journal_all_runs"])
