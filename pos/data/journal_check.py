@@ -253,6 +253,13 @@ def _cash_movements(n: int) -> Verdict | None:
     return None
 
 
+def _vouchers(n: int) -> Verdict | None:
+    from pos.data import vouchers
+
+    problem = vouchers.journal_mismatch()
+    return _fail(n, problem[0], problem[1]) if problem else None
+
+
 def verify(anchors: Iterable[Anchor] = (), all_signatures: bool = False) -> Verdict:
     # the head file first, then one read transaction: a sale committed meanwhile (and its head file)
     # is in the snapshot, never a head ahead of it taken for a cut-off journal
@@ -268,7 +275,8 @@ def _verify(head: journal.Head | None, anchors: list[Anchor], all_signatures: bo
     notes: list[str] = []
     checks = [lambda: _signatures(v, all_signatures, notes), lambda: _head(v, notes, head)]
     checks += [lambda a=a: _anchor(v, a, notes) for a in anchors]
-    checks += [lambda: _tickets(v.records), lambda: _closures(v.records), lambda: _cash_movements(v.records)]
+    checks += [lambda: _tickets(v.records), lambda: _closures(v.records), lambda: _cash_movements(v.records),
+               lambda: _vouchers(v.records)]
     for check in checks:
         failed = check()
         if failed is not None:

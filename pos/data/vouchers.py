@@ -15,6 +15,7 @@ record of the fiscal journal, written in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -339,3 +340,38 @@ def _gift_lines(draft: Any) -> list[Any]:
     gift = {r[0] for r in database.execute_sql(
         f'SELECT "article_id" FROM "voucher_article" WHERE "article_id" IN ({marks})', tuple(ids)).fetchall()}
     return [ln for ln in draft.lines if ln.article_id in gift]
+
+
+def journal_mismatch() -> tuple[int | None, str] | None:
+    """``pos journal verify``: every note move against its ``voucher`` journal record, both ways, in
+    order, and every note's balance against its moves.  None, or (journal seq, what differs)."""
+    if database.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'voucher_move'").fetchone() is None:
+        return None
+    records = database.execute_sql("SELECT seq, at, ref, payload FROM journal WHERE kind = 'voucher' "
+                                   "ORDER BY seq").fetchall()
+    moves = database.execute_sql(
+        'SELECT m."at", v."kind", v."number", m."kind", m."amount", m."balance", m."ticket_number", '
+        'm."user_name", m."reason", v."amount", v."expires_on" FROM "voucher_move" m '
+        'JOIN "voucher" v ON v."id" = m."voucher_id" ORDER BY m."id"').fetchall()
+    for i, (seq, at, ref, text) in enumerate(records):
+        if i >= len(moves):
+            return seq, _("credit note record {seq} ({code}) has no move in the notes").format(seq=seq, code=ref)
+        m_at, kind, number, move, amount, balance, ticket, user, reason, note_amount, expires = moves[i]
+        expected = {"move": move, "number": number, "kind": kind, "amount": amount, "balance": balance,
+                    "ticket": ticket, "user": user, "reason": reason, "note_amount": note_amount,
+                    "expires_on": expires}
+        payload = json.loads(text)
+        payload.pop("anomaly", None)
+        if (at, ref, payload) != (m_at, code_of(kind, number), expected):
+            return seq, _("the move of {code} differs from its journal record {seq}").format(
+                code=code_of(kind, number), seq=seq)
+    if len(moves) > len(records):
+        _at, kind, number = moves[len(records)][:3]
+        return None, _("a move of {code} has no journal record: it was written outside the till").format(
+            code=code_of(kind, number))
+    row = database.execute_sql(
+        'SELECT v."kind", v."number" FROM "voucher" v WHERE v."balance" != (SELECT COALESCE(SUM(m."amount"), 0) '
+        'FROM "voucher_move" m WHERE m."voucher_id" = v."id") LIMIT 1').fetchone()
+    if row is not None:
+        return None, _("the balance of {code} is not what its moves leave").format(code=code_of(*row))
+    return None

@@ -566,19 +566,15 @@ def apply(preview: ArticlePreview, *, add: bool, update: bool, delete: bool, use
 
 
 # ---------------------------------------------------------------- CLI
-def _tty_progress(stage: str, done: int, total: int | None) -> None:
-    text = f"{stage}: {done}" + (f"/{total}" if total else "")
-    print("\r" + text.ljust(40), end="", file=sys.stderr, flush=True)
-
-
 def _one_line(text: str) -> str:
     return " ".join(str(text).split()) or _("unknown error")
 
 
-def cli(client: PrestaShopClient, args: Any, actor: Actor) -> dict[str, Any]:
+def cli(client: PrestaShopClient, args: Any, actor: Actor, progress: Progress | None = None) -> dict[str, Any]:
     """``pos sync articles [--full] [--add] [--update] [--delete] [--dry-run]``: the preview's counts as
     ``key: value`` lines, then (with a choice and without --dry-run) the apply's.  Every run is a
-    ``sync_run`` row.  Raises a ``Refusal`` (one line) on failure."""
+    ``sync_run`` row.  Raises a ``Refusal`` (one line) on failure.  ``progress(stage, done, total)``:
+    the CLI's bar (on a terminal only)."""
     check(actor, "sync")
     from pos.data import sync as sync_state
 
@@ -588,12 +584,8 @@ def cli(client: PrestaShopClient, args: Any, actor: Actor) -> dict[str, Any]:
     user = actor.name
     run_id = sync_state.start_run(KIND, user, dry)
     counts: dict[str, Any] = {}
-    tty = sys.stderr.isatty()
     try:
-        preview = pull_preview(client, full=bool(getattr(args, "full", False)),
-                               progress=_tty_progress if tty else None)
-        if tty:
-            print("\r" + " " * 40 + "\r", end="", file=sys.stderr, flush=True)
+        preview = pull_preview(client, full=bool(getattr(args, "full", False)), progress=progress)
         counts = preview.summary()
         for key, value in counts.items():
             print(f"{key}: {value}")

@@ -349,12 +349,12 @@ def format_result(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def cli(client: PrestaShopClient, args: Any, actor: Actor) -> dict[str, Any]:
+def cli(client: PrestaShopClient, args: Any, actor: Actor, progress: Progress | None = None) -> dict[str, Any]:
     """``pos sync all [--dry-run]``: the three steps; a ``Refusal`` (one line) if one failed."""
     check(actor, "sync")
     import sys
 
-    result = run_all(client, dry_run=bool(getattr(args, "dry_run", False)), user_name=actor.name)
+    result = run_all(client, dry_run=bool(getattr(args, "dry_run", False)), user_name=actor.name, progress=progress)
     for line in format_result(result):
         print(line)
     for name in STEPS:

@@ -140,7 +140,8 @@ def parse_reset(text: str) -> list[int] | None:
     return ids
 
 
-def cli(client: PrestaShopClient, args: argparse.Namespace, actor: Actor) -> dict[str, Any]:
+def cli(client: PrestaShopClient, args: argparse.Namespace, actor: Actor,
+        progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     """``pos sync orders [--dry-run] [--reset IDS|ALL]``: print ``key: value`` lines, ``ValueError`` on failure."""
     check(actor, "sync")
     reset_arg = getattr(args, "reset", None)
@@ -148,7 +149,8 @@ def cli(client: PrestaShopClient, args: argparse.Namespace, actor: Actor) -> dic
         removed = reset(parse_reset(reset_arg))
         print(f"reset: {removed}")
         return {"reset": removed}
-    result = import_orders(client, dry_run=bool(getattr(args, "dry_run", False)), user_name=actor.name)
+    result = import_orders(client, dry_run=bool(getattr(args, "dry_run", False)), user_name=actor.name,
+                           progress=(lambda n, total: progress("orders", n, total)) if progress else None)
     if result["status"] != "done":
         raise InvalidValue(_("web order import stopped ({imported} orders imported): {error}; run it again to "
                            "continue").format(imported=result["imported"], error=result["error"] or result["status"]))

@@ -98,10 +98,12 @@ def start_from_now() -> int:
     return number
 
 
-def cli(client: PrestaShopClient, args: argparse.Namespace, actor: Actor) -> dict[str, Any]:
+def cli(client: PrestaShopClient, args: argparse.Namespace, actor: Actor,
+        progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     """``pos sync stock [--dry-run]``: push, print ``key: value`` lines, ``ValueError`` on failure."""
     check(actor, "sync")
-    result = push_stock(client, dry_run=bool(getattr(args, "dry_run", False)), user_name=actor.name)
+    result = push_stock(client, dry_run=bool(getattr(args, "dry_run", False)), user_name=actor.name,
+                        progress=(lambda n, total: progress("stock", n, total)) if progress else None)
     if result["status"] != "done":
         raise Refusal(_("stock push stopped ({pushed} articles pushed): {error}; run it again to resume")
                       .format(pushed=result["pushed"], error=result["error"] or result["status"]))

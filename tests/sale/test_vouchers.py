@@ -279,3 +279,23 @@ def test_two_processes_spend_the_same_note_one_is_refused(till, shop, tmp_path):
 
 def test_the_refusal_is_a_refusal():
     assert issubclass(VoucherError, Refusal)
+
+
+@pytest.mark.parametrize("tamper, message", [
+    ("UPDATE voucher SET balance = 2000, status = 'open'", "the balance of AV00000001 is not what its moves leave"),
+    ("DROP TRIGGER voucher_move_no_update; UPDATE voucher_move SET amount = -100 WHERE kind = 'use'",
+     "the move of AV00000001 differs from its journal record"),
+    ("DROP TRIGGER voucher_move_no_delete; DELETE FROM voucher_move WHERE kind = 'use'",
+     "has no move in the notes"),
+    ("INSERT INTO voucher_move (voucher_id, at, kind, amount, balance, ticket_number, user_name, reason) "
+     "VALUES (1, '2026-01-01T00:00:00+01:00', 'issue', 500, 500, NULL, 'x', '')",
+     "a move of AV00000001 has no journal record"),
+])
+def test_journal_verify_catches_a_note_changed_outside_the_till(till, shop, tamper, message):
+    code = issue_note(till, 2000)
+    pay_with_note(till, code, 1500, 1800)
+    assert journal.verify().ok
+    for sql in tamper.split("; "):
+        shop.execute_sql(sql)
+    verdict = journal.verify()
+    assert not verdict.ok and message in verdict.message, verdict.message
