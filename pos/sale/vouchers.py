@@ -115,32 +115,56 @@ def start_return(till: Any, items: list[tuple[str, int | None]], reason: str) ->
     """Make the basket a return without a ticket (a manager, a reason): ``items`` are (code, quantity
     in thousandths, None for one) taken back at their catalogue price."""
     till._need_user()
-    reason = reason.strip()
-    if not reason:
-        raise VoucherError(_("Give the reason for a return without a ticket"))
-    if len(reason) > 200:
-        raise VoucherError(_("at most {n} characters").format(n=200))
     if till.basket.lines:
         raise VoucherError(_("Park or finish the current basket first"))
     if not items:
         raise VoucherError(_("Name the articles taken back"))
-    from pos.sale.basket import Basket
-
-    basket = Basket(reason=reason)
+    lines = []
     for code, given in items:
         qty = QTY_ONE if given is None else given
         article = catalog.find_article_by_code(code.strip())
         if article is None:
             raise VoucherError(_("Unknown code: {code}").format(code=code))
-        if db.is_gift_article(article.id):
-            raise VoucherError(_("A gift voucher sold is not refunded: cancel the voucher instead"))
         if qty <= 0:
             raise VoucherError(_("the quantity must be positive"))
         if not article.by_weight and qty % QTY_ONE:
             raise VoucherError(_("{name} is sold by the unit: whole quantities only").format(name=article.name))
-        basket.lines.append(Line(
-            name=article.name, unit_price=article.price, qty=-qty, vat_bp=article.vat_bp, article_id=article.id,
+        lines.append(Line(
+            name=article.name, unit_price=article.price, qty=qty, vat_bp=article.vat_bp, article_id=article.id,
             reference=article.reference, barcode=article.barcode, department=article.department,
             list_price=article.price, by_weight=article.by_weight))
+    _make_return(till, lines, reason)
+
+
+def basket_to_return(till: Any, reason: str) -> None:
+    """The touch screen's way: the articles taken back are rung up as a basket, then the basket becomes
+    a return without a ticket (a manager, a reason), each line giving back what it costs now."""
+    till._need_user()
+    basket = till.basket
+    if not basket.lines or basket.is_refund:
+        raise VoucherError(_("Ring up the articles taken back first, then choose Return without a ticket"))
+    if basket.payments:
+        raise VoucherError(_("Payments have started: remove them first"))
+    if basket.discount is not None:
+        raise VoucherError(_("Remove the ticket discount first"))
+    _make_return(till, basket.lines, reason, keep_customer=basket.customer_id)
+
+
+def _make_return(till: Any, lines: list[Line], reason: str, keep_customer: int | None = None) -> None:
+    from dataclasses import replace
+
+    from pos.sale.basket import Basket
+
+    reason = reason.strip()
+    if not reason:
+        raise VoucherError(_("Give the reason for a return without a ticket"))
+    if len(reason) > 200:
+        raise VoucherError(_("at most {n} characters").format(n=200))
+    if till.training:
+        raise VoucherError(_("Not available in training mode"))
+    for line in lines:
+        if line.article_id is not None and db.is_gift_article(line.article_id):
+            raise VoucherError(_("A gift voucher sold is not refunded: cancel the voucher instead"))
+    returned = [replace(line, qty=-line.qty, discount=None, preset_net=-line.net) for line in lines]
     till.require("return_no_ticket")
-    till.basket = basket
+    till.basket = Basket(lines=returned, reason=reason, customer_id=keep_customer)

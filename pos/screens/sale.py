@@ -438,6 +438,7 @@ class SaleScreen(SaleEnd, PosScreen):
     def menu_key(self) -> None:
         choices = [(_("Customer"), "customer"), (_("Ticket history"), "history"), (_("Open drawer"), "drawer")]
         choices.append((_("Cash in / out"), "cash"))
+        choices.append((_("Return without a ticket"), "return"))
         choices.append((_("Leave training mode") if self.till.training else _("Training mode"), "training"))
         choices.append((_("Reports"), "reports"))
         choices.append((_("Closure (Z) and X report"), "closure"))
@@ -453,6 +454,8 @@ class SaleScreen(SaleEnd, PosScreen):
                 open_cash_movement(self.app)
             elif choice == "training":
                 self.training_key()
+            elif choice == "return":
+                self.return_key()
             elif choice in ("closure", "reports"):
                 if choice == "closure" and self.till.training:
                     self.app.toast(_("Not available in training mode"), error=True)
@@ -475,6 +478,23 @@ class SaleScreen(SaleEnd, PosScreen):
         menu = ChoicePopup(_("Menu"), choices, done)
         menu.height = min(Window.height - dp(16), dp(140) + dp(68) * len(choices))  # every entry in view
         self.app.open_popup(menu)
+
+    def return_key(self) -> None:
+        """A return without a ticket: the articles rung up are taken back (a manager, a reason)."""
+        from pos.sale.vouchers import basket_to_return
+
+        if not self.till.basket.lines or self.till.basket.is_refund:
+            self.app.toast(_("Ring up the articles taken back first, then choose Return without a ticket"))
+            return
+
+        def returned(_r) -> None:
+            self.refresh()
+            self.app.show("payment")
+
+        self.app.open_popup(TextPopup(_("Why is it taken back without a ticket?"),
+                                      lambda reason: self.app.guard(lambda: basket_to_return(self.till, reason)
+                                                                    or True, on_done=returned),
+                                      hint=_("Reason")))
 
     def training_key(self) -> None:
         """Enter (a manager, or a cashier with a manager's PIN) or leave training mode."""

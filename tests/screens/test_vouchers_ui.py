@@ -107,3 +107,37 @@ def test_the_backups_page_backs_up_and_restores(make_app, window, tmp_path):  # 
     assert last_ticket_number() == 1 and journal.restores()[0]["next_ticket"] == 3
     assert journal.verify().ok
     assert sell_one() == 3  # ticket 2 was given before the restore: never again
+
+
+def test_a_return_without_a_ticket_from_the_sale_screen(make_app, window):  # noqa: F811
+    from kivy.core.window import Window
+
+    from pos.data import tickets
+
+    app = make_app()
+    sale = login(app)  # Marie, a cashier
+    sale.menu_key()
+    tap(find_button(popup(Window, "ChoicePopup"), "Return without a ticket"))
+    assert "Ring up the articles taken back first" in app.toast_text
+    app.till.set_pending_qty(2000)
+    app.till.scan("D010001")
+    sale.refresh()
+    sale.menu_key()
+    tap(find_button(popup(Window, "ChoicePopup"), "Return without a ticket"))
+    ask = popup(window, "TextPopup")
+    ask.ids.field.text = "no receipt, bought yesterday"
+    tap(ask.ids.ok)
+    assert "manager" in app.toast_text.lower()
+    pin = popup(window, "PinPopup")
+    keypad_type(pin.ids.pad, "9999")
+    tap(pin.ids.ok)
+    assert wait_for(lambda: app.sm.current == "payment"), app.toast_text
+    pay = app.screen("payment")
+    assert pay.title_text == "TO REFUND" and pay.due_text == "€2.40"
+    tap(pay.method_buttons["voucher"])  # given back as a credit note
+    tap(pay.ids.validate)
+    assert wait_for(lambda: app.sm.current == "sale")
+    ticket = tickets.get_ticket(tickets.last_ticket_number())
+    assert (ticket.kind, ticket.refund_of, ticket.total) == ("refund", None, -240)
+    assert ticket.return_reason == "no receipt, bought yesterday"
+    assert [(n["code"], n["amount"]) for n in ticket.vouchers] == [("AV00000001", 240)]
