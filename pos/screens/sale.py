@@ -438,8 +438,11 @@ class SaleScreen(SaleEnd, PosScreen):
     def menu_key(self) -> None:
         choices = [(_("Customer"), "customer"), (_("Ticket history"), "history"), (_("Open drawer"), "drawer")]
         choices.append((_("Cash in / out"), "cash"))
-        choices.append((_("Return without a ticket"), "return"))
-        choices.append((_("Leave training mode") if self.till.training else _("Training mode"), "training"))
+        if self.till.basket.lines and not self.till.basket.is_refund and not self.till.training:
+            # (training mode is never switched with a basket: the menu keeps its nine entries in view)
+            choices.append((_("Return without a ticket"), "return"))
+        else:
+            choices.append((_("Leave training mode") if self.till.training else _("Training mode"), "training"))
         choices.append((_("Reports"), "reports"))
         choices.append((_("Closure (Z) and X report"), "closure"))
         choices.append((_("Configuration"), "config"))
@@ -482,10 +485,6 @@ class SaleScreen(SaleEnd, PosScreen):
     def return_key(self) -> None:
         """A return without a ticket: the articles rung up are taken back (a manager, a reason)."""
         from pos.sale.vouchers import basket_to_return
-
-        if not self.till.basket.lines or self.till.basket.is_refund:
-            self.app.toast(_("Ring up the articles taken back first, then choose Return without a ticket"))
-            return
 
         def returned(_r) -> None:
             self.refresh()

@@ -98,3 +98,17 @@ class VouchersPage(BoxLayout):
             self.load()
 
         self.app.guard(run, on_done=done)
+
+    def gift_article(self) -> None:
+        """Mark an article (0 % VAT) as a gift voucher: selling it issues a gift voucher."""
+        self.app.open_popup(TextPopup(_("Reference or barcode of the gift-voucher article (0 % VAT)"),
+                                      self._gift, hint="BON25"))
+
+    def _gift(self, code: str) -> None:
+        from pos.sale.vouchers import set_gift_article
+
+        def run():
+            return set_gift_article(self.config_screen.acting("catalog"), code)
+
+        self.app.guard(run, on_done=lambda ref: self.app.toast(
+            _("{reference} is a gift voucher").format(reference=ref)))

@@ -299,3 +299,18 @@ def test_journal_verify_catches_a_note_changed_outside_the_till(till, shop, tamp
         shop.execute_sql(sql)
     verdict = journal.verify()
     assert not verdict.ok and message in verdict.message, verdict.message
+
+
+def test_the_printed_credit_note_carries_its_barcode(till):
+    """The ESC/POS bytes sent to the printer, decoded: the ticket's barcode, then the note's."""
+    from helpers.escpos_decoder import decode
+
+    from pos.hardware.escpos_render import render_receipt
+
+    code = issue_note(till, 1250)
+    refund = get_ticket(last_ticket_number())
+    d = decode(render_receipt(refund, settings.all_values(), columns=48))
+    assert d.events == [f"[barcode CODE128 T{refund.number:09d}]", f"[barcode CODE128 {code}]", "[cut]"]
+    banner = d.find(f"CREDIT NOTE {code}")
+    assert banner.height == 2  # big, where the cashier tears it off
+    assert any(line.startswith("Amount") and line.endswith("€12.50") for line in d.lines)
