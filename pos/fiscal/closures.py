@@ -145,7 +145,7 @@ def merge(children: list[dict[str, Any]], positions: Mapping[str, tuple[int, str
             difference = (difference or 0) + c["difference"]
         movements += c["movements"]
         last_movement_id = max(last_movement_id, c.get("last_movement_id", 0))
-    return {
+    merged = {
         "vat": sorted(vat.values(), key=lambda v: -v["vat_bp"]),
         "payments": _sorted_payments(payments.values(), positions),
         **sums,
@@ -154,6 +154,12 @@ def merge(children: list[dict[str, Any]], positions: Mapping[str, tuple[int, str
                  "movements": movements, "last_movement_id": last_movement_id},
         "closures": [child["number"] for child in children],
     }
+    notes = [child["data"]["vouchers"] for child in children if child["data"].get("vouchers")]
+    if notes:  # credit notes and gift vouchers: the sums of the period, what is outstanding at its end
+        merged["vouchers"] = {**{k: sum(n.get(k, 0) for n in notes) for k in (
+            "issued", "issued_count", "redeemed", "redeemed_count", "cancelled", "cancelled_count")},
+            "outstanding": notes[-1].get("outstanding", 0), "outstanding_count": notes[-1].get("outstanding_count", 0)}
+    return merged
 
 
 # ---------------------------------------------------------------- reading the period

@@ -57,6 +57,9 @@ def test_the_z_shows_notes_issued_redeemed_cancelled_and_outstanding(shop):
     assert "CREDIT NOTES AND GIFT VOUCHERS" in text
     assert re.search(r"Outstanding at the end\s+1\s+5\.00", text), text
     assert re.search(r"Redeemed\s+1\s+15\.00", text)
+    month = closures.close(MANAGER, "month")
+    assert month["data"]["vouchers"] == v  # one Z: the month is its sums, and its outstanding
+    assert "CREDIT NOTES AND GIFT VOUCHERS" in "\n".join(reports.closure_lines(month, 48, "en"))
     from pos.fiscal import verify
 
     assert verify.verify().ok
