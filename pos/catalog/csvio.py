@@ -120,14 +120,42 @@ def sniff(path: str | os.PathLike, encoding: str | None = None, separator: str |
     return Dialect(encoding, SEPARATORS.get(separator, separator))
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
+CHUNK = 1 << 20  # characters read at a time
+
+
 def _lines(f: io.TextIOWrapper, path: str | os.PathLike) -> Iterator[str]:
-    """The lines of ``f``; one longer than ``MAX_LINE`` characters is refused before it is read whole."""
-    number = 0
-    while line := f.readline(MAX_LINE + 1):
-        number += 1
-        if len(line) > MAX_LINE:
-            raise CsvError(_("a line longer than 1 MB: this is not a list for the till"), path, line=number)
-        yield line
+    """The lines of ``f`` (ended by \\n, \\r\\n or a lone \\r, as ``newline=""`` reads them), read a
+    megabyte at a time; one longer than ``MAX_LINE`` characters is refused before it is read whole."""
+    number = 0  # lines yielded so far
+    pending = ""
+    while True:
+        chunk = f.read(CHUNK)
+        block = pending + chunk
+        if not chunk:
+            if len(block) > MAX_LINE:
+                raise CsvError(_("a line longer than 1 MB: this is not a list for the till"), path, line=number + 1)
+            if block:
+                yield block
+            return
+        end = len(block) - 1 if block.endswith("\r") else len(block)  # a \r\n may be cut between two reads
+        cut = max(block.rfind("\n", 0, end), block.rfind("\r", 0, end)) + 1
+        body, pending = block[:cut], block[cut:]
+        if "\r" in body and body.count("\r") != body.count("\r\n"):
+            lines = _LINE.findall(body)  # lone \r: an old Mac file
+        else:
+            lines = body.split("\n")
+            lines.pop()  # the body ends with its last line's \n
+            lines = [line + "\n" for line in lines]
+        if lines and max(map(len, lines)) > MAX_LINE:
+            at = next(i for i, line in enumerate(lines) if len(line) > MAX_LINE)
+            raise CsvError(_("a line longer than 1 MB: this is not a list for the till"), path,
+                           line=number + at + 1)
+        if len(pending) > MAX_LINE:
+            raise CsvError(_("a line longer than 1 MB: this is not a list for the till"), path,
+                           line=number + len(lines) + 1)
+        number += len(lines)
+        yield from lines
 
 
 def read_records(path: str | os.PathLike, dialect: Dialect,
@@ -146,7 +174,10 @@ def read_records(path: str | os.PathLike, dialect: Dialect,
                         raise CsvError(_("more than {n} columns: this is not a list for the till")
                                        .format(n=MAX_COLUMNS), path, line=start)
                     if fields and any(v.strip() for v in fields):
-                        yield start, restore_row(fields)  # an export's '=SUM is =SUM again
+                        joined = "\x1f".join(fields)
+                        if "\x1f'" in joined or joined[:1] == "'":
+                            fields = restore_row(fields)  # an export's '=SUM is =SUM again
+                        yield start, fields
                     start = reader.line_num + 1
                     if where is not None and start % 1000 == 0:
                         where[0] = raw.tell()

@@ -230,7 +230,8 @@ def _money(text: str) -> int:
     return value
 
 
-def _make_converters(ent: Entity, header: Header, look: dict[str, Any]) -> list[tuple[int, Column, Callable]]:
+def _make_converters(ent: Entity, header: Header,
+                     look: dict[str, Any]) -> list[tuple[int, Column, Callable, dict | None]]:
     vat_ids: dict[int, int] = look["vat"]
     out = []
 
@@ -255,30 +256,19 @@ def _make_converters(ent: Entity, header: Header, look: dict[str, Any]) -> list[
         "money": _money, "money_or_none": _money, "qty": lambda t: parse_decimal(t, 3),
         "bool": lambda t: 1 if parse_bool(t) else 0, "int": lambda t: parse_decimal(t, 0),
         "vat": vat, "vat_or_none": vat,
-        "colour": colour, "text": lambda t: t.strip(),
+        "colour": colour, "text": str.strip,
     }
     for col in ent.columns:
         if col.name not in header.positions or col.kind in ("key", "barcodes", "dept"):
             continue
         conv = simple[col.kind]
-        out.append((header.positions[col.name], col, conv if col.kind == "text" else _memo(conv)))
+        # a number's results are remembered (a cache per column): a catalogue repeats few prices, rates and
+        # stocks, and parsing a number costs more than a dict lookup (errors are not remembered)
+        out.append((header.positions[col.name], col, conv, None if col.kind == "text" else {}))
     return out  # keys, barcodes and departments are read in ``Import._stage_file``
 
 
-def _memo(convert: Callable[[str], Any], size: int = 100_000) -> Callable[[str], Any]:
-    """``convert`` remembering its results: a catalogue repeats few prices, rates and stocks,
-    and parsing a number costs more than a dict lookup (errors are not remembered)."""
-    cache: dict[str, Any] = {}
-
-    def run(text: str) -> Any:
-        value = cache.get(text)
-        if value is None:
-            value = convert(text)
-            if len(cache) < size:
-                cache[text] = value
-        return value
-
-    return run
+MEMO = 100_000  # values remembered per column
 
 
 def _check_number_barcode(code: str) -> str | None:
@@ -428,25 +418,33 @@ class Import:
         hashing = threading.Thread(target=digest, name="import-sha256", daemon=True)
         hashing.start()
         writer = _StageWriter(stage)
-        # (file column, stage column, converter, name, value of a blank cell): an optional text is ""
-        plan = [(i, stage_index[col.stage], conv, col.name, "" if col.kind == "text" and not col.required else None)
-                for i, col, conv in converters]
+        # (file column, stage column, converter, its cache, name, value of a blank cell): an optional text is ""
+        plan = [(i, stage_index[col.stage], conv, cache, col.name,
+                 "" if col.kind == "text" and not col.required else None) for i, col, conv, cache in converters]
         count = 0
         try:
             for line, fields in records:
                 bad = 0
                 n = len(fields)
                 values: list[Any] = [None] * width
-                for i, at, conv, name, blank in plan:
+                for i, at, conv, cache, name, blank in plan:
                     text = fields[i] if i < n else ""
+                    if cache is not None:
+                        value = cache.get(text)
+                        if value is not None:
+                            values[at] = value
+                            continue
                     if not text or text.isspace():
                         values[at] = blank
                         continue
                     try:
-                        values[at] = conv(text)
+                        value = values[at] = conv(text)
                     except ValueError as exc:
                         bad = 1
                         errors.append((line, i + 1, name, str(exc)))
+                        continue
+                    if cache is not None and len(cache) < MEMO:
+                        cache[text] = value
                 key = fields[key_i].strip() if key_i is not None and key_i < n else ""
                 if ent is CUSTOMERS and key and not (key.isascii() and key.isdigit() and len(key) <= 18):
                     bad = 1
@@ -479,7 +477,8 @@ class Import:
                         if msg:
                             bad = 1
                             errors.append((line, bc_i + 1, "barcode", msg))
-                        barcodes.append((line, code))
+                    if len(codes) > 1:  # a single code goes to stage.bc in SQL (Stage.finish_loading)
+                        barcodes.extend((line, code) for code in codes)
                     codes_text = "|".join(codes) or None
                 custom_json = None
                 if custom:

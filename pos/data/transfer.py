@@ -123,7 +123,11 @@ class Stage:
         c.execute("COMMIT")
 
     def finish_loading(self) -> None:
+        """The rows with one barcode give it to ``stage.bc`` here (``add`` got only the lines with several:
+        a million fewer rows bound one by one), then the indexes."""
         self.conn.executescript("""
+            INSERT INTO stage.bc (line, code) SELECT line, barcodes FROM stage.row
+                WHERE barcodes IS NOT NULL AND instr(barcodes, '|') = 0;
             CREATE INDEX stage.row_key ON row (key);
             CREATE INDEX stage.bc_code ON bc (code, line);
             CREATE INDEX stage.bc_line ON bc (line);

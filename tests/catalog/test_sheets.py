@@ -340,3 +340,34 @@ def test_xlsx_writer_keeps_any_text(tmp_path):
     assert got[:7] == texts[:7] and got[7] == "x" * 32767  # Excel's cell limit
     assert rows[1][1:5] == [19.99, 5.5, 2.5, True]
 
+
+
+# ---------------------------------------------------------------- the CSV reader, a chunk at a time
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64])
+@pytest.mark.parametrize("newline", ["\r\n", "\n", "\r"])
+def test_csv_lines_read_by_chunks_split_as_one_read(tmp_path, monkeypatch, chunk, newline):
+    import csv as csv_module
+    import io
+
+    from pos.catalog import csvio
+
+    text = newline.join(['reference;name;price', 'A1;"two\r\nlines";1,20', "A2;'=SUM(A1);2", 'A3;"a;b""c";3',
+                         'A4;x\u2028y\x0bz;4', '', 'A5;last;5']) + newline
+    path = tmp_path / "f.csv"
+    path.write_text(text, "utf-8", newline="")
+    monkeypatch.setattr(csvio, "CHUNK", chunk)
+    got = [fields for _line, fields in csvio.read_records(path, csvio.Dialect("utf-8", ";"))]
+    expected = [r for r in csv_module.reader(io.StringIO(text, newline=""), delimiter=";") if r]
+    expected[2][1] = "=SUM(A1)"  # restored
+    assert got == expected
+
+
+def test_csv_line_too_long_is_refused_with_its_line(tmp_path, monkeypatch):
+    from pos.catalog import csvio
+
+    monkeypatch.setattr(csvio, "MAX_LINE", 50)
+    monkeypatch.setattr(csvio, "CHUNK", 16)
+    path = tmp_path / "f.csv"
+    path.write_text("reference;name\nA;b\nB;" + "x" * 80 + "\nC;d\n", "utf-8")
+    with pytest.raises(CsvError, match="line 3: a line longer than 1 MB"):
+        list(csvio.read_records(path, csvio.Dialect("utf-8", ";")))
