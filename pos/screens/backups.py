@@ -153,5 +153,19 @@ class BackupWatch:
             event.cancel()
 
 
+def backup_after_z(app) -> Job[Any]:
+    """The backup taken after each Z, in the background (a failure is journaled and shown)."""
+    from pos.fiscal import backup
+
+    def done(info) -> None:
+        if info is not None:
+            app.toast(_("Backup made: {name}").format(name=info.path.name))
+        elif backup.folder() is not None:
+            app.toast(backup.status()[1], error=True)
+
+    return Job(lambda _job: backup.auto_backup("z"), name="pos-backup-z", post=post, on_done=done,
+               on_error=lambda exc: app.toast(str(exc), error=True), cancellable=False).start()
+
+
 def start_watch(app) -> BackupWatch:
     return BackupWatch(app)

@@ -229,6 +229,9 @@ class ClosureScreen(PosScreen):
         self.show(closure, reports.closure_lines(closure, COLUMNS, language()))
         self.app.toast(reports.closure_title(closure))
         if kind == "day":
+            from pos.screens.backups import backup_after_z
+
+            backup_after_z(self.app)  # a backup after each Z, when a backup folder is set
             self.clear_count()
             self.load_expected()  # a new period starts: nothing expected but what is left
             self.sync_offered = bool(self.app.guard(lambda: settings.get("prestashop.url")))

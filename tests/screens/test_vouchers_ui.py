@@ -151,3 +151,29 @@ def test_a_return_without_a_ticket_from_the_sale_screen(make_app, window):  # no
     assert (ticket.kind, ticket.refund_of, ticket.total) == ("refund", None, -240)
     assert ticket.return_reason == "no receipt, bought yesterday"
     assert [(n["code"], n["amount"]) for n in ticket.vouchers] == [("AV00000001", 240)]
+
+
+def test_a_z_on_the_closure_screen_is_followed_by_a_backup(make_app, window, tmp_path, monkeypatch):  # noqa: F811
+    from helpers.demo_db import sell_one
+
+    from pos.core import settings
+    from pos.data import backups as backups_db
+    from pos.fiscal import closures
+
+    monkeypatch.setenv("POS_REPORTS_DIR", str(tmp_path / "pdf"))
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    settings.set_value("backup.folder", str(stick))
+    sell_one()
+    app = make_app()
+    login(app, "Claire", "9999")
+    screen = app.show("closure")
+    frames(2)
+    tap(screen.ids.close_day)
+    tap(find_button(popup(window, "ChoicePopup").ids.choices, "Yes"))
+    assert len(closures.closures("day")) == 1
+    assert wait_for(lambda: list(stick.glob("pos-*-z.sqlite3")), timeout=30), app.toast_text
+    [made] = stick.glob("pos-*-z.sqlite3")
+    facts = backups_db.facts(made)
+    assert facts.integrity == "ok" and facts.last_ticket == 1
+    assert wait_for(lambda: "Backup made" in app.toast_text, timeout=10), app.toast_text
