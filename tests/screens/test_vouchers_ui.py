@@ -177,3 +177,24 @@ def test_a_z_on_the_closure_screen_is_followed_by_a_backup(make_app, window, tmp
     facts = backups_db.facts(made)
     assert facts.integrity == "ok" and facts.last_ticket == 1
     assert wait_for(lambda: "Backup made" in app.toast_text, timeout=10), app.toast_text
+
+
+def test_the_till_warns_of_a_missing_backup_folder_and_takes_the_daily_backup(make_app, window, tmp_path):  # noqa: F811
+    from pos.core import settings
+
+    app = make_app()
+    login(app)
+    watch = app._backup_watch
+    watch.check()  # no folder set: nothing to say on the sale screen (the Backups page says it)
+    assert wait_for(lambda: not watch.job.running)
+    frames(2)
+    assert "backup" not in app.toast_text.lower()
+    settings.set_value("backup.folder", str(tmp_path / "stick"))
+    watch.check()
+    assert wait_for(lambda: "The backup folder" in app.toast_text and "is missing" in app.toast_text), \
+        app.toast_text
+    (tmp_path / "stick").mkdir()
+    watch.warned_at = -1e9
+    watch.check()  # the stick is back: the daily backup is taken, no warning
+    assert wait_for(lambda: list((tmp_path / "stick").glob("pos-*-daily.sqlite3")), timeout=30)
+    assert wait_for(lambda: not watch.job.running)
