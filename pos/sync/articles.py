@@ -157,7 +157,7 @@ def _check(cancel: threading.Event | Callable[[], bool] | None) -> Callable[[], 
 
 def _int(value: Any, default: int = 0) -> int:
     try:
-        return int(str(value).strip())
+        return int(value)  # int() ignores surrounding white space itself
     except (TypeError, ValueError):
         return default
 
@@ -240,8 +240,8 @@ class _Fetcher:
         offset = 0
         while True:
             self.check()
-            page = self.client.list(resource, display_=display, filters=filters, sort="[id_ASC]",
-                                    limit=(offset, size), language=language, params=self.params)
+            page = self.client.list_json(resource, display_=display, filters=filters, sort="[id_ASC]",
+                                         limit=(offset, size), language=language, params=self.params)
             yield from page
             offset += len(page)
             self.report(stage, offset)

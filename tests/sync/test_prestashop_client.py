@@ -351,3 +351,21 @@ def test_test_connection_on_17():
 def test_errors_are_prestashop_errors():
     for cls in (AuthError, NotFound, BadRequest, ServerError, NetworkError, RequestTimeout, MaintenanceError):
         assert issubclass(cls, PrestaShopError)
+
+
+@pytest.mark.parametrize("resource,fields", [("products", "[id,reference,price,active,name,ean13]"),
+                                             ("combinations", "full"),
+                                             ("stock_availables", "[id,id_product,id_product_attribute,quantity]")])
+def test_json_lists_are_the_xml_records(shop, resource, fields):
+    client = client_for(shop)
+    xml_rows = client.list(resource, display_=fields, sort="[id_ASC]", limit=(0, 30))
+    assert xml_rows and client.list_json(resource, display_=fields, sort="[id_ASC]", limit=(0, 30)) == xml_rows
+    assert client.list_json(resource, display_="[id]", filters={"id": "[999999]"}) == []
+
+
+def test_a_json_list_that_is_not_one_is_refused():
+    from pos.sync import xml as psxml
+
+    for body in (b"{", b'{"a": 1, "b": 2}', b'{"products": 3}', b'{"products": [1]}'):
+        with pytest.raises(NotXmlError):
+            psxml.parse_json_list(body)
