@@ -82,7 +82,8 @@ def add_voucher_payment(till: Any, text: str, amount: int | None = None) -> Paym
     method = next((m for m in till.payment_methods() if m.code == db.METHOD), None)
     if method is None:
         raise VoucherError(_("The payment method {code} is not active").format(code=db.METHOD))
-    payment = basket.add_payment(method.code, f"{method.name} {voucher.code}", False, amount)
+    # the method's own name on the ticket (reports group by method); the note is in ``reference``
+    payment = basket.add_payment(method.code, method.name, False, amount)
     payment.reference = voucher.code
     return payment
 

@@ -78,7 +78,8 @@ class PaymentScreen(PosScreen):
         self.remaining_text = format_amount(abs(basket.remaining), lang)
         self.change_text = format_amount(basket.change, lang)
         self.ids.payments.data = [{
-            "method": p.name, "amount": format_amount(abs(p.amount), lang), "on_select": self.remove_payment,
+            "method": f"{p.name} {p.reference}".rstrip(), "amount": format_amount(abs(p.amount), lang),
+            "on_select": self.remove_payment,
         } for p in basket.payments]
         self.can_validate = bool(basket.lines) and basket.remaining == 0
         self.ids.quick.disabled = refund

@@ -45,6 +45,7 @@ def test_a_note_typed_or_scanned_at_payment(make_app, window):  # noqa: F811
     ask.ids.field.text = code
     tap(ask.ids.ok)
     assert pay.remaining_text == "€10.00", app.toast_text
+    assert pay.ids.payments.data[0]["method"] == f"Avoir / bon d'achat {code}"
     pay.scan(code)  # the rest of the note, scanned: 3 €
     assert pay.remaining_text == "€7.00", app.toast_text
     pay.scan(code)
