@@ -118,6 +118,8 @@ def main(argv: list[str]) -> int:
     sales_work = working_copy(big, "import_sales.sqlite3")
     run(report, "13. sales during a 1,000,000-row import apply (0 refused, p95 wait <= 1 s)", "bench_import_sales.py",
         sales_work)
+    run(report, "14. checked backups (online copy, integrity, journal verify) while a till sells beside them",
+        "bench_backup.py", working_copy(small, "backup.sqlite3"), "--sales", 5000 if args.quick else 20000)
 
     for suffix in ("", "-wal", "-shm"):
         for path in (small_work, big_work, sales_work):
