@@ -198,6 +198,9 @@ def test_cli_backup_and_restore_round_trip(demo_template, tmp_path):
     assert proc.returncode == 0, proc.stderr
     made = Path(proc.stdout.splitlines()[0].split(": ", 1)[1])
     assert made.parent == stick and "chain intact" in proc.stdout
+    # the backup's head is an anchor of the till's journal
+    proc = pos(db, "journal", "verify", "--anchor-file", f"{made}.head")
+    assert proc.returncode == 0 and "anchor" in proc.stdout, proc.stdout + proc.stderr
     assert pos(db, "sell", "D010001", "--pay", "cash").returncode == 0
     proc = pos(db, "restore", str(made), "--user", "Marie")
     assert proc.returncode == 1 and "restore a backup" in proc.stderr
