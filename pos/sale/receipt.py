@@ -67,7 +67,7 @@ def receipt_document(ticket: TicketRecord, settings: Mapping[str, str], *, copy:
     if ticket.refund_of:
         out.append(DocLine(Kind.TEXT, _("Refund of ticket {number}").format(number=ticket.refund_of)))
     if ticket.return_reason:
-        out.append(DocLine(Kind.TEXT, _("Return without a ticket: {reason}").format(reason=ticket.return_reason)))
+        out += _wrapped(_("Return without a ticket: {reason}").format(reason=ticket.return_reason), settings)
     out.append(RULE)
     for line in ticket.lines:
         out.append(_pair(line["name"], money(line["total"] + line["ticket_discount"] + line["discount_amount"])))
@@ -102,18 +102,26 @@ def receipt_document(ticket: TicketRecord, settings: Mapping[str, str], *, copy:
     out.append(DocLine(Kind.BARCODE, ticket_barcode(ticket.number)))
     for note in ticket.vouchers:
         if note["move"] == "issue":
-            out += _note_lines(note, lang)
+            out += _note_lines(note, lang, settings)
     return tuple(out)
 
 
-def _note_lines(note: dict, lang: str) -> list[DocLine]:
+def _wrapped(text: str, settings: Mapping[str, str]) -> list[DocLine]:
+    """A text of any length as lines of the paper's width."""
+    import textwrap
+
+    return [DocLine(Kind.TEXT, part) for part in textwrap.wrap(text, receipt_columns(settings)) or [""]]
+
+
+def _note_lines(note: dict, lang: str, settings: Mapping[str, str]) -> list[DocLine]:
     """A credit note or gift voucher issued by the ticket: its number, amount, expiry and barcode."""
     title = _("CREDIT NOTE") if note["kind"] == "credit_note" else _("GIFT VOUCHER")
     until = note["expires_on"]
-    return [BLANK, RULE, DocLine(Kind.BANNER, f"{title} {note['code']}", style=Style.BIG),
+    return [BLANK, RULE, DocLine(Kind.BANNER, title, style=Style.BIG),
+            DocLine(Kind.CENTRED, note["code"], style=Style.BOLD),
             _pair(_("Amount"), format_amount(note["amount"], lang), Style.BOLD),
-            DocLine(Kind.TEXT, _("Valid until {date}").format(date=until) if until else _("No expiry")),
-            DocLine(Kind.TEXT, _("Scan or type its number at the till to pay with it.")),
+            *_wrapped(_("Valid until {date}").format(date=until) if until else _("No expiry"), settings),
+            *_wrapped(_("Scan or type its number at the till to pay with it."), settings),
             DocLine(Kind.BARCODE, note["code"])]
 
 

@@ -4,6 +4,7 @@ when expired, cancelled or unknown; every move journaled; returns without a tick
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -64,7 +65,10 @@ def test_a_refund_paid_by_credit_note_issues_a_numbered_note_with_its_expiry(til
     assert note.expires_on is not None and note.expires_on > note.issued_at[:10]  # one year by default
     refund = get_ticket(last_ticket_number())
     text = "\n".join(render(refund, settings.all_values(), width=48))
-    assert "CREDIT NOTE AV00000001" in text and "€20.00" in text and f"Valid until {note.expires_on}" in text
+    lines = [line.strip() for line in text.splitlines()]
+    i = lines.index("CREDIT NOTE")
+    assert lines[i + 1] == "AV00000001" and f"Valid until {note.expires_on}" in lines
+    assert re.fullmatch(r"Amount\s+€20\.00", lines[i + 2])
     # the note's barcode is on the receipt document, and its issue in the journal
     from pos.sale.receipt import receipt_document
     from pos.sale.receipt_doc import Kind
@@ -185,7 +189,8 @@ def test_a_gift_voucher_article_issues_a_gift_voucher_per_unit(till):
     assert [(n["code"], n["kind"], n["amount"]) for n in sale.vouchers] == [
         ("BC00000001", "gift", gift.price), ("BC00000002", "gift", gift.price)]
     text = "\n".join(render(sale, settings.all_values(), width=48))
-    assert text.count("GIFT VOUCHER BC0000000") == 2
+    lines = [line.strip() for line in text.splitlines()]
+    assert lines.count("GIFT VOUCHER") == 2 and "BC00000001" in lines and "BC00000002" in lines
     # the VAT of the sale is 0: a multi-purpose voucher is not a supply
     assert [(v["vat_bp"], v["vat"]) for v in sale.vat] == [(0, 0)]
     # a gift voucher is not refunded as an article
@@ -223,8 +228,8 @@ def test_a_return_without_a_ticket_needs_a_manager_and_a_reason(till):
     assert refund.return_reason == "customer lost the receipt"
     assert [n["code"] for n in refund.vouchers] == ["AV00000001"]
     assert catalog.find_article_by_code("D010001").stock == before + 2000
-    assert "Return without a ticket: customer lost the receipt" in "\n".join(
-        render(refund, settings.all_values(), width=48))
+    assert "Return without a ticket: customer lost the receipt" in " ".join(
+        render(refund, settings.all_values(), width=48))  # (wrapped at the paper's width)
     [(ref, payload)] = [(r[3], r[4]) for r in journal.journal_rows("WHERE kind = 'return'")]
     assert ref == str(refund.number) and "customer lost the receipt" in payload
     assert journal.verify().ok
@@ -301,6 +306,16 @@ def test_journal_verify_catches_a_note_changed_outside_the_till(till, shop, tamp
     assert not verdict.ok and message in verdict.message, verdict.message
 
 
+def test_a_long_return_reason_wraps_at_the_paper_width(till):
+    till.authorize(MANAGER_PIN, "return_no_ticket")
+    start_return(till, [("D010001", None)], "the customer says the bread was stale and has no receipt " * 3)
+    till.add_payment("cash")
+    refund = till.validate()
+    for width in (48, 32):
+        lines = render(refund, {**settings.all_values(), "printer.columns": str(width)}, width=width)
+        assert max(len(line) for line in lines) <= width
+
+
 def test_the_printed_credit_note_carries_its_barcode(till):
     """The ESC/POS bytes sent to the printer, decoded: the ticket's barcode, then the note's."""
     from helpers.escpos_decoder import decode
@@ -311,6 +326,7 @@ def test_the_printed_credit_note_carries_its_barcode(till):
     refund = get_ticket(last_ticket_number())
     d = decode(render_receipt(refund, settings.all_values(), columns=48))
     assert d.events == [f"[barcode CODE128 T{refund.number:09d}]", f"[barcode CODE128 {code}]", "[cut]"]
-    banner = d.find(f"CREDIT NOTE {code}")
+    banner = d.find("CREDIT NOTE")
     assert banner.height == 2  # big, where the cashier tears it off
+    assert d.find(code).bold
     assert any(line.startswith("Amount") and line.endswith("€12.50") for line in d.lines)
