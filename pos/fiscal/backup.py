@@ -274,6 +274,11 @@ def restore(actor: Actor, file: str | os.PathLike, force: bool = False) -> dict[
     ok, message, facts = check_copy(source, Path(f"{source}.head"))
     if not ok or facts is None:
         raise BackupError(_("the backup {file} does not verify: {error}").format(file=source, error=message))
+    from pos.data.migrations import LATEST
+
+    if facts.schema > LATEST:
+        raise BackupError(_("this backup was made by a newer version of pos (schema {version}): upgrade pos first")
+                          .format(version=facts.schema))
     genesis, last_ticket, last_voucher = db.current_facts()
     if genesis and facts.genesis != genesis and not force:
         raise BackupError(_("this backup is of another till (another journal): add --force to restore it anyway"))

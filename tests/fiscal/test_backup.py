@@ -124,6 +124,15 @@ def test_restore_refusals_change_nothing(shop, tmp_path):
     con.close()
     with pytest.raises(BackupError, match="does not verify"):
         backup.restore(MANAGER, bad)
+    # a backup of a newer version of pos: refused before anything is replaced
+    newer = tmp_path / "newer.sqlite3"
+    shutil.copy(info.path, newer)
+    con = sqlite3.connect(newer)
+    con.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', '')")
+    con.commit()
+    con.close()
+    with pytest.raises(BackupError, match="newer version of pos"):
+        backup.restore(MANAGER, newer)
     # another till's backup (another journal): refused unless forced
     other = tmp_path / "other"
     other.mkdir()
