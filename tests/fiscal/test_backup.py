@@ -228,3 +228,16 @@ def test_cli_backup_and_restore_round_trip(demo_template, tmp_path):
         assert journal.restores()[0]["skipped_tickets"] == [2, 2]
     finally:
         close_database()
+
+
+def test_pos_close_day_is_followed_by_a_backup(demo_template, tmp_path):
+    db = copy_database(demo_template, tmp_path / "pos.sqlite3")
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    assert pos(db, "config", "set", "backup.folder", str(stick)).returncode == 0
+    assert pos(db, "sell", "D010001", "--pay", "cash").returncode == 0
+    proc = pos(db, "close", "day")
+    assert proc.returncode == 0, proc.stderr
+    [made] = stick.glob("pos-*-z.sqlite3")
+    assert f"backup: {made}" in proc.stdout.splitlines()
+    assert backups_db.facts(made).last_ticket == 1 and Path(f"{made}.json").exists()
