@@ -17,12 +17,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pos.core.errors import Refusal
 from pos.core.i18n import _
 from pos.data import journal
 from pos.data.models import database
+
+if TYPE_CHECKING:
+    from pos.sale.draft import DraftLine, TicketDraft
 
 METHOD = "voucher"  # the payment method that spends (positive) or issues (negative) a note
 DEFAULT_VALIDITY_DAYS = "365"  # the setting vouchers.validity_days (0: no expiry)
@@ -297,7 +300,7 @@ def cancel(number: int, at: str, user: str, reason: str) -> VoucherInfo:
     return v
 
 
-def apply_ticket(draft: Any, number: int) -> None:
+def apply_ticket(draft: TicketDraft, number: int) -> None:
     """The notes of a ticket being recorded (called by ``record_ticket`` inside its transaction):
     spend the ``voucher`` payments naming a note, issue a credit note for a refund paid by credit
     note, a gift voucher per unit of a gift-voucher article sold, and keep a no-ticket return's reason."""
@@ -332,7 +335,7 @@ def apply_ticket(draft: Any, number: int) -> None:
             issue("gift", line.total // units, draft.created_at, draft.user_name, number)
 
 
-def _gift_lines(draft: Any) -> list[Any]:
+def _gift_lines(draft: TicketDraft) -> list[DraftLine]:
     ids = [ln.article_id for ln in draft.lines if ln.article_id]
     if not ids:
         return []
