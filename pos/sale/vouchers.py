@@ -66,6 +66,8 @@ def add_voucher_payment(till: Any, text: str, amount: int | None = None) -> Paym
     till.require("sell")
     if till.training:
         raise VoucherError(_("Credit notes and gift vouchers are not available in training mode"))
+    if amount is not None and amount <= 0:
+        raise VoucherError(_("the amount must be positive"))
     voucher = db.check_usable(find(text).number, today())
     basket = till.basket
     if basket.total <= 0 or basket.remaining <= 0:

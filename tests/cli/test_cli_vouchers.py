@@ -123,3 +123,27 @@ def test_two_pos_sell_processes_spend_the_same_20_euro_note(shop_db):
     assert refused[1].strip() == "pos: Only €5.00 is left on AV00000001", refused
     assert read(shop_db, lambda: (vouchers_db.get(1).balance, [m["amount"] for m in vouchers_db.moves(1)])) == (
         500, [2000, -1500])
+
+
+@pytest.mark.parametrize("args, message", [
+    (("vouchers", "show", "nonsense"), "No credit note or voucher nonsense"),
+    (("vouchers", "show", "AV00000042"), "No credit note or voucher AV00000042"),
+    (("sell", "D010001", "--pay", "voucher:AV1=abc"), "bad payment"),
+    (("sell", "D010001", "--pay", "voucher:AV1=-2"), "the amount must be positive"),
+    (("sell", "D010001", "--pay", "voucher:AV 1"), "bad payment"),
+    (("refund", "999", "--pay", "cash"), "Ticket 999 does not exist"),
+    (("refund", "--pay", "cash"), "which ticket?"),
+    (("refund", "--no-ticket", "NOPE*2", "--reason", "x", "--pay", "cash"), "Unknown code: NOPE"),
+    (("refund", "--no-ticket", "--reason", "x", "--pay", "cash"), "name the articles taken back"),
+    (("refund", "--no-ticket", "D010001*0", "--reason", "x", "--pay", "cash"), "must be positive"),
+    (("refund", "--no-ticket", "D010001*1.5", "--reason", "x", "--pay", "cash"), "whole quantities only"),
+    (("refund", "1", "--reason", "x", "--pay", "cash"), "--reason is for a return without a ticket"),
+    (("vouchers", "cancel", "AV1", "--reason", " "), "Give the reason for cancelling"),
+    (("vouchers", "cancel", "AV1", "--reason", "lost"), "No credit note or voucher AV1"),
+])
+def test_bad_input_is_one_line_and_changes_nothing(shop_db, capsys, args, message):
+    before = read(shop_db, lambda: (journal.count(), vouchers_db.list_vouchers()))
+    code, out, err = run(capsys, shop_db, *args)
+    assert (code, out) == (1, ""), err
+    assert len(err.splitlines()) == 1 and message in err, err
+    assert read(shop_db, lambda: (journal.count(), vouchers_db.list_vouchers())) == before

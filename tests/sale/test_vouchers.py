@@ -330,3 +330,22 @@ def test_the_printed_credit_note_carries_its_barcode(till):
     assert banner.height == 2  # big, where the cashier tears it off
     assert d.find(code).bold
     assert any(line.startswith("Amount") and line.endswith("€12.50") for line in d.lines)
+
+
+def test_two_notes_on_one_sale_are_debited_together_or_not_at_all(till):
+    """The second note is cancelled between the payment and the commit: the sale is refused, the first
+    note keeps its balance, no ticket number is taken, nothing is journaled."""
+    first, second = issue_note(till, 1000), issue_note(till, 1000)
+    till.add_misc(1500, _dept())
+    add_voucher_payment(till, first, 1000)
+    add_voucher_payment(till, second, 500)
+    cancel_voucher(MANAGER, second, "reported stolen")  # e.g. on another till, meanwhile
+    before = (last_ticket_number(), journal.count())
+    with pytest.raises(VoucherError, match="was cancelled"):
+        till.validate()
+    assert (last_ticket_number(), journal.count()) == before
+    assert vouchers_db.get(1).balance == 1000 and len(vouchers_db.moves(1)) == 1
+    till.basket.payments.pop()  # the cashier takes the cancelled note off and is paid otherwise
+    till.add_payment("cash")
+    sale = till.validate()
+    assert [(n["code"], n["amount"], n["balance"]) for n in sale.vouchers] == [(first, -1000, 0)]
