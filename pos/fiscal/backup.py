@@ -54,6 +54,10 @@ class BackupError(Refusal):
     pass
 
 
+class OtherTill(BackupError):
+    """The backup is another till's (another journal): restored only when forced."""
+
+
 @dataclass
 class BackupInfo:
     path: Path
@@ -281,7 +285,7 @@ def restore(actor: Actor, file: str | os.PathLike, force: bool = False) -> dict[
                           .format(version=facts.schema))
     genesis, last_ticket, last_voucher = db.current_facts()
     if genesis and facts.genesis != genesis and not force:
-        raise BackupError(_("this backup is of another till (another journal): add --force to restore it anyway"))
+        raise OtherTill(_("this backup is of another till (another journal): add --force to restore it anyway"))
     before = journal.last_record()
     next_ticket = max(last_ticket, journal.ticket_floor(), facts.ticket_floor) + 1
     next_voucher = max(last_voucher, facts.last_voucher) + 1

@@ -98,14 +98,23 @@ class BackupsPage(BoxLayout):
             _("Restore {name}? The current database is kept aside.").format(name=chosen.path.name),
             [(_("Yes, restore it"), True)], lambda ok: ok and self.restore(chosen.path)))
 
-    def restore(self, path: Path) -> None:
+    def restore(self, path: Path, force: bool = False) -> None:
         """On the UI thread: the database is closed and reopened under the screens' feet."""
         from pos.fiscal import backup
 
         def run():
-            return backup.restore(self.config_screen.acting("restore"), path)
+            try:
+                return backup.restore(self.config_screen.acting("restore"), path, force=force)
+            except backup.OtherTill:  # asked once more, plainly
+                self.app.open_popup(ChoicePopup(
+                    _("{name} is another till's backup (another journal). Restore it anyway?").format(
+                        name=path.name), [(_("Yes, restore it anyway"), True)],
+                    lambda ok: ok and self.restore(path, force=True)))
+                return None
 
         def done(result) -> None:
+            if result is None:
+                return
             self.app.toast(_("Restored: the next ticket is {number}").format(number=result["next_ticket"]))
             till = self.app.till
             till.user = None  # the restored shop may have other users: log in again

@@ -199,3 +199,31 @@ def test_the_till_warns_of_a_missing_backup_folder_and_takes_the_daily_backup(ma
     watch.check()  # the stick is back: the daily backup is taken, no warning
     assert wait_for(lambda: list((tmp_path / "stick").glob("pos-*-daily.sqlite3")), timeout=30)
     assert wait_for(lambda: not watch.job.running)
+
+
+def test_the_backups_page_asks_before_restoring_another_tills_backup(make_app, window, tmp_path):  # noqa: F811
+    from helpers.cli import pos
+
+    from pos.core import settings
+    from pos.data import journal
+
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    other = tmp_path / "other.sqlite3"
+    assert pos(other, "demo").returncode == 0  # another till: its own journal
+    assert pos(other, "backup", "--to", str(stick)).returncode == 0
+    settings.set_value("backup.folder", str(stick))
+    app = make_app()
+    config, page = open_page(app, "backups")
+    assert len(page.ids.list.data) == 1
+    page.select(0)
+    frames(2)
+    find_button(popup(window, "ChoicePopup").ids.choices, "Yes, restore it").dispatch("on_release")
+    frames(2)
+    ask = popup(window, "ChoicePopup")
+    assert "another till" in ask.title
+    assert journal.restores() == []  # nothing replaced yet
+    find_button(ask.ids.choices, "Yes, restore it anyway").dispatch("on_release")
+    assert wait_for(lambda: app.sm.current == "login"), app.toast_text
+    assert journal.restores()[0]["forced"] is True
+    assert journal.verify().ok
