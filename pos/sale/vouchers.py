@@ -37,9 +37,10 @@ def is_note_code(text: str) -> bool:
     return text.startswith(tuple(db.PREFIX.values())) and db.parse_code(text) is not None
 
 
-def search(text: str = "", open_only: bool = False, limit: int = 200) -> list[VoucherInfo]:
-    """The notes for the list page, newest first."""
-    return db.list_vouchers(open_only=open_only, search=text, limit=limit)
+def search(text: str = "", open_only: bool = False, limit: int = 200,
+           before_number: int | None = None) -> list[VoucherInfo]:
+    """The notes for the list page, newest first, one page at a time (the next: ``before_number``)."""
+    return db.list_vouchers(open_only=open_only, search=text, limit=limit, before_number=before_number)
 
 
 def moves(number: int) -> list[dict[str, Any]]:

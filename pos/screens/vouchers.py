@@ -17,6 +17,8 @@ from pos.screens.widgets import SelectableRow, TextPopup
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
+PAGE = 100  # notes read at a time (the list pages through the database)
+
 
 def state_text(state: str) -> str:
     return {"open": _("open"), "used": _("used"), "cancelled": _("cancelled"), "expired": _("expired")}[state]
@@ -38,6 +40,7 @@ class VouchersPage(BoxLayout):
     summary = StringProperty("")
     detail = StringProperty("")
     can_cancel = BooleanProperty(False)
+    has_more = BooleanProperty(False)  # a full page was read: the next one may be loaded
 
     def __init__(self, config_screen, **kw) -> None:
         super().__init__(**kw)
@@ -47,12 +50,16 @@ class VouchersPage(BoxLayout):
         self.chosen = None
         self.load()
 
-    def load(self, *_a) -> None:
+    def load(self, *_a, more: bool = False) -> None:
+        """The first page of notes (newest first), or with ``more`` the next one after those shown."""
         from pos.sale import vouchers
 
         lang = language()
         today = vouchers.today()
-        self.rows = self.app.guard(lambda: vouchers.search(self.ids.search.text, self.open_only)) or []
+        before = self.rows[-1].number if more and self.rows else None
+        page = self.app.guard(lambda: vouchers.search(self.ids.search.text, self.open_only, PAGE, before)) or []
+        self.rows = (self.rows if more else []) + page
+        self.has_more = len(page) == PAGE
         self.ids.list.data = [{
             "code": v.code, "issued": v.issued_at[:10], "amount": format_amount(v.amount, lang),
             "balance": format_amount(v.balance, lang), "state": state_text(v.state(today)),

@@ -66,6 +66,17 @@ def test_the_credit_notes_page_lists_shows_and_cancels(make_app, window):  # noq
     config, page = open_page(app, "vouchers")
     assert [row["code"] for row in page.ids.list.data] == ["AV00000002", code]
     assert page.summary == "2 notes outstanding: €10.00"
+    assert not page.has_more
+    from pos.screens import vouchers as vouchers_page
+
+    vouchers_page.PAGE = 1  # one note a page: More reads the next one
+    try:
+        page.load()
+        assert [row["code"] for row in page.ids.list.data] == ["AV00000002"] and page.has_more
+        tap(page.ids.more)
+        assert [row["code"] for row in page.ids.list.data] == ["AV00000002", code]
+    finally:
+        vouchers_page.PAGE = 100
     page.ids.search.text = "1"
     page.load()
     assert [row["code"] for row in page.ids.list.data] == [code]
