@@ -38,6 +38,7 @@ def db(tmp_path):
     database = open_database(tmp_path / "pos.sqlite3")
     i18n.set_language("en")
     yield database
+    assert_stock_clean()
     close_database()
 
 
@@ -60,7 +61,24 @@ def shop(demo_template, tmp_path):
     database = open_database(copy_database(demo_template, tmp_path / "pos.sqlite3"))
     i18n.set_language("en")
     yield database
+    assert_stock_clean()
     close_database()
+
+
+def assert_stock_clean() -> None:
+    """After every scenario on a test database, ``pos stock check`` is clean: each article's stock is
+    the sum of its movements (a test that closed, damaged or replaced the database is not checked)."""
+    from pos.data.models import database
+    from pos.data.stock import check
+
+    try:
+        if database.obj is None or database.is_closed() or database.execute_sql(
+                "SELECT 1 FROM sqlite_master WHERE name = 'stock_move'").fetchone() is None:
+            return
+        wrong = check()
+    except Exception:  # noqa: BLE001 - a database the test broke on purpose
+        return
+    assert wrong == [], f"stock differs from the sum of its movements: {wrong}"
 
 
 @pytest.fixture

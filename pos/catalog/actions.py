@@ -15,6 +15,7 @@ from pos.core.permissions import Actor
 from pos.data import catalog as catalog_db
 from pos.data import customers as customers_db
 from pos.data import shop as shop_db
+from pos.data import stock as stock_db
 from pos.data.catalog import ArticleDetail
 from pos.data.common import CatalogError
 
@@ -28,13 +29,15 @@ def save_article(actor: Actor, new: ArticleDetail) -> int:
     old = catalog_db.article_detail(new.id) if new.id is not None else None
     if new.id is not None and old is None:
         raise CatalogError(_("This article no longer exists"))
+    about = f"article {new.reference}"  # a stock typed on the article page is a manual movement
     if old is None:
-        with change(actor, "catalog", "article_created", reference=new.reference) as event:
+        with change(actor, "catalog", "article_created", reference=new.reference) as event, \
+                stock_db.moving("manual", actor.name, about):
             event["id"] = catalog_db.save_article(new)
             return event["id"]
     fields = sorted(k for k in _ARTICLE_FIELDS if getattr(old, k) != getattr(new, k))
     with change(actor, "catalog", "article_changed", id=new.id, reference=new.reference, fields=fields,
-                price=new.price, old_price=old.price):
+                price=new.price, old_price=old.price), stock_db.moving("manual", actor.name, about):
         return catalog_db.save_article(new)
 
 

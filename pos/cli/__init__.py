@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from peewee import DatabaseError
 
 from pos.cli import admin, backups, closing, hardware, journal, refund, reports, sale, sync, transfer, vouchers
+from pos.cli import stock as stock_cli
 from pos.core.errors import Refusal
 from pos.core.i18n import _
 
-MODULES = (admin, sale, transfer, hardware, closing, journal, reports, sync, vouchers, refund, backups)
+MODULES = (admin, sale, transfer, hardware, closing, journal, reports, sync, vouchers, refund, backups, stock_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,7 +32,7 @@ from typing import Any
 from pos.cli.common import CliError, open_db, who
 from pos.core.i18n import _
 
-KINDS = ("x", "z", "month", "year", "sales")
+KINDS = ("x", "z", "month", "year", "sales", "margin")
 COLUMNS = 48
 
 
@@ -147,6 +147,14 @@ def _sales(args: argparse.Namespace) -> dict[str, Any]:
             by=by, choices=", ".join(reports.GROUPINGS)))
     if args.number:
         raise CliError(_("--number is for closures"))
+    start, end = _period(args)
+    return reports.sales_report(start, end, by)
+
+
+def _period(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
+    """The days of --date, --period or --from/--to (default: today), the end excluded."""
+    from pos.fiscal import reports
+
     chosen = [x for x in (args.date, args.period, args.date_from or args.date_to) if x]
     if len(chosen) > 1:
         raise CliError(_("give one of --date, --period or --from/--to"))
@@ -161,7 +169,7 @@ def _sales(args: argparse.Namespace) -> dict[str, Any]:
             raise CliError(_("--to is before --from"))
     else:
         start, end = reports.day_period(reports.parse_date(args.date) if args.date else dt.date.today())
-    return reports.sales_report(start, end, by)
+    return start, end
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -173,6 +181,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise CliError(_("unknown report {kind!r}: expected one of {choices}").format(
             kind=args.kind, choices=", ".join(KINDS)))
     args.kind = kind
+    if kind == "margin":  # by article, department, day or month; --pdf optional (pos/cli/stock.py)
+        from pos.cli.stock import cmd_margin
+
+        return cmd_margin(args, _period(args))
     try:
         target = _output(args.pdf)
         if kind == "sales":

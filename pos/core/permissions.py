@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, str] = {
     "import": N_("import a spreadsheet"),
     "sync": N_("synchronise with PrestaShop"),
     "archive": N_("make a fiscal archive"),
+    "stock": N_("receive goods, count the stock and set stock thresholds"),
     "vouchers": N_("cancel a credit note or gift voucher"),
     "return_no_ticket": N_("take back an article without its ticket"),
     "restore": N_("restore a backup"),
@@ -57,7 +58,7 @@ ROLES: dict[str, frozenset[str]] = {
 # A manager's authorisation to enter a restricted screen covers that screen's actions for the visit.
 GRANTS: dict[str, frozenset[str]] = {
     "config": frozenset({"settings", "users", "vat", "payment_methods", "catalog", "import", "sync", "archive",
-                         "reports", "vouchers", "restore"}),
+                         "reports", "vouchers", "restore", "stock"}),
     "closure": frozenset({"reports", "sync"}),
 }
 

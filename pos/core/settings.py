@@ -244,6 +244,8 @@ SPECS: list[Spec] = [
     Spec("prestashop.imported_state", N_("Move imported orders to this state (id; empty: leave them)"), "",
          check_optional_int),
     Spec("prestashop.auto_minutes", N_("Automatic sync every (minutes, 0: off)"), "5", check_int(0, 1440)),
+    Spec("stock.low_default", N_("Low stock below or at (units, for articles without their own threshold)"), "2",
+         check_int(0, 1_000_000)),
     Spec("vouchers.validity_days", N_("Credit notes and gift vouchers valid for (days, 0: no expiry)"), "365",
          check_int(0, 3660)),
     Spec("backup.folder", N_("Backup folder (a USB stick or a network share)"), "", check_text(500)),

@@ -43,6 +43,7 @@ from pos.data import journal
 from pos.data.common import now_iso
 from pos.data.files import create_private
 from pos.data.models import database
+from pos.data.stock import moving
 from pos.data.transfer import TABLES, StaleError, Table, _fingerprint, _literal, _q
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,8 @@ class Chunks:
         """One transaction: ``work(rows)`` changes at most ``rows`` rows and returns (undo entries, result)."""
         self.number += 1
         started = time.monotonic()
-        with database.atomic("IMMEDIATE"):
+        about = f"import {self.marker.get('file', '')}"  # its stock changes are movements
+        with database.atomic("IMMEDIATE"), moving("import", self.marker.get("user", ""), about):
             entries, result = work(self.rows)
             self.undo.add(self.number, entries)  # durable before the chunk is
             _set_marker({**self.marker, "chunk": self.number})
@@ -166,7 +168,7 @@ class Chunks:
 def rollback(undo: UndoLog, table: Table, last_chunk: int) -> None:
     """Undo the chunks ``last_chunk`` down to 1, each in its own transaction, and remove the marker."""
     for number in range(last_chunk, 0, -1):
-        with database.atomic("IMMEDIATE"):
+        with database.atomic("IMMEDIATE"), moving("import", "", "import undone"):
             for op, row_id, data in undo.chunk(number):
                 _undo_one(table, op, row_id, data)
             _set_marker(None if number == 1 else {**(_marker() or {}), "chunk": number - 1})
@@ -252,7 +254,8 @@ def apply_chunked(stage_path: str, t: Table, *, present: Sequence[str], custom_k
             raise Busy(t.entity)
         undo = UndoLog(db_path + ".import-undo")
         database.execute_sql("ATTACH DATABASE ? AS stage", (stage_path,))
-        marker = {"entity": t.entity, "undo": undo.path, "file": log_info["file_name"], "chunk": 0}
+        marker = {"entity": t.entity, "undo": undo.path, "file": log_info["file_name"],
+                  "user": log_info["user_name"], "chunk": 0}
         chunks = Chunks(undo, marker)
         done = {"added": 0, "updated": 0, "deleted": 0, "deactivated": 0, "departments_created": 0}
         finished = False

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from peewee import Database
 
 from pos.data.export_meta import V14_EXPORTS
+from pos.data.stock_schema import V13_STOCK
 from pos.data.sync_push import V15_SYNC
 from pos.data.vouchers import V12_VOUCHERS
 
@@ -223,6 +224,7 @@ MIGRATIONS: list[Migration] = [
     (10, "PrestaShop links, sync runs and the web order ledger", V10_SYNC),
     (11, "signatures of the journal records", V11_SIGNATURES),
     (12, "credit notes, gift vouchers and returns without a ticket", V12_VOUCHERS),
+    (13, "stock movements, line costs, net quantities, low-stock thresholds", V13_STOCK),
     (14, "export templates and the export history", V14_EXPORTS),
     (15, "PrestaShop: articles published on the web, refunds of cancelled web orders", V15_SYNC),
 ]

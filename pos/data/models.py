@@ -61,6 +61,9 @@ class Article(Base):
     favourite = BooleanField(default=False)
     custom = TextField(default="{}")  # JSON object, keys from CustomField
     updated_at = CharField(default="")
+    net_qty = IntegerField(null=True)  # migration 13: thousandths of net_unit in one package
+    net_unit = CharField(constraints=[SQL("DEFAULT ''")])  # migration 13: kg | l | piece | ""
+    low_stock = IntegerField(null=True)  # migration 13: threshold (thousandths); NULL: the shop's default
 
 
 class Barcode(Base):
@@ -354,8 +357,31 @@ class PsOrder(Base):
         table_name = "ps_order"
 
 
+class StockMove(Base):
+    """One change of an article's stock (migration 13; written by triggers, see pos/data/stock.py)."""
+
+    id = AutoField()
+    article = ForeignKeyField(Article, on_delete="CASCADE", index=False)
+    kind = CharField()
+    qty = IntegerField()  # thousandths, signed
+    user_name = CharField()
+    at = CharField(index=True)
+    reference = CharField()
+
+    class Meta:
+        indexes = ((("article", "id"), False),)
+
+
+class TicketLineCost(Base):
+    """The cost price of a ticket line's article when it was sold (migration 13)."""
+
+    line = ForeignKeyField(TicketLine, primary_key=True)
+    cost = IntegerField(null=True)
+
+
 ALL_MODELS = [
     VatRate, Department, Article, Barcode, CustomField, PaymentMethod, User, Customer,
     Setting, Ticket, TicketLine, TicketVat, TicketPayment, SavedBasket, Event, BarcodeRule, TicketPrint,
     ImportLog, Journal, JournalSignature, Closure, CashMovement, PsLink, SyncRun, PsOrder,
+    StockMove, TicketLineCost,
 ]

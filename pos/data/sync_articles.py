@@ -13,6 +13,7 @@ from typing import Any
 
 from pos.data import common, events, journal
 from pos.data.models import database
+from pos.data.stock import moving
 from pos.data.sync import get_state, set_state
 
 CHUNK = 500  # ids / codes per IN (...) query, well under SQLite's variable limit
@@ -132,7 +133,7 @@ def apply_articles(*, new: Sequence[dict[str, Any]], updates: Sequence[dict[str,
     IntegrityError (a reference or a barcode taken meanwhile): nothing is changed then.
     """
     now = common.now_iso()
-    with database.atomic("IMMEDIATE"):
+    with database.atomic("IMMEDIATE"), moving("sync", user_name, "PrestaShop articles"):  # stock: movements
         vat_ids = {bp: vid for vid, bp in database.execute_sql("SELECT id, rate_bp FROM vat_rate")}
         names = [r["department"] for r in new] + [u["values"]["department"] for u in updates
                                                   if "department" in u["values"]]

@@ -19,6 +19,7 @@ from typing import Any
 from pos.data import events, journal
 from pos.data import tickets as tickets_db
 from pos.data.models import Setting, database
+from pos.data.stock import moving
 from pos.data.sync import STATE_PREFIX, get_state, set_state
 
 LAST_TICKET = "stock.last_ticket"
@@ -135,5 +136,5 @@ def set_stocks(updates: list[tuple[int, int]]) -> None:
     """(stock in thousandths, article id) pairs, in one transaction."""
     if not updates:
         return
-    with database.atomic("IMMEDIATE"):
+    with database.atomic("IMMEDIATE"), moving("sync", "", "PrestaShop stock"):  # sync corrections
         database.cursor().executemany('UPDATE "article" SET "stock" = ? WHERE "id" = ?', updates)

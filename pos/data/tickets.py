@@ -11,6 +11,7 @@ from peewee import fn
 
 from pos.core.errors import Refusal
 from pos.data import journal, vouchers
+from pos.data import stock as stock_db
 from pos.data.common import now_iso
 from pos.data.models import (
     Ticket,
@@ -143,8 +144,10 @@ def record_ticket(draft: TicketDraft, *, clear_basket_of: int | None = None) -> 
                                            p.amount) for p in d.payments])
         stock = [(ln.qty, ln.article_id) for ln in d.lines if ln.article_id and not d.training]
         # (a web order's stock moves here too: the shop decremented its own when the order was placed)
-        if stock:  # a training sale moves no real stock
-            cursor.executemany('UPDATE "article" SET "stock" = "stock" - ? WHERE "id" = ?', stock)
+        if stock:  # a training sale moves no real stock; each line is a stock movement (pos/data/stock.py)
+            kind = "web_order" if d.channel == "web" else "refund" if d.kind == "refund" else "sale"
+            with stock_db.moving(kind, d.user_name, f"ticket {number}", d.created_at):
+                cursor.executemany('UPDATE "article" SET "stock" = "stock" - ? WHERE "id" = ?', stock)
         if clear_basket_of is not None:
             cursor.execute('DELETE FROM "saved_basket" WHERE "kind" = ? AND "user_id" = ?',
                            ("current", clear_basket_of))
