@@ -121,8 +121,11 @@ def main(argv: list[str]) -> int:
     run(report, "14. checked backups (online copy, integrity, journal verify) while a till sells beside them",
         "bench_backup.py", working_copy(small, "backup.sqlite3"), "--sales", 5000 if args.quick else 20000)
 
+    stock_work = working_copy(big, "stock.sqlite3")
+    run(report, "15. stock: one indexed read on 1,000,000 articles, a 1,000-line goods receipt (<= 1 s), "
+        "1,000 shelf labels (<= 5 s)", "bench_stock.py", stock_work, "--runs", 3 if args.quick else 5)
     for suffix in ("", "-wal", "-shm"):
-        for path in (small_work, big_work, sales_work):
+        for path in (small_work, big_work, sales_work, stock_work):
             Path(str(path) + suffix).unlink(missing_ok=True)
     report.line("bench_load_average_end", load())
     report.line("bench_total_time", time.perf_counter() - started, "s")

@@ -15,6 +15,7 @@ from pos.core.money import format_amount, format_qty, format_rate, parse_amount,
 from pos.data import catalog
 from pos.data import shop as shop_db
 from pos.screens.catalog import PAGE, CatalogPage, _status, field, switch
+from pos.screens.stock_moves import add_movements
 from pos.screens.widgets import make
 
 
@@ -164,6 +165,8 @@ class ArticlesPage(CatalogPage):
             else:
                 widget = field("" if value is None else str(value))
             self.custom_inputs[f["key"]] = (f["kind"], self.labelled(f["label"], widget))
+        if detail.id is not None:  # its stock's history (pos/screens/stock_moves.py)
+            self.movement_lines = add_movements(self.form, detail.id)
 
     def show_barcodes(self) -> None:
         self.barcode_box.clear_widgets()
