@@ -56,12 +56,13 @@ _MOVE_SQL = ('SELECT m.id, m.article_id, a.reference, a.name, m.kind, m.qty, m.u
 
 
 def _where(*conditions: tuple[str, Any], base: Sequence[str] = ()) -> tuple[str, list[Any]]:
-    """`` WHERE ...`` of the base conditions and of each (sql, value) whose value is not None or empty."""
+    """`` WHERE ...`` of the base conditions and of each (sql, value) whose value is not None or empty
+    (a tuple value: one parameter per item)."""
     where, params = list(base), []
     for sql, value in conditions:
         if value is not None and value != "":
             where.append(sql)
-            params.append(value)
+            params.extend(value if isinstance(value, tuple) else (value,))
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
@@ -214,9 +215,9 @@ def labels(*, department: str | None = None, changed_since: str | None = None, c
     """The articles to label: active ones matching every filter given, by department and name, each with
     its first barcode (``codes`` are references or barcodes)."""
     where, params = _where(("d.name = ?", department), ("a.updated_at >= ?", changed_since),
-                           ("EXISTS (SELECT 1 FROM json_each(?) j WHERE j.value = a.reference OR j.value IN "
-                            "(SELECT code FROM barcode b WHERE b.article_id = a.id))",
-                            json.dumps(list(codes)) if codes else None), base=["a.active = 1"])
+                           ("a.id IN (SELECT id FROM article WHERE reference IN (SELECT value FROM json_each(?)) "
+                            "UNION SELECT article_id FROM barcode WHERE code IN (SELECT value FROM json_each(?)))",
+                            (json.dumps(list(codes)),) * 2 if codes else None), base=["a.active = 1"])
     rows = database.execute_sql(
         "SELECT a.id, a.reference, a.name, a.price, a.net_qty, a.net_unit, a.by_weight, COALESCE(d.name, ''), "
         "(SELECT code FROM barcode b WHERE b.article_id = a.id ORDER BY b.id LIMIT 1) "

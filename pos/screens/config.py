@@ -40,6 +40,7 @@ SECTIONS = [
     ("users", N_("Users")),
     ("vouchers", N_("Credit notes")),
     ("backups", N_("Backups")),
+    ("stock", N_("Stock")),
     ("hardware", N_("Hardware")),
     ("barcodes", N_("Barcodes")),
     ("scanner", N_("Scanner test")),
@@ -56,6 +57,7 @@ PAGES = {
     "hardware": "hardware_page:HardwarePage",
     "vouchers": "vouchers:VouchersPage",
     "backups": "backups:BackupsPage",
+    "stock": "stock_page:StockPage",
 }
 
 

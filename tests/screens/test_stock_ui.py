@@ -5,6 +5,7 @@ from __future__ import annotations
 from helpers.actors import MANAGER
 from helpers.ui_helpers import frames
 from test_catalog_ui import open_page
+from test_look import touch_targets
 from test_ui import login, make_app, window  # noqa: F401  (fixtures)
 
 
@@ -25,3 +26,52 @@ def test_the_article_page_lists_its_movements(make_app, window):  # noqa: F811
     assert "goods receipt" in moves[1] and "+4" in moves[1] and "receipt BL-7" in moves[1]
     assert any("manual" in t and "+50" in t for t in shown)  # the demo shop's opening stock
     page.close_form(reload=False)
+
+
+def test_a_goods_receipt_then_a_count_on_the_stock_page(make_app, window):  # noqa: F811
+    from helpers.ui_helpers import tap
+
+    from pos.data import stock as stock_db
+    from pos.demo import demo_ean
+
+    app = make_app()
+    config, page = open_page(app, "stock")
+    assert type(page).__name__ == "StockPage" and page.mode == "receipt"
+    frames(2)
+    assert not touch_targets(config), touch_targets(config)
+    config.scan(demo_ean(1))  # D010001, one at a time
+    config.scan(demo_ean(1))
+    page.ids.code.text = "D010002"
+    page.ids.qty.text = "12"
+    page.ids.cost.text = "0,55"
+    page.ids.code.dispatch("on_text_validate")  # Enter
+    config.scan("NOPE")  # refused: a toast, the lines stay
+    assert "Unknown article: NOPE" in app.toast_text
+    frames(2)
+    assert [(r["reference"], r["qty"], r["extra"]) for r in page.ids.list.data] == [
+        ("D010001", "2", ""), ("D010002", "12", "€0.55")]
+    page.ids.reference.text = "BL-77"
+    tap(page.ids.validate)
+    assert "2 articles received" in app.toast_text and page.ids.list.data == []
+    assert stock_db.article_by_code("D010001").stock == 52_000
+    assert (stock_db.article_by_code("D010002").stock, stock_db.article_by_code("D010002").cost) == (62_000, 55)
+    assert stock_db.moves(stock_db.article_by_code("D010002").id, limit=1)[0].about == "receipt BL-77"
+
+    tap(page.ids.count_tab)
+    assert page.mode == "count"
+    frames(2)
+    assert not touch_targets(config), touch_targets(config)
+    page.ids.code.text = "D010001"
+    page.ids.qty.text = "50"
+    page.ids.code.dispatch("on_text_validate")
+    frames(2)
+    assert [(r["reference"], r["expected"], r["qty"], r["extra"]) for r in page.ids.list.data] == [
+        ("D010001", "52", "50", "-2")]
+    tap(page.ids.validate)
+    assert "1 articles adjusted" in app.toast_text
+    assert stock_db.article_by_code("D010001").stock == 50_000
+    from pos.data.models import database
+
+    assert database.execute_sql("SELECT user_name FROM event WHERE kind IN ('stock_received', 'stock_counted') "
+                                "ORDER BY id").fetchall() == [("Claire",), ("Claire",)]
+    assert stock_db.check() == []
