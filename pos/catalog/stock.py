@@ -109,17 +109,29 @@ def receive(actor: Actor, lines: Sequence[tuple[str, int]], *, costs: dict[str, 
     return len(rows)
 
 
-def count_lines(lines: Sequence[tuple[str, int]]) -> list[CountLine]:
+def count_lines(lines: Sequence[tuple[str, int]], *, department: str | None = None,
+                missing_zero: bool = False) -> list[CountLine]:
     """What a count found against what the till expects (a read: nothing is written).  A code
-    counted twice (two shelves) is added up."""
-    _check_lines(lines)
+    counted twice (two shelves) is added up.  A count of a ``department`` with ``missing_zero``
+    is a full count of it: its active articles not counted are counted as 0."""
+    if department is None or not missing_zero:
+        _check_lines(lines)
     found: dict[int, list] = {}
     for code, qty in lines:
         article = find(code)
         _check_qty(qty, article, positive=False)
         entry = found.setdefault(article.id, [article, 0])
         entry[1] += qty
-    return [CountLine(article, article.stock, counted) for article, counted in found.values()]
+    out = [CountLine(article, article.stock, counted) for article, counted in found.values()]
+    if department is not None and missing_zero:
+        out += [CountLine(a, a.stock, 0) for a in department_articles(department) if a.id not in found]
+    return out
+
+
+def not_counted(department: str, lines: Sequence[CountLine]) -> int:
+    """How many active articles of ``department`` a count left out (their stock is kept)."""
+    counted = {ln.article.id for ln in lines}
+    return sum(1 for a in department_articles(department) if a.id not in counted)
 
 
 def apply_count(actor: Actor, lines: Sequence[CountLine], *, reference: str = "") -> int:

@@ -52,8 +52,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add_who(r)
     r.set_defaults(func=cmd_receive)
     n = ss.add_parser("count", parents=[common], help="a stock count: CODE=QTY ... (preview; --apply)")
-    n.add_argument("lines", nargs="+", metavar="CODE=QTY")
+    n.add_argument("lines", nargs="*", metavar="CODE=QTY")
     n.add_argument("--apply", action="store_true", help="turn the differences into movements")
+    n.add_argument("--department", metavar="NAME", help="the count of one department: says what was not counted")
+    n.add_argument("--missing-zero", action="store_true",
+                   help="with --department: its articles not counted are counted as 0 (a full count)")
     n.add_argument("--ref", default="", metavar="TEXT")
     add_who(n)
     n.set_defaults(func=cmd_count)
@@ -202,12 +205,18 @@ def cmd_count(args: argparse.Namespace) -> int:
 
     open_db(args)
     actor = who(args, "stock") if args.apply else None
-    lines = stock.count_lines(parse_lines(args.lines, "="))
+    if args.missing_zero and args.department is None:
+        raise CliError(_("--missing-zero needs --department"))
+    lines = stock.count_lines(parse_lines(args.lines, "="), department=args.department,
+                              missing_zero=args.missing_zero)
     for ln in lines:
         a = ln.article
         print(_("{reference} {name}: expected {expected}, counted {counted}, difference {difference}").format(
             reference=a.reference, name=a.name, expected=_q(ln.expected), counted=_q(ln.counted),
             difference=("+" if ln.difference > 0 else "") + _q(ln.difference)))
+    if args.department is not None and not args.missing_zero:
+        print(_("{n} articles of {department} not counted: their stock is kept (--missing-zero counts them as 0)")
+              .format(n=stock.not_counted(args.department, lines), department=args.department))
     if actor is None:
         print(_("preview only: add --apply to turn the differences into movements"))
         return 0

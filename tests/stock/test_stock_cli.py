@@ -162,3 +162,24 @@ def test_margin_report_uses_the_cost_when_sold(db_path, capsys, tmp_path):
     assert code == 0 and "Épicerie" in PdfReader(tmp_path / "m.pdf").pages[0].extract_text()
     code, out, err = run(capsys, db_path, "report", "margin", "--by", "vat")
     assert code == 1 and "unknown --by" in err
+
+
+def test_a_full_count_of_one_department(db_path, capsys):
+    dep = [r[0] for r in database.execute_sql(
+        "SELECT a.reference FROM article a JOIN department d ON d.id = a.department_id "
+        "WHERE d.name = 'Fleurs' AND a.active = 1 ORDER BY a.id")]
+    first = dep[0]
+    code, out, err = run(capsys, db_path, "stock", "count", f"{first}=7", "--department", "Fleurs")
+    assert code == 0, err
+    assert f"{len(dep) - 1} articles of Fleurs not counted: their stock is kept" in out
+    code, out, err = run(capsys, db_path, "stock", "count", f"{first}=7", "--department", "Fleurs",
+                         "--missing-zero", "--apply")
+    assert code == 0 and f"{len(dep)} articles adjusted" in out
+    assert stock_of(first) == 7000 and all(stock_of(r) == 0 for r in dep[1:])
+    assert stock_of("D010001") == 50_000  # another department: untouched
+    code, out, err = run(capsys, db_path, "stock", "count", "--missing-zero")
+    assert code == 1 and "--missing-zero needs --department" in err
+    code, out, err = run(capsys, db_path, "stock", "count", "--department", "Nope", "--missing-zero")
+    assert code == 1 and "Unknown department: Nope" in err
+    code, out, err = run(capsys, db_path, "stock", "count")
+    assert code == 1 and "No line" in err
