@@ -21,7 +21,7 @@ from pos.data.common import CatalogError
 
 # what an "article_changed" event lists when it differs
 _ARTICLE_FIELDS = ("reference", "name", "price", "vat_bp", "department_id", "cost", "stock", "by_weight",
-                   "free_price", "favourite", "active", "barcodes")
+                   "free_price", "favourite", "active", "barcodes", "net_qty", "net_unit", "low_stock")
 
 
 def save_article(actor: Actor, new: ArticleDetail) -> int:

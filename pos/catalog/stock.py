@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pos.core import settings
+from pos.core import i18n, settings
 from pos.core.actions import change
 from pos.core.csvcell import neutralise_row
-from pos.core.errors import Refusal
+from pos.core.errors import InvalidValue, Refusal
 from pos.core.i18n import N_, _
-from pos.core.money import QTY_ONE
+from pos.core.money import QTY_ONE, format_qty, parse_qty
 from pos.core.permissions import Actor
 from pos.data import stock as stock_db
 from pos.data.files import create_private
@@ -151,17 +152,43 @@ def set_fields(actor: Actor, code: str, *, net_qty: int | None, net_unit: str, l
     """An article's net quantity (thousandths of ``net_unit``: kg, l or piece) and low-stock threshold
     (thousandths; None: the shop's default)."""
     article = find(code)
-    if (net_qty is None) != (net_unit == ""):
-        raise StockError(_("A net quantity needs its unit (kg, l or piece), and a unit its quantity"))
-    if net_unit and net_unit not in stock_db.NET_UNITS:
-        raise StockError(_("Unknown unit {unit}: kg, l or piece").format(unit=net_unit))
-    if net_qty is not None and not 0 < net_qty <= MAX_QTY:
-        raise StockError(_("The net quantity must be more than zero"))
-    if low_stock is not None and not 0 <= low_stock <= MAX_QTY:
-        raise StockError(_("The threshold must be zero or more"))
+    stock_db.check_stock_fields(net_qty, net_unit, low_stock)
     with change(actor, "stock", "article_stock_fields", id=article.id, reference=article.reference,
                 net_qty=net_qty, net_unit=net_unit, low_stock=low_stock):
         stock_db.set_stock_fields(article.id, net_qty=net_qty, net_unit=net_unit, low_stock=low_stock)
+
+
+# a unit as typed -> (the stored unit, how many typed units make one stored unit)
+NET_UNITS = {"kg": ("kg", 1), "g": ("kg", 1000), "l": ("l", 1), "litre": ("l", 1), "cl": ("l", 100),
+             "ml": ("l", 1000), "piece": ("piece", 1), "pieces": ("piece", 1), "pc": ("piece", 1),
+             "pièce": ("piece", 1), "pièces": ("piece", 1)}
+
+
+def parse_net(text: str) -> tuple[int | None, str]:
+    """``250 g`` -> (250, "kg"); ``75 cl`` -> (750, "l"); ``6 pièces`` -> (6000, "piece"); ``""`` -> (None, "")."""
+    text = text.strip()
+    if not text:
+        return None, ""
+    number, _sep, unit = text.replace("\xa0", " ").partition(" ")
+    if not unit.strip():
+        match = re.fullmatch(r"([0-9.,]+)\s*([^\s0-9.,]+)", text)
+        number, unit = (match.group(1), match.group(2)) if match else (text, "")
+    stored, divisor = NET_UNITS.get(unit.strip().lower(), (unit.strip().lower(), 1))
+    try:
+        milli = parse_qty(number)
+    except InvalidValue:
+        raise StockError(_("Net quantity: a number and a unit, e.g. 250 g, 75 cl, 6 pieces")) from None
+    if not stored:
+        raise StockError(_("Net quantity: a number and a unit, e.g. 250 g, 75 cl, 6 pieces"))
+    if milli % divisor:
+        raise StockError(_("{text} is finer than a thousandth of a {unit}").format(text=text, unit=stored))
+    return milli // divisor, stored
+
+
+def format_net(net_qty: int | None, net_unit: str) -> str:
+    if net_qty is None or not net_unit:
+        return ""
+    return f"{format_qty(net_qty, i18n.language())} {_(UNIT_LABELS.get(net_unit, net_unit))}"
 
 
 def low_default() -> int:

@@ -234,28 +234,13 @@ def cmd_set(args: argparse.Namespace) -> int:
     if args.no_net:
         net_qty, net_unit = None, ""
     elif args.net:
-        net_qty, net_unit = _net(args.net[0], args.net[1])
+        net_qty, net_unit = stock.parse_net(f"{args.net[0]} {args.net[1]}")
     low = article.low_stock
     if args.low is not None:
         low = None if args.low.strip().lower() in ("default", "défaut") else _qty(args.low, "--low")
     stock.set_fields(who(args, "stock"), args.code, net_qty=net_qty, net_unit=net_unit, low_stock=low)
     print(_("{reference}: saved").format(reference=article.reference))
     return 0
-
-
-# a unit as typed -> (the stored unit, thousandths of it in one typed unit's thousandth... as a divisor)
-NET_UNITS = {"kg": ("kg", 1), "g": ("kg", 1000), "l": ("l", 1), "litre": ("l", 1), "cl": ("l", 100),
-             "ml": ("l", 1000), "piece": ("piece", 1), "pc": ("piece", 1), "pièce": ("piece", 1)}
-
-
-def _net(qty: str, unit: str) -> tuple[int, str]:
-    """``250 g`` -> (250, "kg"); ``75 cl`` -> (750, "l"); ``6 piece`` -> (6000, "piece")."""
-    stored, divisor = NET_UNITS.get(unit.strip().lower(), (unit.strip().lower(), 1))
-    milli = _qty(qty, "--net")
-    if milli % divisor:
-        raise CliError(_("--net: {qty} {unit} is finer than a thousandth of a {stored}").format(
-            qty=qty, unit=unit, stored=stored))
-    return milli // divisor, stored
 
 
 def cmd_labels(args: argparse.Namespace) -> int:

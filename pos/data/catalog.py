@@ -25,6 +25,7 @@ from pos.data.models import (
     database,
 )
 from pos.data.shop import vat_id_for
+from pos.data.stock import check_stock_fields
 from pos.sale.barcode import gtin_check_digit, looks_like_gtin
 
 
@@ -237,6 +238,9 @@ class ArticleDetail:
     barcodes: list[str] = field(default_factory=list)
     custom: dict[str, Any] = field(default_factory=dict)
     updated_at: str = ""  # read only: every save sets it
+    net_qty: int | None = None  # thousandths of net_unit in one package (shelf labels' unit price)
+    net_unit: str = ""  # kg | l | piece | "" (pos/data/stock.py NET_UNITS)
+    low_stock: int | None = None  # low-stock threshold (thousandths); None: the shop's default
 
 
 def _fts_match(text: str) -> str | None:
@@ -287,7 +291,8 @@ def article_detail(article_id: int) -> ArticleDetail | None:
     return ArticleDetail(reference=a.reference, name=a.name, price=a.price, vat_bp=vat_bp, id=a.id,
                          department_id=a.department_id, cost=a.cost, stock=a.stock, by_weight=a.by_weight,
                          free_price=a.free_price, favourite=a.favourite, active=a.active, barcodes=codes,
-                         custom=json.loads(a.custom or "{}"), updated_at=a.updated_at)
+                         custom=json.loads(a.custom or "{}"), updated_at=a.updated_at, net_qty=a.net_qty,
+                         net_unit=a.net_unit or "", low_stock=a.low_stock)
 
 
 def check_barcode(code: str, article_id: int | None = None) -> str:
@@ -351,6 +356,7 @@ def save_article(detail: ArticleDetail) -> int:
         raise CatalogError(_("The cost price must be zero or more"))
     if not isinstance(detail.stock, int):
         raise CatalogError(_("The stock is a quantity"))
+    check_stock_fields(detail.net_qty, detail.net_unit, detail.low_stock)
     vat_id = vat_id_for(detail.vat_bp)
     if vat_id is None:
         raise CatalogError(_("Unknown VAT rate"))
@@ -372,6 +378,9 @@ def save_article(detail: ArticleDetail) -> int:
                       department=detail.department_id, cost=detail.cost, stock=detail.stock,
                       by_weight=bool(detail.by_weight), free_price=bool(detail.free_price),
                       favourite=bool(detail.favourite), active=bool(detail.active), updated_at=now_iso())
+        stock_fields = dict(net_qty=detail.net_qty, net_unit=detail.net_unit, low_stock=detail.low_stock)
+        if detail.id is not None or any(v not in (None, "") for v in stock_fields.values()):
+            values.update(stock_fields)  # (a new article without them: as a shop before migration 13 had)
         try:
             if detail.id is None:
                 article_id = Article.create(custom=json.dumps(custom, ensure_ascii=False), **values).id

@@ -15,8 +15,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pos.core.i18n import _
 from pos.core.money import round_div
-from pos.data.common import now_iso
+from pos.data.common import CatalogError, now_iso
 from pos.data.models import database
 
 # the kinds of movement (``opening``: the stock found by migration 13)
@@ -154,6 +155,21 @@ def adjust(deltas: Sequence[tuple[int, int]], user_name: str, reference: str, ki
     with moving(kind, user_name, reference):
         database.cursor().executemany('UPDATE "article" SET "stock" = "stock" + ? WHERE "id" = ?',
                                       [(d, aid) for aid, d in deltas if d])
+
+
+MAX_QTY = 1_000_000_000  # a million units, in thousandths
+
+
+def check_stock_fields(net_qty: int | None, net_unit: str, low_stock: int | None) -> None:
+    """A net quantity with its unit (kg, l or piece), a threshold of zero or more; ``CatalogError`` else."""
+    if (net_qty is None) != (net_unit == ""):
+        raise CatalogError(_("A net quantity needs its unit (kg, l or piece), and a unit its quantity"))
+    if net_unit and net_unit not in NET_UNITS:
+        raise CatalogError(_("Unknown unit {unit}: kg, l or piece").format(unit=net_unit))
+    if net_qty is not None and (not isinstance(net_qty, int) or not 0 < net_qty <= MAX_QTY):
+        raise CatalogError(_("The net quantity must be more than zero"))
+    if low_stock is not None and (not isinstance(low_stock, int) or not 0 <= low_stock <= MAX_QTY):
+        raise CatalogError(_("The threshold must be zero or more"))
 
 
 def set_stock_fields(article_id: int, *, net_qty: int | None, net_unit: str, low_stock: int | None) -> None:

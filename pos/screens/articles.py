@@ -8,7 +8,7 @@ from typing import Any
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from pos.catalog import actions
+from pos.catalog import actions, stock
 from pos.core.errors import InvalidValue
 from pos.core.i18n import _, language
 from pos.core.money import format_amount, format_qty, format_rate, parse_amount, parse_qty
@@ -136,6 +136,11 @@ class ArticlesPage(CatalogPage):
         cost = "" if detail.cost is None else format_amount(detail.cost, lang, currency=False)
         self.fields["cost"] = self.labelled(_("Cost price excl. VAT"), field(cost, hint=_("optional")))
         self.fields["stock"] = self.labelled(_("Stock"), field(format_qty(detail.stock, lang)))
+        # the shelf label's unit price and the low-stock list (pos/catalog/stock.py)
+        self.fields["net"] = self.labelled(_("Net quantity"), field(
+            stock.format_net(detail.net_qty, detail.net_unit), hint=_("e.g. 250 g, 75 cl, 6 pieces")))
+        low = "" if detail.low_stock is None else format_qty(detail.low_stock, lang)
+        self.fields["low_stock"] = self.labelled(_("Low stock at"), field(low, hint=_("empty: the shop's default")))
         self.flags = {
             "by_weight": switch(_("Sold by weight"), detail.by_weight),
             "free_price": switch(_("Free price"), detail.free_price),
@@ -205,7 +210,10 @@ class ArticlesPage(CatalogPage):
         price = self.parsed(_("Price incl. VAT"), parse_amount, f["price"].text)
         cost_text = f["cost"].text.strip()
         cost = self.parsed(_("Cost price excl. VAT"), parse_amount, cost_text) if cost_text else None
-        stock = self.parsed(_("Stock"), parse_qty, f["stock"].text.strip() or "0")
+        stock_qty = self.parsed(_("Stock"), parse_qty, f["stock"].text.strip() or "0")
+        net_qty, net_unit = stock.parse_net(f["net"].text)
+        low_text = f["low_stock"].text.strip()
+        low_stock = self.parsed(_("Low stock at"), parse_qty, low_text) if low_text else None
         if self.vat.text not in self.vat_bps:
             raise InvalidValue(_("Choose a VAT rate"))
         barcodes = list(self.barcodes)
@@ -218,9 +226,10 @@ class ArticlesPage(CatalogPage):
         return catalog.ArticleDetail(
             id=d.id, reference=f["reference"].text.strip(), name=f["name"].text.strip(), price=price,
             vat_bp=self.vat_bps[self.vat.text], department_id=self.dep_ids.get(self.department.text),
-            cost=cost, stock=stock, by_weight=self.flags["by_weight"].state == "down",
+            cost=cost, stock=stock_qty, by_weight=self.flags["by_weight"].state == "down",
             free_price=self.flags["free_price"].state == "down", favourite=self.flags["favourite"].state == "down",
-            active=self.flags["active"].state == "down", barcodes=barcodes, custom=custom)
+            active=self.flags["active"].state == "down", barcodes=barcodes, custom=custom, net_qty=net_qty,
+            net_unit=net_unit, low_stock=low_stock)
 
     def save(self) -> None:
         ok, _id = self.attempt(lambda: actions.save_article(self.config.acting("catalog"), self.form_detail()))

@@ -75,3 +75,30 @@ def test_a_goods_receipt_then_a_count_on_the_stock_page(make_app, window):  # no
     assert database.execute_sql("SELECT user_name FROM event WHERE kind IN ('stock_received', 'stock_counted') "
                                 "ORDER BY id").fetchall() == [("Claire",), ("Claire",)]
     assert stock_db.check() == []
+
+
+def test_net_quantity_and_threshold_on_the_article_page(make_app, window):  # noqa: F811
+    from test_catalog_ui import press
+
+    from pos.data import stock as stock_db
+    from pos.demo import demo_ean
+
+    app = make_app()
+    config, page = open_page(app, "articles")
+    config.scan(demo_ean(1))
+    page.fields["net"].text = "250 g"
+    page.fields["low_stock"].text = "4"
+    press(page, page.save_button)
+    a = stock_db.article_by_code("D010001")
+    assert (a.net_qty, a.net_unit, a.low_stock) == (250, "kg", 4000)
+    config.scan(demo_ean(1))
+    assert page.fields["net"].text == "0.25 kg" and page.fields["low_stock"].text == "4"
+    page.fields["net"].text = "3 furlongs"
+    press(page, page.save_button)
+    assert page.form_open and "Unknown unit" in app.toast_text
+    assert stock_db.article_by_code("D010001").net_unit == "kg"
+    page.fields["net"].text = ""
+    page.fields["low_stock"].text = ""
+    press(page, page.save_button)
+    a = stock_db.article_by_code("D010001")
+    assert (a.net_qty, a.net_unit, a.low_stock) == (None, "", None)

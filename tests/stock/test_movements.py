@@ -16,6 +16,7 @@ from pos.core.permissions import NeedsManager
 from pos.data import catalog as catalog_db
 from pos.data import stock as stock_db
 from pos.data import sync_stock, tickets
+from pos.data.common import CatalogError
 from pos.data.models import database
 from pos.sale.basket import Basket, Line, Payment
 from pos.sale.draft import ticket_draft
@@ -181,9 +182,9 @@ def test_thresholds_and_the_low_stock_list(shop):
     assert stock.low("Boissons") == []
     with pytest.raises(stock.StockError, match="Unknown department"):
         stock.low("Nope")
-    with pytest.raises(stock.StockError, match="unit"):
+    with pytest.raises(CatalogError, match="unit"):
         stock.set_fields(MANAGER, "D010002", net_qty=250, net_unit="", low_stock=None)
-    with pytest.raises(stock.StockError, match="Unknown unit"):
+    with pytest.raises(CatalogError, match="Unknown unit"):
         stock.set_fields(MANAGER, "D010002", net_qty=250, net_unit="g", low_stock=None)
 
 
