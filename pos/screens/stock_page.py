@@ -88,6 +88,9 @@ class StockPage(BoxLayout):
         self.show()
 
     def show(self) -> None:
+        if self.mode == "low":
+            self.show_low()
+            return
         lang = language()
         rows = []
         for line in self.lines.values():
@@ -105,7 +108,20 @@ class StockPage(BoxLayout):
         else:
             self.summary = _("{n} articles").format(n=len(rows))
 
+    def show_low(self) -> None:
+        """The articles at or below their threshold (lowest first) and the stock's value at cost."""
+        lang = language()
+        low = self.app.guard(lambda: stock.low(limit=500)) or []
+        self.ids.list.data = [{"reference": a.reference, "name": a.name,
+                               "expected": format_qty(stock.threshold(a), lang), "qty": format_qty(a.stock, lang),
+                               "extra": a.department, "on_select": lambda _i: None} for a in low]
+        value = sum(cents for _dep, cents, _missing in self.app.guard(stock.value) or [])
+        self.summary = _("{n} articles low in stock").format(n=len(low)) + "   " + _(
+            "Stock value at cost: {total}").format(total=format_amount(value, lang))
+
     def validate(self) -> None:
+        if self.mode == "low":
+            return
         if not self.lines:
             self.app.toast(_("No line: scan or type at least one article"), error=True)
             return

@@ -102,3 +102,24 @@ def test_net_quantity_and_threshold_on_the_article_page(make_app, window):  # no
     press(page, page.save_button)
     a = stock_db.article_by_code("D010001")
     assert (a.net_qty, a.net_unit, a.low_stock) == (None, "", None)
+
+
+def test_the_low_stock_tab_lists_what_to_reorder_and_the_stock_value(make_app, window):  # noqa: F811
+    from helpers.ui_helpers import tap
+
+    from pos.catalog import stock
+
+    stock.apply_count(MANAGER, stock.count_lines([("D010001", 1000), ("D010002", 2000), ("D010003", 3000)]))
+    stock.set_fields(MANAGER, "D010003", net_qty=None, net_unit="", low_stock=5000)
+    app = make_app()
+    config, page = open_page(app, "stock")
+    tap(page.ids.low_tab)
+    frames(2)
+    assert page.mode == "low"
+    rows = [(r["reference"], r["qty"], r["expected"]) for r in page.ids.list.data]
+    assert rows == [("D010001", "1", "2"), ("D010002", "2", "2"), ("D010003", "3", "5")]
+    value = sum(cents for _d, cents, _m in stock.value())
+    assert "3 articles low in stock" in page.summary and f"€{value / 100:,.2f}" in page.summary
+    assert not touch_targets(config), touch_targets(config)
+    tap(page.ids.receipt_tab)
+    assert page.mode == "receipt" and page.ids.list.data == []
