@@ -32,11 +32,15 @@ def moving(kind: str, user_name: str, reference: str, at: str | None = None) -> 
     context behind."""
     if kind not in KINDS:
         raise ValueError(f"unknown stock movement kind {kind!r}")
+    sql = 'INSERT OR REPLACE INTO "stock_context" ("id", "kind", "user_name", "at", "reference") VALUES (1, ?, ?, ?, ?)'
     with database.atomic():
-        database.execute_sql('INSERT OR REPLACE INTO "stock_context" ("id", "kind", "user_name", "at", "reference") '
-                             "VALUES (1, ?, ?, ?, ?)", (kind, user_name, at or now_iso(), reference[:255]))
+        outer = database.execute_sql('SELECT "kind", "user_name", "at", "reference" FROM "stock_context"').fetchone()
+        database.execute_sql(sql, (kind, user_name, at or now_iso(), reference[:255]))
         yield
-        database.execute_sql('DELETE FROM "stock_context"')
+        if outer is None:
+            database.execute_sql('DELETE FROM "stock_context"')
+        else:  # a movement context inside another: the outer one goes on
+            database.execute_sql(sql, outer)
 
 
 @dataclass(frozen=True)

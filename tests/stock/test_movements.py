@@ -249,3 +249,18 @@ def test_an_existing_shop_upgrades_with_one_opening_movement_per_article(tmp_pat
         assert stock_db.check() == []
     finally:
         close_database()
+
+
+def test_a_context_inside_another_gives_the_outer_one_back(shop):
+    from pos.data.common import atomic
+
+    a, b = art("D010001"), art("D010002")
+    with atomic(), stock_db.moving("sync", "Claire", "outer"):
+        with stock_db.moving("receipt", "Claire", "inner"):
+            database.execute_sql("UPDATE article SET stock = stock + 1000 WHERE id = ?", (a.id,))
+        database.execute_sql("UPDATE article SET stock = stock + 2000 WHERE id = ?", (b.id,))
+    assert (last_moves("D010001")[0].kind, last_moves("D010001")[0].about) == ("receipt", "inner")
+    assert (last_moves("D010002")[0].kind, last_moves("D010002")[0].about) == ("sync", "outer")
+    assert database.execute_sql("SELECT COUNT(*) FROM stock_context").fetchone()[0] == 0
+    database.execute_sql("UPDATE article SET stock = stock - 3000 WHERE id = ?", (a.id,))  # said by nobody
+    assert (last_moves("D010001")[0].kind, last_moves("D010001")[0].user_name) == ("manual", "")
