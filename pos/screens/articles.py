@@ -146,6 +146,7 @@ class ArticlesPage(CatalogPage):
             "free_price": switch(_("Free price"), detail.free_price),
             "favourite": switch(_("Favourite"), detail.favourite),
             "active": switch(_("Active"), detail.active),
+            "web": switch(_("On the web shop"), self._web_before(detail)),  # pos sync push (PrestaShop)
         }
         self.add_row(*self.flags.values(), height="56dp")
         # barcodes: several, each checked (check digit, not another article's)
@@ -231,8 +232,24 @@ class ArticlesPage(CatalogPage):
             active=self.flags["active"].state == "down", barcodes=barcodes, custom=custom, net_qty=net_qty,
             net_unit=net_unit, low_stock=low_stock)
 
+    def _web_before(self, detail) -> bool:
+        from pos.data.sync_push import web_flag
+
+        self.web_before = bool(detail.id) and web_flag(detail.id)
+        return self.web_before
+
+    def _save(self) -> int:
+        actor = self.config.acting("catalog")
+        article_id = actions.save_article(actor, self.form_detail())
+        web = self.flags["web"].state == "down"
+        if web != self.web_before:  # publish on the web shop, or stop (journaled: pos.sync.push.set_web)
+            from pos.sync.push import set_web
+
+            set_web(actor, article_id, web)
+        return article_id
+
     def save(self) -> None:
-        ok, _id = self.attempt(lambda: actions.save_article(self.config.acting("catalog"), self.form_detail()))
+        ok, _id = self.attempt(self._save)
         if not ok:
             return
         self.app.toast(_("Saved"))
