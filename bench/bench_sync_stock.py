@@ -10,6 +10,7 @@ The push is timed with ``latency`` seconds added to every request; the emulator 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 import time
@@ -45,7 +46,7 @@ def main(argv: list[str]) -> int:
     from pos.data.db import close_database, open_database
     from pos.demo import add_synthetic_articles, load_demo_shop, synthetic_reference
     from pos.sync.client import PrestaShopClient
-    from pos.sync.stock import push_stock
+    from pos.sync.stock import CHUNK, push_stock
     from tests.helpers.prestashop.emulator import PrestaShopEmulator
 
     report = Report()
@@ -76,6 +77,10 @@ def main(argv: list[str]) -> int:
         report.line("stock_push_per_article", elapsed / n * 1000, "ms")
         report.line("stock_push_requests", requests)
         report.line("stock_push_requests_per_article", requests / n)
+        pages = math.ceil(n / CHUNK)  # the reads: one page of stock rows per chunk of articles
+        report.target("stock_push_requests_target", requests <= 1.05 * n + pages + 2,
+                      f"{requests} <= 1.05 x {n} + {pages} pages + 2 (version, schema)")
+        report.target("stock_push_target_12s", elapsed <= 12.0, f"{elapsed:.1f} s")
         report.line("stock_push_network_share", requests * args.latency / elapsed * 100, "%")
         t0 = time.perf_counter()
         again = push_stock(client)
