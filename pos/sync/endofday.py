@@ -90,7 +90,7 @@ def unpushed_units(article_ids: set[int]) -> dict[int, int]:
     pending = data.pending_batch()
     if pending is not None:
         for item in data.batch_items():
-            if item["article_id"] in article_ids and item["state"] == "pending":
+            if item["article_id"] in article_ids and item["state"] in ("pending", "writing"):  # not yet done
                 out[item["article_id"]] = out.get(item["article_id"], 0) + int(item["delta"])
         after = int(pending["last"])
     else:

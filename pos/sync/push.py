@@ -159,7 +159,12 @@ class _Job:
         return self._refs
 
     def run(self) -> None:
+        from pos.sync.endofday import unpushed_units
+
         articles = data.web_articles()
+        # the shop's stock is set to the till's plus the sales the stock push has still to subtract:
+        # once it has, both sides agree (without this, those sales would be counted twice)
+        self.unpushed = unpushed_units({a["article_id"] for a in articles})
         self.result["articles"] = len(articles)
         if self.progress:
             self.progress(0, len(articles))
@@ -199,7 +204,7 @@ class _Job:
             body["ean13"] = article["ean13"]
         echo = self.client.create("products", body)
         pid = int(echo["id"])
-        self._set_stock(pid, echo, article["stock"] // 1000)
+        self._set_stock(pid, echo, article["stock"] // 1000 + self.unpushed.get(article["article_id"], 0))
         date_upd = self._check_price(article, pid)
         data.record_push(article["article_id"], values_of(article), (pid, 0), date_upd)
         self.result["created"] += 1
@@ -231,7 +236,7 @@ class _Job:
         if changes:
             self.client.update("products", pid, changes)
         if "stock" in send:
-            self._set_stock(pid, None, now["stock"])
+            self._set_stock(pid, None, now["stock"] + self.unpushed.get(article["article_id"], 0))
         date_upd = self._check_price(article, pid) if "price" in send else ""
         pushed = dict(before)
         pushed.update({f: now[f] for f in send})

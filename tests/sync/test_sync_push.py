@@ -175,3 +175,29 @@ def test_cli_web_then_push(shop, ps):
     assert proc.returncode == 0, proc.stderr
     assert "created: 2" in proc.stdout.splitlines() and "conflicts: 0" in proc.stdout.splitlines()
     assert pos("sync", "push").stdout.splitlines()[1:4] == ["articles: 2", "created: 0", "updated: 0"]
+
+
+def test_a_till_owned_stock_is_never_counted_twice_by_the_end_of_day(shop, ps, till):
+    from pos.sync import endofday
+    from pos.sync.stock import start_from_now
+
+    config.set_setting("prestashop.till_fields", "stock")
+    publish("D050103")
+    start_from_now()
+
+    def sell(units: int) -> None:
+        till.set_pending_qty(units * 1000)
+        till.scan("D050103")
+        till.add_payment("cash")
+        till.validate()
+
+    sell(2)
+    first = endofday.run_all(client_for(ps))
+    assert first["status"] == "done", first
+    assert first["steps"]["push"]["counts"]["created"] == 1
+    pid = data_sync.link_of_article(article("D050103").id)[0]
+    assert shop_stock(ps, pid) == article("D050103").stock // 1000 == 48
+    sell(3)
+    second = endofday.run_all(client_for(ps))
+    assert second["status"] == "done" and second["steps"]["push"]["counts"]["updated"] == 1, second
+    assert shop_stock(ps, pid) == article("D050103").stock // 1000 == 45
