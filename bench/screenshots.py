@@ -140,8 +140,15 @@ def main(out: Path) -> None:
         if not reports.busy:
             break
     shot("reports")
-    app.show("config", section="users")
+    config = app.show("config", section="users")
     shot("config_users")
+    for section in ("hardware", "stock", "vouchers", "backups"):  # the newer pages, in the same theme
+        config.open_section(section)
+        for _ in range(50):
+            EventLoop.idle()
+            time.sleep(0.01)
+        shot(f"config_{section}")
+    config.back()
     app.till.set_training(True)
     sale = app.show("sale")
     sale.scan(demo_ean(3))

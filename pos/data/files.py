@@ -17,13 +17,20 @@ behind; ``clean_stale`` removes, at start, those older than a minute (``<db>.hea
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +106,25 @@ def _mine(path: Path) -> bool:
         return path.stat().st_uid == os.getuid()
     except (OSError, AttributeError):
         return False
+
+
+@contextlib.contextmanager
+def os_lock(path: str) -> Iterator[bool]:
+    """Hold the OS lock on ``path`` (a 0600 file, released if the process dies): yields True
+    while held, False at once when another holder has it.  Without ``fcntl`` (Windows): True."""
+    if fcntl is None:
+        yield True
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -27,21 +27,15 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-try:
-    import fcntl
-except ImportError:  # Windows has no fcntl: there, nothing stops a second process from undoing a running import
-    fcntl = None  # type: ignore[assignment]
-
 from pos.data import journal
 from pos.data.common import now_iso
-from pos.data.files import create_private
+from pos.data.files import create_private, os_lock  # no fcntl (Windows): no lock
 from pos.data.models import database
 from pos.data.stock import moving
 from pos.data.transfer import TABLES, StaleError, Table, _fingerprint, _literal, _q
@@ -94,22 +88,8 @@ class UndoLog:
 @contextlib.contextmanager
 def import_lock(db_path: str) -> Iterator[bool]:
     """Hold ``<db>.import-lock`` (an OS lock, released if the process dies); yields False if taken."""
-    if fcntl is None:
-        yield True
-        return
-    fd = os.open(db_path + ".import-lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    with os_lock(db_path + ".import-lock") as held:
+        yield held
 
 
 def _marker() -> dict[str, Any] | None:

@@ -6,14 +6,10 @@ held inside this process only."""
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Iterator
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+from pos.data.files import os_lock
 
 _LOCAL = threading.Lock()  # this process (Windows; and quick refusals between our own threads)
 
@@ -33,21 +29,10 @@ def sync_lock() -> Iterator[bool]:
         return
     try:
         path = lock_path()
-        if fcntl is None or not path:
+        if not path:
             yield True
             return
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+        with os_lock(path) as held:
+            yield held
     finally:
         _LOCAL.release()
