@@ -68,14 +68,15 @@ def label_for(row: dict[str, Any], lang: str) -> Label:
 
 
 def select(*, department: str | None = None, changed_since: str | None = None,
-           codes: Sequence[str] = ()) -> list[dict[str, Any]]:
+           codes: Sequence[str] = (), new_since: str | None = None) -> list[dict[str, Any]]:
     """The articles to label, refused when a department or a code is unknown or nothing matches."""
     if department is not None and not stock_db.department_exists(department):
         raise LabelError(_("Unknown department: {name}").format(name=department))
     for code in codes:
         if stock_db.article_by_code(code) is None:
             raise LabelError(_("Unknown article: {code}").format(code=code))
-    rows = stock_db.labels(department=department, changed_since=changed_since, codes=codes, limit=MAX_LABELS + 1)
+    rows = stock_db.labels(department=department, changed_since=changed_since, codes=codes, new_since=new_since,
+                           limit=MAX_LABELS + 1)
     if not rows:
         raise LabelError(_("No article to label in this selection"))
     if len(rows) > MAX_LABELS:

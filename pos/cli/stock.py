@@ -7,7 +7,7 @@
     pos stock receive CODE*QTY ... [--cost CODE=PRICE ...] [--ref TEXT]
     pos stock count CODE=QTY ... [--apply] [--ref TEXT]
     pos stock set CODE [--net QTY UNIT] [--no-net] [--low QTY | --low default]
-    pos labels OUT.pdf [--layout 3x8] [--department NAME] [--changed-since DATE] [CODE ...]
+    pos labels OUT.pdf [--layout 3x8] [--department NAME] [--changed-since DATE] [--new-since DATE] [CODE ...]
 
 Reads need no login; receipts, counts and thresholds are done by ``--user`` (``stock`` permission).
 Quantities are typed like at the till (``3``, ``0,452``, ``1.5``); a bad line names itself and
@@ -82,6 +82,7 @@ def _labels_parser() -> argparse.ArgumentParser:
     lb.add_argument("--layout", default="3x8", help="columns x rows on A4: 3x8 (default), 2x7, 4x10, 3x7, 2x8")
     lb.add_argument("--department", metavar="NAME")
     lb.add_argument("--changed-since", metavar="YYYY-MM-DD", help="articles created or changed since this day")
+    lb.add_argument("--new-since", metavar="YYYY-MM-DD", help="articles created since this day")
     lb.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return lb
 
@@ -257,7 +258,7 @@ def cmd_labels(args: argparse.Namespace) -> int:
         raise CliError(_("Unknown layout {layout}: {known}").format(layout=args.layout,
                                                                     known=", ".join(labels.LAYOUTS)))
     rows = labels.select(department=args.department, changed_since=_date(args.changed_since, "--changed-since"),
-                         codes=args.codes)
+                         new_since=_date(args.new_since, "--new-since"), codes=args.codes)
     with progress(_("Labels"), len(rows)) as update:
         pages = labels.write_pdf(target, rows, args.layout, progress=lambda done, total: update(done, total))
     print(_("{n} labels on {pages} pages written to {file}").format(n=len(rows), pages=pages, file=args.out))

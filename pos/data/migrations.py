@@ -14,7 +14,7 @@ from collections.abc import Callable
 from peewee import Database
 
 from pos.data.export_meta import V14_EXPORTS
-from pos.data.stock_schema import V13_STOCK
+from pos.data.stock_schema import V13_STOCK, V16_ARTICLE_CREATED
 from pos.data.sync_push import V15_SYNC
 from pos.data.vouchers import V12_VOUCHERS
 
@@ -227,6 +227,7 @@ MIGRATIONS: list[Migration] = [
     (13, "stock movements, line costs, net quantities, low-stock thresholds", V13_STOCK),
     (14, "export templates and the export history", V14_EXPORTS),
     (15, "PrestaShop: articles published on the web, refunds of cancelled web orders", V15_SYNC),
+    (16, "when each article was created (new articles' labels)", V16_ARTICLE_CREATED),
 ]
 
 LATEST = MIGRATIONS[-1][0]

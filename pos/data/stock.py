@@ -231,10 +231,11 @@ def margin(by: str, start: str, end: str) -> list[tuple[str, int, int, int | Non
 
 
 def labels(*, department: str | None = None, changed_since: str | None = None, codes: Sequence[str] = (),
-           limit: int = 100_000) -> list[dict[str, Any]]:
+           new_since: str | None = None, limit: int = 100_000) -> list[dict[str, Any]]:
     """The articles to label: active ones matching every filter given, by department and name, each with
     its first barcode (``codes`` are references or barcodes)."""
     where, params = _where(("d.name = ?", department), ("a.updated_at >= ?", changed_since),
+                           ("a.id IN (SELECT article_id FROM article_created WHERE at >= ?)", new_since),
                            ("a.id IN (SELECT id FROM article WHERE reference IN (SELECT value FROM json_each(?)) "
                             "UNION SELECT article_id FROM barcode WHERE code IN (SELECT value FROM json_each(?)))",
                             (json.dumps(list(codes)),) * 2 if codes else None), base=["a.active = 1"])

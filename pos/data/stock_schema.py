@@ -64,3 +64,15 @@ V13_STOCK = [
     "CREATE TRIGGER ticket_line_cost_no_delete BEFORE DELETE ON ticket_line_cost "
     "BEGIN SELECT RAISE(ABORT, 'ticket_line_cost rows are immutable once committed'); END",
 ]
+
+
+# Migration 16: when each article was created (new articles' shelf labels).  A trigger fills it
+# whoever inserts (the article page, an import, a PrestaShop pull); the articles of an older
+# database have no row: they are not new.
+V16_ARTICLE_CREATED = [
+    'CREATE TABLE "article_created" ("article_id" INTEGER NOT NULL PRIMARY KEY, "at" VARCHAR(255) NOT NULL, '
+    'FOREIGN KEY ("article_id") REFERENCES "article" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX "article_created_at" ON "article_created" ("at")',
+    f"CREATE TRIGGER article_created_at AFTER INSERT ON article BEGIN "
+    f"INSERT INTO article_created (article_id, at) VALUES (NEW.id, {_NOW}); END",
+]

@@ -148,6 +148,32 @@ def test_label_layouts_and_selections(db_path, capsys, tmp_path):
         assert code == 1 and message in err and not target.exists()
 
 
+def test_labels_of_the_articles_created_since_a_day(db_path, capsys, tmp_path):
+    """--new-since: only the articles created that day or later (the article page, an import, a pull:
+    a trigger dates every insert), not the ones merely changed."""
+    from helpers.actors import MANAGER
+
+    from pos.catalog import actions
+    from pos.data.catalog import ArticleDetail
+
+    database.execute_sql("UPDATE article_created SET at = '2020-01-01T08:00:00'")  # the demo shop, long ago
+    actions.save_article(MANAGER, ArticleDetail("NEW1", "Galette des rois", 1850, 550))
+    run(capsys, db_path, "stock", "set", "D020027", "--net", "75", "cl")  # changed today, not new
+    pdf = tmp_path / "new.pdf"
+    import datetime as dt
+
+    code, out, err = run(capsys, db_path, "labels", str(pdf), "--new-since", dt.date.today().isoformat())
+    assert code == 0, err
+    assert "1 labels on 1 pages" in out
+    text = PdfReader(pdf).pages[0].extract_text()
+    assert "Galette des rois" in text and "€18.50" in text and "Huile" not in text
+    code, out, err = run(capsys, db_path, "labels", str(tmp_path / "old.pdf"), "--new-since", "2020-01-01")
+    total = database.execute_sql("SELECT COUNT(*) FROM article WHERE active = 1").fetchone()[0]
+    assert code == 0 and f"{total} labels" in out
+    code, out, err = run(capsys, db_path, "labels", str(tmp_path / "bad.pdf"), "--new-since", "2026-02-30")
+    assert code == 1 and "expected YYYY-MM-DD" in err
+
+
 def test_margin_report_uses_the_cost_when_sold(db_path, capsys, tmp_path):
     code, out, err = run(capsys, db_path, "sell", "D020027", "--pay", "card")
     assert code == 0, err
