@@ -17,6 +17,7 @@ from pos.core import i18n
 from pos.core.errors import Refusal
 from pos.core.i18n import _
 from pos.core.money import format_amount, format_qty, round_div
+from pos.core.permissions import Actor, check
 from pos.data import stock as stock_db
 
 GROUPINGS = tuple(stock_db.MARGIN_KEYS)
@@ -54,7 +55,9 @@ class MarginReport:
     total: MarginRow
 
 
-def margin_report(start: dt.date, end: dt.date, by: str = "article") -> MarginReport:
+def margin_report(actor: Actor, start: dt.date, end: dt.date, by: str = "article") -> MarginReport:
+    """Margins from the cost each line had when sold: cost prices are a manager's (``reports``)."""
+    check(actor, "reports")
     if by not in GROUPINGS:
         raise MarginError(_("unknown --by {by!r}: expected one of {choices}").format(
             by=by, choices=", ".join(GROUPINGS)))

@@ -273,7 +273,7 @@ def cmd_margin(args: argparse.Namespace, period: tuple[dt.date, dt.date]) -> int
 
     if args.number:
         raise CliError(_("--number is for closures"))
-    report = margins.margin_report(*period, by=(args.by or "article").strip())
+    report = margins.margin_report(who(args, "reports"), *period, by=(args.by or "article").strip())
     for line in margins.report_lines(report):
         print(line)
     if args.pdf:

@@ -186,6 +186,8 @@ def test_margin_report_uses_the_cost_when_sold(db_path, capsys, tmp_path):
     assert f"€{excl / 100:.2f}" in line and f"€{cost / 100:.2f}" in line and f"€{(excl - cost) / 100:.2f}" in line
     code, out, err = run(capsys, db_path, "report", "margin", "--by", "department", "--pdf", str(tmp_path / "m.pdf"))
     assert code == 0 and "Épicerie" in PdfReader(tmp_path / "m.pdf").pages[0].extract_text()
+    code, out, err = run(capsys, db_path, "report", "margin", env=cli_env("Marie"))  # cost prices: a manager's
+    assert code == 1 and "A manager must authorise this: view the sales reports" in err and out == ""
     code, out, err = run(capsys, db_path, "report", "margin", "--by", "vat")
     assert code == 1 and "unknown --by" in err
 
