@@ -5,6 +5,7 @@
 A fresh demo database gets N synthetic articles, each linked to a synthetic product of the emulator
 (tests/helpers/prestashop/emulator.py, on 127.0.0.1), and sales of every one of them (tickets of 50 lines).
 The push is timed with ``latency`` seconds added to every request; the emulator counts the requests.
+The writes go ``WRITES_IN_FLIGHT`` at a time (pos/sync/stock.py).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def main(argv: list[str]) -> int:
     from pos.data.db import close_database, open_database
     from pos.demo import add_synthetic_articles, load_demo_shop, synthetic_reference
     from pos.sync.client import PrestaShopClient
-    from pos.sync.stock import CHUNK, push_stock
+    from pos.sync.stock import CHUNK, WRITES_IN_FLIGHT, push_stock
     from tests.helpers.prestashop.emulator import PrestaShopEmulator
 
     report = Report()
@@ -67,6 +68,7 @@ def main(argv: list[str]) -> int:
         ps.reset_log()
         ps.inject("latency", count=None, seconds=args.latency)
         report.line("stock_latency_per_request", args.latency * 1000, "ms")
+        report.line("stock_push_writes_in_flight", WRITES_IN_FLIGHT)
         t0 = time.perf_counter()
         result = push_stock(client)
         elapsed = time.perf_counter() - t0
@@ -81,7 +83,7 @@ def main(argv: list[str]) -> int:
         report.target("stock_push_requests_target", requests <= 1.05 * n + pages + 2,
                       f"{requests} <= 1.05 x {n} + {pages} pages + 2 (version, schema)")
         report.target("stock_push_target_12s", elapsed <= 12.0, f"{elapsed:.1f} s")
-        report.line("stock_push_network_share", requests * args.latency / elapsed * 100, "%")
+        report.line("stock_push_latency_sum", requests * args.latency, "s")  # paid once per request if sequential
         t0 = time.perf_counter()
         again = push_stock(client)
         report.line("stock_push_nothing_to_do_time", (time.perf_counter() - t0) * 1000, "ms")

@@ -15,12 +15,14 @@ about one request per changed article, plus the pages read):
 1. read the chunk's ``stock_available`` rows (fresh), ``new = quantity - delta`` for each article;
 2. record ``before = quantity`` and ``target = new`` (state *writing*) for the chunk — committed, in
    one transaction, before any write;
-3. write each (PATCH on 8.x, GET + full PUT on 1.7); the shop's answer carries the quantity written,
-   checked against ``target``; state *done*, saved for the chunk's acknowledged writes in one
-   transaction, also when a later write of the chunk fails.
+3. write each (PATCH on 8.x, GET + full PUT on 1.7), ``WRITES_IN_FLIGHT`` writes at once (the
+   latency of the shop is paid once per group, not once per article); the shop's answer carries the
+   quantity written, checked against ``target``; state *done*, saved for the chunk's acknowledged writes
+   in one transaction, also when another write of the chunk fails.
 
-Any PrestaShop or network error stops the run (logged *failed*); the next run resumes the same batch,
-skipping the *done* articles.  On resume:
+Any PrestaShop or network error stops the run (logged *failed*): no new write is sent, those already
+in flight are awaited (each acknowledged one is *done*), and the error names the article(s) whose write
+failed.  The next run resumes the same batch, skipping the *done* articles.  On resume:
 
 - *written* (left by an older version): the write is on the shop; only its value is checked;
 - *writing* (the answer to the write was lost — it may or may not have reached the shop): if the shop's
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from pos.core.errors import Cancelled, Refusal
@@ -56,6 +59,7 @@ from pos.core.permissions import Actor, check
 from pos.data import sync as data_sync
 from pos.data import sync_stock as data
 from pos.sync.client import PrestaShopClient, filter_in
+from pos.sync.errors import PrestaShopError
 from pos.sync.runs import logged_run
 from pos.sync.xml import Record
 
@@ -64,10 +68,9 @@ READ_FIELDS = ["id", "id_product", "id_product_attribute", "id_shop", "quantity"
 COUNTS = ("articles", "pushed", "unchanged", "not_linked", "weighed", "conflicts", "errors")
 CHUNK = 100  # articles read in one request (filter[id_product]=[a|b|...]) and saved in one transaction
 PAGE = 1000  # stock rows a page (a product with combinations has several)
+WRITES_IN_FLIGHT = 4  # stock writes sent at once (1: one after the other)
 
 Progress = Callable[[int, int], None]
-
-
 
 
 def push_stock(client: PrestaShopClient, *, dry_run: bool = False, progress: Progress | None = None,
@@ -171,6 +174,13 @@ def refresh_till_stock(client: PrestaShopClient) -> int:
                 updates.append((target, aid))
     data.set_stocks(updates)
     return len(updates)
+
+
+def _naming(failed: list[tuple[dict[str, Any], PrestaShopError]]) -> PrestaShopError:
+    """The first error, its message naming the article of every failed write (``REF: message; ...``)."""
+    first = failed[0][1]
+    first.args = ("; ".join(f"{item['reference']}: {exc}" for item, exc in failed),)
+    return first
 
 
 def _id_shop() -> int | None:
@@ -291,19 +301,77 @@ class _Job:
         data.save_items(settled + to_write)  # "writing": before and target, committed before any write
         written: list[dict[str, Any]] = []
         try:
-            for n, item in enumerate(to_write):
-                if n and self.cancel is not None and self.cancel():
-                    raise Cancelled
-                echo = self.client.update(RESOURCE, item["id_stock"], {"quantity": str(item["target"])})
-                final = int(echo.get("quantity") or 0) if echo.get("quantity") not in (None, "") else item["target"]
-                if final != item["target"]:
-                    self._note(item, _("read back {found} after writing {target}").format(
-                        found=final, target=item["target"]))
-                item.update(state="done", final=final)
-                written.append(item)
-                self._finished(item, total)
+            self._write_all(to_write, total, written)
         finally:
             data.save_items(written)  # what the shop acknowledged is never written again
+
+    def _write(self, item: dict[str, Any]) -> int:
+        """One article's write (in a worker thread when several are in flight); the quantity the shop echoes."""
+        echo = self.client.update(RESOURCE, item["id_stock"], {"quantity": str(item["target"])})
+        return int(echo.get("quantity") or 0) if echo.get("quantity") not in (None, "") else item["target"]
+
+    def _written(self, item: dict[str, Any], final: int, total: int, written: list[dict[str, Any]]) -> None:
+        if final != item["target"]:
+            self._note(item, _("read back {found} after writing {target}").format(found=final, target=item["target"]))
+        item.update(state="done", final=final)
+        written.append(item)
+        self._finished(item, total)
+
+    def _write_all(self, items: list[dict[str, Any]], total: int, written: list[dict[str, Any]]) -> None:
+        """Write ``items``, at most ``WRITES_IN_FLIGHT`` at once; the acknowledged ones land in ``written``
+        (states and progress are handled here, in the calling thread).  On a cancel or an error no new write
+        is sent and those in flight are awaited; then ``Cancelled`` or the first error (naming every article
+        whose write failed) is raised."""
+        width = max(1, min(WRITES_IN_FLIGHT, len(items)))
+        if width == 1:
+            for n, item in enumerate(items):
+                if n and self.cancel is not None and self.cancel():
+                    raise Cancelled
+                try:
+                    final = self._write(item)
+                except PrestaShopError as exc:
+                    raise _naming([(item, exc)]) from None
+                self._written(item, final, total, written)
+            return
+        # the version and the schema, read once here before the writes share the client
+        self.client.supports_patch  # noqa: B018
+        self.client.read_only_fields(RESOURCE)
+        todo = iter(items)
+        in_flight: dict[Future[int], dict[str, Any]] = {}
+        failed: list[tuple[dict[str, Any], PrestaShopError]] = []
+        other: BaseException | None = None
+        stop = False
+        sent = 0
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="stock-push") as pool:
+            while True:
+                while not stop and not failed and other is None and len(in_flight) < width:
+                    item = next(todo, None)
+                    if item is None:
+                        break
+                    if sent and self.cancel is not None and self.cancel():
+                        stop = True
+                        break
+                    in_flight[pool.submit(self._write, item)] = item
+                    sent += 1
+                if not in_flight:
+                    break
+                finished, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in [f for f in in_flight if f in finished]:  # in the order they were sent
+                    item = in_flight.pop(future)
+                    try:
+                        final = future.result()
+                    except PrestaShopError as exc:
+                        failed.append((item, exc))
+                    except BaseException as exc:  # a bug or an interrupt: raised once the others are in
+                        other = other or exc
+                    else:
+                        self._written(item, final, total, written)
+        if other is not None:
+            raise other
+        if failed:
+            raise _naming(failed)
+        if stop:
+            raise Cancelled
 
     # ---- one article
     def _note(self, item: dict[str, Any], text: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from helpers.prestashop.emulator import PrestaShopEmulator
@@ -14,6 +16,7 @@ from pos.data import sync as data_sync
 from pos.data import sync_stock as data
 from pos.data import tickets as tickets_db
 from pos.data.models import database
+from pos.sync import stock as stock_job
 from pos.sync.client import PrestaShopClient, filter_in
 from pos.sync.errors import NetworkError
 from pos.sync.stock import format_result, push_stock, start_from_now
@@ -42,6 +45,12 @@ def client_for(ps: PrestaShopEmulator, **kw) -> PrestaShopClient:
     kw.setdefault("backoff", 0)
     kw.setdefault("retries", 0)  # a fault is a failure of the run, not absorbed by a retry
     return PrestaShopClient(ps.url, ps.key, **kw)
+
+
+@pytest.fixture
+def one_write_at_a_time(monkeypatch):
+    """The writes one after the other, for the tests that place a fault or a cancel between two writes."""
+    monkeypatch.setattr(stock_job, "WRITES_IN_FLIGHT", 1)
 
 
 @pytest.fixture
@@ -298,7 +307,7 @@ def fault_in_the_middle(ps: PrestaShopEmulator, kind: str, method: str):
 
 @pytest.mark.parametrize("method", ["PATCH", "GET"])
 @pytest.mark.parametrize("kind", FAULTS)
-def test_fault_then_rerun_counts_once(ps, linked, till, kind, method):
+def test_fault_then_rerun_counts_once(ps, linked, till, one_write_at_a_time, kind, method):
     client = client_for(ps)
     initial = quantities(ps)
     sold = standard_sales(till)
@@ -326,7 +335,7 @@ def test_fault_then_rerun_counts_once(ps, linked, till, kind, method):
     assert third["pushed"] == 0 and quantities(ps) == expected(initial, {**sold, "D010002": sold["D010002"] + 2})
 
 
-def test_acknowledged_writes_are_kept_when_a_later_write_fails(ps, linked, till):
+def test_acknowledged_writes_are_kept_when_a_later_write_fails(ps, linked, till, one_write_at_a_time):
     """Two writes acknowledged, the third never reaches the shop: the rerun writes only the last two."""
     client = client_for(ps)
     initial = quantities(ps)
@@ -353,8 +362,11 @@ def test_acknowledged_writes_are_kept_when_a_later_write_fails(ps, linked, till)
                                                 "D010002": sold["D010002"] + 1})
 
 
-def test_write_landed_but_answer_lost_simulated(ps, linked, till):
-    """The harness writes, then raises as if the connection broke: the resume must not write again."""
+@pytest.mark.parametrize("in_flight", [1, 4])
+def test_write_landed_but_answer_lost_simulated(ps, linked, till, monkeypatch, in_flight):
+    """The harness writes, then raises as if the connection broke: the resume must not write again.
+    One write at a time, the run stops after the first; four at once, all four landed unanswered."""
+    monkeypatch.setattr(stock_job, "WRITES_IN_FLIGHT", in_flight)
     client = client_for(ps)
     initial = quantities(ps)
     sold = standard_sales(till)
@@ -371,7 +383,7 @@ def test_write_landed_but_answer_lost_simulated(ps, linked, till):
     patches = ps.count("PATCH")
     again = push_stock(client_for(ps))
     assert again["status"] == "done" and again["conflicts"] == 0
-    assert ps.count("PATCH") == patches + 3  # the other three only
+    assert ps.count("PATCH") == patches + (3 if in_flight == 1 else 0)  # only those not written yet
     assert quantities(ps) == expected(initial, sold)
 
 
@@ -402,7 +414,7 @@ def test_a_single_reset_is_absorbed_by_the_client_retry(ps, linked, till):
     assert quantities(ps) == expected(initial, sold)
 
 
-def test_cancel_keeps_the_batch_for_the_next_run(ps, linked, till):
+def test_cancel_keeps_the_batch_for_the_next_run(ps, linked, till, one_write_at_a_time):
     client = client_for(ps)
     initial = quantities(ps)
     sold = standard_sales(till)
@@ -412,6 +424,103 @@ def test_cancel_keeps_the_batch_for_the_next_run(ps, linked, till):
     assert last_run()["status"] == "cancelled"
     again = push_stock(client)
     assert again["status"] == "done" and again["pushed"] == 2
+    assert quantities(ps) == expected(initial, sold)
+
+
+# ---------------------------------------------------------------- several writes in flight
+
+
+def stock_row_id(ps: PrestaShopEmulator, pid: int, attr: int) -> int:
+    with ps.lock:
+        return next(int(r["id"]) for r in ps.data["stock_availables"].values()
+                    if r["id_product"] == str(pid) and r["id_product_attribute"] == str(attr))
+
+
+def test_writes_are_sent_several_at_once(ps, linked, till):
+    assert stock_job.WRITES_IN_FLIGHT == 4
+    client = client_for(ps, timeout=(2, 5))
+    initial = quantities(ps)
+    sold = standard_sales(till)
+    real_update = client.update
+    lock = threading.Lock()
+    active, most = [0], [0]
+
+    def counting_update(resource, id_, changes):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            return real_update(resource, id_, changes)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    client.update = counting_update
+    ps.inject("latency", count=None, method="PATCH", seconds=0.3)
+    seen = []
+    result = push_stock(client, progress=lambda n, total: seen.append((n, total)))
+    assert result["status"] == "done" and result["pushed"] == 4 and result["conflicts"] == 0, result
+    assert most[0] == 4  # the four articles' writes overlapped
+    assert seen == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]  # progress from the calling thread, in order
+    assert ps.count("PATCH", "/api/stock_availables") == 4
+    assert quantities(ps) == expected(initial, sold)
+
+
+@pytest.mark.parametrize("kind", ["die", "maintenance", "unauthorized"])
+def test_a_failed_write_among_several_is_named_and_only_it_is_written_again(ps, linked, till, kind):
+    """One article's write fails while three others are in flight: they are acknowledged and kept, the
+    error names the article, and the rerun writes that one only."""
+    client = client_for(ps)
+    initial = quantities(ps)
+    sold = standard_sales(till)
+    target = stock_row_id(ps, *LINKS["D010004"])  # row 3: no other row id starts so
+    ps.inject(kind, count=1, method="PATCH", path=f"/api/stock_availables/{target}")
+    result = push_stock(client)
+    assert result["status"] == "failed" and result["errors"] == 1, result
+    assert result["error"].startswith("D010004: ") and result["pushed"] == 3
+    assert last_run()["error"] == result["error"]
+    states = {i["reference"]: i["state"] for i in data.batch_items()}
+    assert states == {"D010001": "done", "D010002": "done", "D010003": "done", "D010004": "writing"}
+    assert data.pending_batch() is not None and data.last_pushed_ticket() == 0
+    ps.reset_log()
+    again = push_stock(client)
+    assert again["status"] == "done" and again["resumed"] and again["conflicts"] == 0, again
+    assert ps.count("PATCH") == 1 and ps.count("PATCH", f"/api/stock_availables/{target}") == 1
+    assert quantities(ps) == expected(initial, sold)
+    assert data.pending_batch() is None and data.last_pushed_ticket() == 3
+
+
+def test_two_failed_writes_are_both_named(ps, linked, till):
+    client = client_for(ps)
+    initial = quantities(ps)
+    sold = standard_sales(till)
+    for ref in ("D010002", "D010004"):
+        ps.inject("die", count=1, method="PATCH", path=f"/api/stock_availables/{stock_row_id(ps, *LINKS[ref])}")
+    result = push_stock(client)
+    assert result["status"] == "failed" and result["errors"] == 1
+    assert result["error"].startswith("D010002: ") and "; D010004: " in result["error"], result["error"]
+    assert push_stock(client)["status"] == "done"
+    assert quantities(ps) == expected(initial, sold)
+
+
+def test_a_cancel_sends_no_new_write_and_waits_for_those_in_flight(ps, linked, till):
+    client = client_for(ps)
+    initial = quantities(ps)
+    sold = standard_sales(till)
+    ps.inject("latency", count=None, method="PATCH", seconds=0.2)
+    asked = []  # the first question is the chunk's (go on), the next one is before the second write
+
+    def cancel() -> bool:
+        asked.append(time.monotonic())
+        return len(asked) > 1
+
+    result = push_stock(client, cancel=cancel)
+    assert result["status"] == "cancelled" and result["pushed"] == 1, result
+    states = [i["state"] for i in data.batch_items()]
+    assert states.count("done") == 1 and states.count("writing") == 3 and ps.count("PATCH") == 1
+    ps.clear_faults()
+    again = push_stock(client)
+    assert again["status"] == "done" and again["pushed"] == 3
     assert quantities(ps) == expected(initial, sold)
 
 

@@ -52,9 +52,24 @@ def filter_predicate(spec: str):  # noqa: C901 - one branch per PrestaShop opera
         if len(sides) == 2 and all(RANGE_SIDE.fullmatch(x) for x in sides):
             low, high = sides
             return lambda v: _compare(v, low) >= 0 and _compare(v, high) <= 0
-        values = inner.split("|")
-        return lambda v: any(_compare(v, x) == 0 for x in values)
+        return _one_of(inner.split("|"))
     return lambda v: _compare(v, spec) == 0
+
+
+def _one_of(values: list[str]):
+    """``any(_compare(v, x) == 0 for x in values)`` with set look-ups (a long ``[a|b|...]`` list is
+    one test a row, not one a value): two numbers are equal as numbers, anything else case-insensitively."""
+    numbers = {n for n in map(_num, values) if n is not None}
+    texts = {x.casefold() for x in values if _num(x) is None}
+    if any(n != n for n in numbers):  # NaN compares "equal" to every number in _compare: keep the slow test
+        return lambda v: any(_compare(v, x) == 0 for x in values)
+
+    def test(v: str) -> bool:
+        n = _num(v)
+        if n is None:
+            return v.casefold() in texts
+        return n in numbers or n != n and bool(numbers)
+    return test
 
 
 class Query(ShopState):
@@ -169,7 +184,9 @@ class Query(ShopState):
         if date and date_keys and not has_dates:
             raise RawAnswer(500, b"", "text/html; charset=utf-8", http10=True, headers={"PSWS-Version": ""})
         langs = self.parse_languages(query)
-        rows = list(self.data.get(resource, {}).values())
+        by_id = query.get("sort") == "[id_ASC]"  # the usual paging order: the records' int keys are their ids
+        records = self.data.get(resource, {})
+        rows = [records[k] for k in sorted(records)] if by_id else list(records.values())
         for key, spec in query.items():
             m = re.fullmatch(r"filter\[(\w+)\]", key)
             if not m:
@@ -200,6 +217,8 @@ class Query(ShopState):
                 if fd.not_filterable:
                     raise QueryError(38, f'Unable to sort on field "{fd.name}"')
                 keys.append((fd.name, m.group(2) == "DESC"))
+            if by_id:  # already in that order
+                keys = []
             for name, desc in reversed(keys):
                 values = [str(r.get(name, "")) for r in rows]
                 numeric = all(_num(v) is not None for v in values)

@@ -157,16 +157,18 @@ class Render(Query):
     def json_record(self, resource: str, rec: Record, fields: list[FieldDef], assocs: list[str], langs: list[int],
                     prices: dict[str, dict[str, str]], detail: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        computed = resource == "products"  # the only resource with computed fields (field_text)
         for fd in fields:
-            value = self.field_text(resource, rec, fd.name, prices)
-            if fd.name == "id" or (fd.name == "id_default_combination" and value not in ("", "0")):
-                out[fd.name] = int(value)  # both are JSON numbers in 8.2.1's output
+            name = fd.name
+            value = self.field_text(resource, rec, name, prices) if computed else rec.get(name, "")
+            if name == "id" or (name == "id_default_combination" and value not in ("", "0")):
+                out[name] = int(value)  # both are JSON numbers in 8.2.1's output
             elif fd.i18n:
                 values = value if isinstance(value, dict) else {}
-                out[fd.name] = (str(values.get(langs[0], "")) if len(langs) == 1 else
-                                [{"id": str(lang), "value": str(values.get(lang, ""))} for lang in langs])
+                out[name] = (str(values.get(langs[0], "")) if len(langs) == 1 else
+                             [{"id": str(lang), "value": str(values.get(lang, ""))} for lang in langs])
             else:
-                out[fd.name] = str(value)
+                out[name] = value if type(value) is str else str(value)
         if assocs:
             out["associations"] = {a: self.assoc_rows(resource, rec, a) for a in assocs}
             out["associations"] = {k: v for k, v in out["associations"].items() if v or not detail}
