@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pos.core import i18n, settings
+from pos.core import i18n, permissions, settings
 from pos.core.actions import change
 from pos.core.csvcell import neutralise_row
 from pos.core.errors import InvalidValue, Refusal
@@ -218,7 +218,9 @@ def check() -> list[tuple[int, str, str, int, int]]:
     return stock_db.check()
 
 
-def value() -> list[tuple[str, int, int]]:
+def value(actor: Actor) -> list[tuple[str, int, int]]:
+    """The stock's value at cost per department: cost prices are a manager's (``reports``, as the margins)."""
+    permissions.check(actor, "reports")
     return stock_db.value()
 
 

@@ -2,6 +2,7 @@
 
     pos report x|z|month|year|sales [--date D | --period YYYY-MM|YYYY | --from D --to D]
                [--number N] [--by day|article|department|vat|payment|cashier|hour] --pdf FILE [--print]
+               [--user NAME]  (a manager: the reports are checked by the core, ``reports``)
     pos invoice N --customer ID --pdf FILE
 
 ``report x`` is the interim X report (``pos.fiscal.closures.x_report()``); ``report z`` the
@@ -29,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pos.cli.common import CliError, open_db, who
+from pos.cli.common import CliError, add_who, open_db, who
 from pos.core.i18n import _
 
 KINDS = ("x", "z", "month", "year", "sales", "margin")
@@ -48,6 +49,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--by", help="sales: day (default), article, department, vat, payment, cashier or hour")
     r.add_argument("--pdf", metavar="FILE", help="write the report as a PDF (required)")
     r.add_argument("--print", dest="to_printer", action="store_true", help="also print it on the receipt printer")
+    add_who(r)  # the reports are a manager's (``reports``)
     r.set_defaults(func=cmd_report)
 
     i = sub.add_parser("invoice", parents=[common], help="an A4 invoice (PDF) of a ticket for a customer")
@@ -103,8 +105,7 @@ def _closures_module() -> Any:
 
 
 def _stored_closures(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """The stored closures asked for by ``report z|month|year``."""
-    from pos.data import reports as data
+    """The stored closures asked for by ``report z|month|year`` (the options checked before the PIN)."""
     from pos.fiscal import reports
 
     kind = {"z": "day", "month": "month", "year": "year"}[args.kind]
@@ -114,7 +115,7 @@ def _stored_closures(args: argparse.Namespace) -> list[dict[str, Any]]:
     if number is not None:
         if args.date or args.period:
             raise CliError(_("give --number or a date, not both"))
-        found = data.closures(kind, number=number)
+        found = reports.stored_closures(who(args, "reports"), kind, number=number)
         if not found:
             raise CliError(_("no {kind} closure number {number}").format(kind=args.kind, number=number))
         return found
@@ -125,11 +126,13 @@ def _stored_closures(args: argparse.Namespace) -> list[dict[str, Any]]:
     if kind != "day" and args.date:
         raise CliError(_("a monthly or yearly closure is chosen by --period or --number"))
     if args.date:
-        found = reports.closures_made_on(reports.parse_date(args.date))
+        day = reports.parse_date(args.date)
+        found = reports.closures_made_on(who(args, "reports"), day)
     elif args.period:
-        found = reports.closures_of_period(kind, *reports.month_period(args.period))
+        start, end = reports.month_period(args.period)
+        found = reports.closures_of_period(who(args, "reports"), kind, start, end)
     else:
-        found = data.closures(kind, last=True)
+        found = reports.stored_closures(who(args, "reports"), kind, last=True)
         if not found:
             raise CliError(_("no {kind} closure yet").format(kind=args.kind))
         return found
@@ -148,7 +151,7 @@ def _sales(args: argparse.Namespace) -> dict[str, Any]:
     if args.number:
         raise CliError(_("--number is for closures"))
     start, end = _period(args)
-    return reports.sales_report(start, end, by)
+    return reports.sales_report(who(args, "reports"), start, end, by)
 
 
 def _period(args: argparse.Namespace) -> tuple[dt.date, dt.date]:

@@ -43,7 +43,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     low = ss.add_parser("low", parents=[common], help="articles at or below their low-stock threshold")
     low.add_argument("--department", metavar="NAME")
     low.set_defaults(func=cmd_low)
-    v = ss.add_parser("value", parents=[common], help="the stock's value at cost, per department")
+    v = ss.add_parser("value", parents=[common], help="the stock's value at cost, per department (manager)")
+    add_who(v)
     v.set_defaults(func=cmd_value)
     r = ss.add_parser("receive", parents=[common], help="a goods receipt: CODE*QTY ...")
     r.add_argument("lines", nargs="+", metavar="CODE*QTY")
@@ -174,7 +175,7 @@ def cmd_value(args: argparse.Namespace) -> int:
 
     open_db(args)
     total = 0
-    for department, cents, missing in stock.value():
+    for department, cents, missing in stock.value(who(args, "reports")):
         total += cents
         extra = _(" ({n} without a cost price)").format(n=missing) if missing else ""
         print(f"{department or '-'}: {money(cents)}{extra}")

@@ -341,6 +341,12 @@ def closures(kind: str | None = None) -> list[dict[str, Any]]:
     return [{k: c[k] for k in CLOSURE_KEYS} for c in db.closures(kind)]
 
 
+def read_closures(actor: Actor, kind: str | None = None) -> list[dict[str, Any]]:
+    """The stored closures for someone reading them (the reports screen): a manager's (``reports``)."""
+    check(actor, "reports")
+    return closures(kind)
+
+
 def get_closure(kind: str, number: int) -> dict[str, Any] | None:
     c = db.get_closure(kind, number)
     return {k: c[k] for k in CLOSURE_KEYS} if c else None

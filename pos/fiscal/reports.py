@@ -30,6 +30,7 @@ from pos.core import settings as settings_mod
 from pos.core.errors import Refusal
 from pos.core.i18n import N_, _, language
 from pos.core.money import format_amount, format_qty, format_rate
+from pos.core.permissions import Actor, check
 from pos.data import common, customers, events
 from pos.data import reports as data
 from pos.data import tickets as tickets_db
@@ -79,15 +80,26 @@ def month_period(period: str) -> tuple[dt.date, dt.date]:
 
 
 # ---------------------------------------------------------------- stored closures
-def closures_made_on(day: dt.date) -> list[dict[str, Any]]:
+# Reading the sales (a closure, a sales report) is a manager's: ``reports``, checked here in the
+# core, whoever asks (the screens, ``pos report``).
+def stored_closures(actor: Actor, kind: str, *, number: int | None = None,
+                    last: bool = False) -> list[dict[str, Any]]:
+    """The stored ``kind`` closures (day, month, year): the one ``number``, the ``last``, or all."""
+    check(actor, "reports")
+    return data.closures(kind, number=number, last=last)
+
+
+def closures_made_on(actor: Actor, day: dt.date) -> list[dict[str, Any]]:
     """The daily Z closures made on ``day`` (the Z of a day is taken at its end)."""
+    check(actor, "reports")
     return data.closures("day", made_on=day.isoformat())
 
 
-def closures_of_period(kind: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+def closures_of_period(actor: Actor, kind: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """The ``month`` or ``year`` closures of ``[start, end)``: those with at least half of
     their period inside it (a monthly closure made on the evening of 31 May, or on the
     morning of 1 June, is May's)."""
+    check(actor, "reports")
     lo, hi = dt.datetime.combine(start, dt.time()), dt.datetime.combine(end, dt.time())
     out = []
     for c in data.closures(kind, start=start.isoformat(), end=end.isoformat()):
@@ -103,15 +115,16 @@ def closures_of_period(kind: str, start: dt.date, end: dt.date) -> list[dict[str
 
 
 # ---------------------------------------------------------------- sales report
-def sales_report(start: dt.date, end: dt.date, by: str = DEFAULT_BY) -> dict[str, Any]:
+def sales_report(actor: Actor, start: dt.date, end: dt.date, by: str = DEFAULT_BY) -> dict[str, Any]:
     """The sales of ``[start, end)`` (local dates, ``end`` excluded), grouped ``by`` one of
-    day, article, department, vat, payment, cashier, hour.
+    day, article, department, vat, payment, cashier, hour; for a manager (``reports``).
 
     Returns ``{"start", "end" (ISO dates, end excluded), "by", "summary", "rows", "vat",
     "payments", "created_at"}``; ``summary`` has ``sales``/``refunds``/``training``
     (``count``, ``total``), ``count``, ``total``, ``discounts``, ``first_ticket``,
     ``last_ticket``; amounts in cents.  Training tickets are only in ``summary["training"]``.
     """
+    check(actor, "reports")
     if by not in GROUPINGS:
         raise ReportError(_("unknown grouping {by!r}: expected one of {choices}").format(
             by=by, choices=", ".join(GROUPINGS)))
@@ -130,14 +143,14 @@ def sales_report(start: dt.date, end: dt.date, by: str = DEFAULT_BY) -> dict[str
             "payments": payments, "created_at": common.now_iso(), "vouchers": vouchers_db.totals(s, e)}
 
 
-def day_report(day: dt.date | str, by: str = DEFAULT_BY) -> dict[str, Any]:
+def day_report(actor: Actor, day: dt.date | str, by: str = DEFAULT_BY) -> dict[str, Any]:
     """``--date D``: the sales of one local day."""
-    return sales_report(*day_period(day), by=by)
+    return sales_report(actor, *day_period(day), by=by)
 
 
-def period_report(period: str, by: str = DEFAULT_BY) -> dict[str, Any]:
+def period_report(actor: Actor, period: str, by: str = DEFAULT_BY) -> dict[str, Any]:
     """``--period YYYY-MM`` (a month) or ``YYYY`` (a year)."""
-    return sales_report(*month_period(period), by=by)
+    return sales_report(actor, *month_period(period), by=by)
 
 
 # ---------------------------------------------------------------- a tiny document model

@@ -269,7 +269,7 @@ class ClosureScreen(PosScreen):
         open_cash_movement(self.app, done=lambda _m: self.load_expected())
 
     def reports(self) -> None:
-        self.app.show("reports")
+        self.app.show("reports", visit=self.actor)  # the closure's visit covers the reports
 
     def sync_web(self) -> None:
         """The end-of-day sync: open the PrestaShop page on its run and start it (in the background)."""

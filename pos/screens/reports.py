@@ -138,6 +138,7 @@ class ReportsScreen(PosScreen):
         self.closures: list[dict[str, Any]] = []
         self.shown: dict[str, Any] | None = None  # the closure or sales report on the right
         self.report: dict[str, Any] | None = None
+        self.actor: Any = None  # who reads: the visit's actor (``prepare``)
         self._again = False
         # the two sections swap in and out of the left pane: keep real references
         self._closures_box = self.ids.closures_box.__self__
@@ -150,7 +151,12 @@ class ReportsScreen(PosScreen):
             self.group_buttons[key] = btn
         self.ids.left.remove_widget(self._sales_box)
 
-    def prepare(self, section: str = "closures", **_kw) -> None:
+    def prepare(self, section: str = "closures", visit: Any = None, **_kw) -> None:
+        """``visit``: the actor of the screen that opened this one (the closure's visit covers the reports)."""
+        user, actor = self.app.till.user, visit or getattr(self, "actor", None)
+        if actor is None or user is None or actor.user_id != user.id:  # a new visit
+            actor = self.app.till.visit("reports")
+        self.actor = actor
         self.load_closures()
         self.show_section(section)
 
@@ -174,8 +180,16 @@ class ReportsScreen(PosScreen):
             self.status = ""
 
     # ------------------------------------------------------------------ closures
+    def reader(self):
+        """Who reads the reports: the visit's actor, or a manager's PIN (``reports``, checked by the core)."""
+        return self.app.till.for_action("reports", self.actor)
+
     def load_closures(self) -> None:
-        self.closures = list(reversed(closures.closures()))  # the newest first
+        self.closures = []
+        self.app.guard(lambda: closures.read_closures(self.reader()), on_done=self._list_closures)
+
+    def _list_closures(self, found: list[dict[str, Any]]) -> None:
+        self.closures = list(reversed(found))  # the newest first
         lang = language()
         self.ids.list.data = [{
             "title": f"{_(KIND_NAMES.get(c['kind'], c['kind']))} {c['number']}",
@@ -226,8 +240,6 @@ class ReportsScreen(PosScreen):
 
     def run_sales(self) -> None:
         """Build the sales report on a worker thread (one at a time; a change meanwhile runs after)."""
-        from pos.fiscal import reports
-
         for key in ("today", "month", "date"):
             self.ids[f"period_{key}"].state = "down" if key == self.period else "normal"
         if self.busy:
@@ -238,12 +250,17 @@ class ReportsScreen(PosScreen):
         except Refusal as exc:  # a ReportError: a bad date
             self.app.toast(str(exc), error=True)
             return
+        self.app.guard(self.reader, on_done=lambda actor: self._start_sales(actor, start, end))
+
+    def _start_sales(self, actor: Any, start: dt.date, end: dt.date) -> None:
+        from pos.fiscal import reports
+
         by, lang = self.by, language()
         self.busy = True
         self.status = _("Computing…")
 
         def work() -> tuple[dict[str, Any], list[str]]:
-            report = reports.sales_report(start, end, by)
+            report = reports.sales_report(actor, start, end, by)
             return report, reports.sales_lines(report, COLUMNS, lang)
 
         Job(lambda _job: work(), name="pos-sales-report", post=post, on_done=self._sales_done,
@@ -308,4 +325,5 @@ class ReportsScreen(PosScreen):
         return {"section": self.section}
 
     def back(self) -> None:
+        self.actor = None  # the visit ends: a manager's authorisation does not outlive it
         self.app.show("sale")

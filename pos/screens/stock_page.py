@@ -115,7 +115,8 @@ class StockPage(BoxLayout):
         self.ids.list.data = [{"reference": a.reference, "name": a.name,
                                "expected": format_qty(stock.threshold(a), lang), "qty": format_qty(a.stock, lang),
                                "extra": a.department, "on_select": lambda _i: None} for a in low]
-        value = sum(cents for _dep, cents, _missing in self.app.guard(stock.value) or [])
+        value = sum(cents for _dep, cents, _missing in self.app.guard(
+            lambda: stock.value(self.config_screen.acting("reports"))) or [])
         self.summary = _("{n} articles low in stock").format(n=len(low)) + "   " + _(
             "Stock value at cost: {total}").format(total=format_amount(value, lang))
 

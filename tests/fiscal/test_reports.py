@@ -15,7 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from helpers.actors import manager
+from helpers.actors import CASHIER, MANAGER, manager
 from helpers.cli import acting
 from helpers.escpos_decoder import decode
 from helpers.virtual_printer import VirtualNetworkPrinter
@@ -153,7 +153,7 @@ def test_sales_report_sums_equal_the_tickets(sales):
     total = sum(t.total for t in fiscal)
     want = expected(fiscal)
     start, end = dt.date(2024, 5, 3), dt.date(2024, 5, 5)
-    r = reports.sales_report(start, end, "day")
+    r = reports.sales_report(MANAGER, start, end, "day")
     s = r["summary"]
     assert s["sales"] == {"count": 5, "total": sum(t.total for t in fiscal if t.kind == "sale")}
     assert s["refunds"] == {"count": 1, "total": -fiscal[1].total}
@@ -167,7 +167,7 @@ def test_sales_report_sums_equal_the_tickets(sales):
         k: (v["tickets"], v["total"]) for k, v in want["day"].items()}
 
     for by in ("article", "department", "cashier", "hour", "vat", "payment"):
-        rows = reports.sales_report(start, end, by)["rows"]
+        rows = reports.sales_report(MANAGER, start, end, by)["rows"]
         if by == "article":
             got = {row["reference"]: (row["qty"], row["total"]) for row in rows}
             assert got == {k: (v["qty"], v["total"]) for k, v in want["article"].items()}
@@ -195,20 +195,38 @@ def test_sales_report_sums_equal_the_tickets(sales):
         assert sum(row["total"] if by != "payment" else row["amount"] for row in rows) == total, by
 
 
+def test_the_sales_and_the_closures_are_a_managers_to_read(sales):
+    from pos.core.permissions import Actor, NeedsManager
+    from pos.fiscal import closures
+
+    may = (dt.date(2024, 5, 1), dt.date(2024, 6, 1))
+    reads = [lambda who: reports.sales_report(who, *may), lambda who: reports.day_report(who, DAY1),
+             lambda who: reports.period_report(who, "2024-05"), lambda who: reports.stored_closures(who, "day"),
+             lambda who: reports.closures_made_on(who, may[0]),
+             lambda who: reports.closures_of_period(who, "month", *may),
+             lambda who: closures.read_closures(who)]
+    for read in reads:
+        with pytest.raises(NeedsManager, match="view the sales reports"):
+            read(CASHIER)
+        read(MANAGER)
+        read(Actor(None, "Marie", "cashier", authorised="reports", authorised_by="Claire"))  # a manager's PIN
+    assert reports.sales_report(MANAGER, *may)["summary"]["count"] == 6
+
+
 def test_periods_are_local_days_and_exclude_the_end(sales):
-    first_day = reports.day_report(DAY1)
+    first_day = reports.day_report(MANAGER, DAY1)
     assert first_day["summary"]["count"] == 4  # 3 sales and the refund; not 4 May
-    second = reports.day_report(dt.date(2024, 5, 4))
+    second = reports.day_report(MANAGER, dt.date(2024, 5, 4))
     assert second["summary"]["count"] == 2  # 23:59:59 included; the training ticket apart
     assert second["summary"]["training"]["count"] == 1
-    may = reports.period_report("2024-05")
+    may = reports.period_report(MANAGER, "2024-05")
     assert may["summary"]["count"] == 6 and may["end"] == "2024-06-01"
-    june = reports.period_report("2024-06")
+    june = reports.period_report(MANAGER, "2024-06")
     assert june["summary"]["count"] == 1 and june["summary"]["first_ticket"] == sales["later"].number
-    year = reports.period_report("2024")
+    year = reports.period_report(MANAGER, "2024")
     assert year["summary"]["count"] == 7 and (year["start"], year["end"]) == ("2024-01-01", "2025-01-01")
-    assert reports.period_report("2023")["summary"]["count"] == 0
-    assert reports.period_report("2023")["rows"] == []
+    assert reports.period_report(MANAGER, "2023")["summary"]["count"] == 0
+    assert reports.period_report(MANAGER, "2023")["rows"] == []
 
 
 @pytest.mark.parametrize("bad", ["2024-13", "24-05", "2024-5", "may", "", "2024-00"])
@@ -222,7 +240,7 @@ def test_bad_dates_and_groupings_are_refused(shop):
         with pytest.raises(reports.ReportError, match="bad date"):
             reports.parse_date(bad)
     with pytest.raises(reports.ReportError, match="unknown grouping"):
-        reports.sales_report(dt.date(2024, 5, 1), dt.date(2024, 6, 1), "colour")
+        reports.sales_report(MANAGER, dt.date(2024, 5, 1), dt.date(2024, 6, 1), "colour")
     with pytest.raises(ValueError):
         data.summary("2024-05-01'; DROP TABLE ticket; --", "2024-06-01")
 
@@ -236,7 +254,7 @@ def test_sales_queries_use_the_date_index(shop):
 
 
 def test_sales_lines_and_pdf(sales, tmp_path):
-    report = reports.sales_report(dt.date(2024, 5, 3), dt.date(2024, 5, 5), "article")
+    report = reports.sales_report(MANAGER, dt.date(2024, 5, 3), dt.date(2024, 5, 5), "article")
     total = report["summary"]["total"]
     for columns in (48, 32):
         lines = reports.sales_lines(report, columns, "en")
@@ -258,7 +276,7 @@ def test_sales_lines_and_pdf(sales, tmp_path):
 
 
 def test_sales_pdf_in_french(sales, tmp_path):
-    report = reports.sales_report(dt.date(2024, 5, 1), dt.date(2024, 6, 1), "payment")
+    report = reports.sales_report(MANAGER, dt.date(2024, 5, 1), dt.date(2024, 6, 1), "payment")
     path = reports.sales_pdf(report, tmp_path / "ventes.pdf", lang="fr")
     text = text_of(path)
     cash = next(p for p in report["payments"] if p["method_code"] == "cash")
@@ -590,7 +608,7 @@ def test_cli_invoice(capsys, db_file, customer, tmp_path, sales):
 def test_cli_in_a_subprocess(db_file, tmp_path):
     close_database()  # the child process opens the file
     env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE")}
-    env.update(LANG="en_US.UTF-8", PYTHONIOENCODING="utf-8")
+    env.update(LANG="en_US.UTF-8", PYTHONIOENCODING="utf-8", POS_USER="Claire", POS_PIN=MANAGER_PIN)  # reports
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.run([sys.executable, "-m", "pos", "--db", str(db_file), "report", "sales",
                            "--by", "nope", "--pdf", str(tmp_path / "r.pdf")], capture_output=True, text=True,

@@ -67,7 +67,7 @@ def test_the_z_shows_notes_issued_redeemed_cancelled_and_outstanding(shop):
 
 def test_the_sales_report_and_its_pdf_show_the_notes(shop, tmp_path):
     day_with_notes()
-    report = reports.day_report(dt.date.today().isoformat())
+    report = reports.day_report(MANAGER, dt.date.today().isoformat())
     assert report["vouchers"]["outstanding"] == 500 and report["vouchers"]["redeemed"] == 1500
     lines = "\n".join(reports.sales_lines(report, 48, "en"))
     assert "CREDIT NOTES AND GIFT VOUCHERS" in lines and re.search(r"Outstanding at the end\s+1\s+5\.00", lines)
@@ -84,5 +84,5 @@ def test_the_invoice_shows_the_note_issued_and_the_note_spent(shop, tmp_path):
     text = text_of(reports.invoice_pdf(spent.number, customer, tmp_path / "b.pdf"))
     assert "used: 15.00, 5.00 left" in text
     # the reports group the payments by method: one row for the method, whichever notes were spent
-    report = reports.day_report(dt.date.today().isoformat(), by="payment")
+    report = reports.day_report(MANAGER, dt.date.today().isoformat(), by="payment")
     assert [r["method_name"] for r in report["rows"] if r["method_code"] == "voucher"] == ["Avoir / bon d'achat"]

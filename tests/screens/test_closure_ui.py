@@ -234,14 +234,19 @@ def test_training_mode_banner_and_training_tickets(make_app, window):  # noqa: F
     assert not tickets.get_ticket(real.number).training
 
 
-def test_reports_screen_lists_closures_and_sales_by_vat(make_app, window, reports_dir):  # noqa: F811
+def one_z(new_app, user: str, pin: str):
+    """The app with ``user`` logged in, after a sale of 2.40 in cash and the day's Z."""
     from pos.fiscal import closures
 
-    app = make_app()
-    sale = login(app, "Claire", "9999")
+    app = new_app()
+    sale = login(app, user, pin)
     sell_in_cash(app, sale)
     closures.close(manager("Claire"), "day", counted=240)
+    return app, sale
 
+
+def test_reports_screen_lists_closures_and_sales_by_vat(make_app, window, reports_dir):  # noqa: F811
+    app, _sale = one_z(make_app, "Claire", "9999")
     menu(app, window, "Reports")
     assert app.sm.current == "reports"
     screen = app.screen("reports")
@@ -283,3 +288,28 @@ def test_a_cashier_needs_a_manager_for_the_closure_screen(make_app, window):  # 
     keypad_type(pin.ids.pad, "9999")
     tap(pin.ids.ok)
     assert app.sm.current == "closure"
+
+
+def test_a_cashier_reads_the_reports_with_a_managers_pin_for_the_visit(make_app, window, reports_dir):  # noqa: F811
+    """The reports are a manager's (the core checks ``reports``): a cashier's visit needs a manager's
+    PIN, which covers the visit (closures and sales) and is used up when it ends."""
+    app, _sale = one_z(make_app, "Marie", "1234")
+    menu(app, window, "Reports")
+    assert app.sm.current == "sale"
+    pad = popup(window, "PinPopup")
+    keypad_type(pad.ids.pad, "9999")
+    tap(pad.ids.ok)
+    frames(2)
+    assert app.sm.current == "reports"
+    screen = app.screen("reports")
+    assert [row["title"] for row in screen.ids.list.data] == ["Z (day) 1"]
+    tap(screen.ids.tab_sales)
+    assert wait_for(lambda: not screen.busy and screen.report is not None, timeout=10)
+    assert "2.40" in screen.text
+    tap(screen.group_buttons["article"])  # another grouping in the same visit: no PIN asked again
+    assert wait_for(lambda: not screen.busy and screen.report["by"] == "article", timeout=10)
+    assert "Croissant" in screen.text
+    screen.back()
+    frames(2)
+    menu(app, window, "Reports")  # the authorisation ended with the visit
+    assert app.sm.current == "sale" and popup(window, "PinPopup") is not None

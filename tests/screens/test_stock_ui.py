@@ -118,7 +118,7 @@ def test_the_low_stock_tab_lists_what_to_reorder_and_the_stock_value(make_app, w
     assert page.mode == "low"
     rows = [(r["reference"], r["qty"], r["expected"]) for r in page.ids.list.data]
     assert rows == [("D010001", "1", "2"), ("D010002", "2", "2"), ("D010003", "3", "5")]
-    value = sum(cents for _d, cents, _m in stock.value())
+    value = sum(cents for _d, cents, _m in stock.value(MANAGER))
     assert "3 articles low in stock" in page.summary and f"€{value / 100:,.2f}" in page.summary
     assert not touch_targets(config), touch_targets(config)
     tap(page.ids.receipt_tab)

@@ -190,12 +190,12 @@ def test_thresholds_and_the_low_stock_list(shop):
 
 def test_the_stock_value_at_cost(shop):
     a = art("D010001")
-    value = dict((dep, cents) for dep, cents, _missing in stock.value())
+    value = dict((dep, cents) for dep, cents, _missing in stock.value(MANAGER))
     rows = database.execute_sql("SELECT stock, cost FROM article a JOIN department d ON d.id = a.department_id "
                                 "WHERE d.name = 'Boulangerie' AND stock > 0 AND cost IS NOT NULL").fetchall()
     assert value["Boulangerie"] == round(sum(s * c for s, c in rows) / 1000)
     stock.receive(MANAGER, [("D010001", 10_000)], costs={"D010001": 100})
-    after = dict((dep, cents) for dep, cents, _missing in stock.value())
+    after = dict((dep, cents) for dep, cents, _missing in stock.value(MANAGER))
     assert after["Boulangerie"] - value["Boulangerie"] == (a.stock + 10_000) * 100 // 1000 - a.stock * a.cost // 1000
 
 
