@@ -46,7 +46,7 @@ SHEET_TITLES = {"articles": "articles", "departments": "departments", "customers
 COLUMNS = {
     "articles": (("reference", "text"), ("barcode", "text"), ("name", "text"), ("department", "text"),
                  ("price", "money"), ("vat_rate", "rate"), ("cost_price", "money"), ("stock", "qty"),
-                 ("active", "bool")),
+                 ("active", "bool"), ("web", "bool")),
     "departments": (("name", "text"), ("colour", "text"), ("vat_rate", "rate"), ("position", "int"),
                     ("active", "bool")),
     "customers": (("id", "text"), ("name", "text"), ("email", "text"), ("phone", "text"), ("address", "text"),
@@ -162,9 +162,9 @@ def typed_rows(entity: str, filters: Mapping[str, Any] | None = None) -> Iterato
     texts, cents, basis points, thousandths, booleans, custom values (None when empty)."""
     if entity == "articles":
         keys = [f["key"] for f in custom_fields(entity)]
-        for ref, codes, name, dept, price, vat_bp, cost, stock, active, custom in sql.export_rows(
+        for ref, codes, name, dept, price, vat_bp, cost, stock, active, web, custom in sql.export_rows(
                 "articles", dict(filters or {})):
-            row = [ref, codes or "", name, dept or "", price, vat_bp, cost, stock, bool(active)]
+            row = [ref, codes or "", name, dept or "", price, vat_bp, cost, stock, bool(active), bool(web)]
             if keys:
                 values = json.loads(custom or "{}")
                 row.extend(values.get(k) for k in keys)

@@ -108,6 +108,8 @@ ARTICLES = Entity("articles", sql.TABLES["articles"], (
             "coût", "cout")),
     Column("stock", "qty", "stock", N_("stock"), ("quantité", "quantite", "qté", "qte", "quantity", "qty")),
     Column("active", "bool", "active", N_("active"), ("actif", "en vente", "activé", "enabled")),
+    Column("web", "bool", "web", N_("web shop"),
+           ("publier sur le web", "publié sur le web", "site web", "boutique en ligne", "en ligne", "e-shop")),
 ))
 
 DEPARTMENTS = Entity("departments", sql.TABLES["departments"], (
@@ -390,7 +392,7 @@ class Import:
         header = self.header = map_header(ent, first, self._name, line, look["custom_fields"])
         self._header_text = [h.strip().lstrip("\ufeff") for h in first]
         converters = _make_converters(ent, header, look)
-        stage_cols = [c for c in ent.table.columns]
+        stage_cols = list(ent.table.stage_columns)
         stage_index = {c: i for i, c in enumerate(stage_cols)}
         assert self._dir is not None
         stage = self.stage = sql.Stage(sql.shop_path(), os.path.join(self._dir, "stage.sqlite3"), ent.table,

@@ -184,6 +184,16 @@ def _undo_one(t: Table, op: str, row_id: int, data: Any) -> None:
         for link in data.get("ps_link", []):
             run("INSERT OR IGNORE INTO ps_link (id, article_id, id_product, id_product_attribute, date_upd) "
                 "VALUES (?, ?, ?, ?, ?)", (link[0], row_id, *link[1:]))
+        for side_table, side_rows in data.get("side", {}).items():  # the web flag, what was last pushed
+            for side_row in side_rows:
+                run(f"INSERT OR REPLACE INTO {_q(side_table)} ({', '.join(map(_q, side_row))}) "
+                    f"VALUES ({', '.join('?' * len(side_row))})", tuple(side_row.values()))
+    elif op == "side":
+        side_table, key, value = t.side[data["column"]]
+        if data["old"] is None:
+            run(f"DELETE FROM {_q(side_table)} WHERE {_q(key)} = ?", (row_id,))
+        else:
+            run(f"UPDATE {_q(side_table)} SET {_q(value)} = ? WHERE {_q(key)} = ?", (data["old"], row_id))
     elif op == "deact":
         run(f"UPDATE {table} SET active = 1 WHERE id = ?", (row_id,))
     elif op == "dept":
@@ -256,6 +266,8 @@ def apply_chunked(stage_path: str, t: Table, *, present: Sequence[str], custom_k
                 chunks.each(lambda rows, after: job.update(rows, after))
             if has_barcodes and (add or update):
                 chunks.each(lambda rows, after: job.barcodes(rows, after, add, update))
+            for column in [c for c in present if c in t.side] if add or update else []:
+                chunks.each(lambda rows, after, c=column: job.side(c, rows, after, add, update))
             if fail_after == "update":
                 raise RuntimeError("injected failure after update")
             with database.atomic("IMMEDIATE"):  # the import is applied when this commits
@@ -319,6 +331,7 @@ class _Apply:
                 data["ps_link"] = [list(r) for r in self.run(
                     "SELECT id, id_product, id_product_attribute, date_upd FROM ps_link WHERE article_id = ?",
                     (row["id"],))]
+            data["side"] = self._side_rows(row["id"])
             entries.append(("del", row["id"], data))
         self.done["deactivated"] += self.run(f"UPDATE {self.table} SET active = 0 WHERE active = 1 AND id {IN_IDS}",
                                              (_ids([e[1] for e in entries if e[0] == "deact"]),)).rowcount
@@ -424,6 +437,34 @@ class _Apply:
         self.run("INSERT INTO barcode (code, article_id) SELECT s.code, a.id FROM stage.bc s "
                  "JOIN stage.row r ON r.line = s.line JOIN article a ON a.reference = r.key "
                  f"WHERE ({' OR '.join(statuses)}) AND r.line BETWEEN ? AND ? ORDER BY s.rowid", span)
+        return entries, span[1]
+
+    def _side_rows(self, row_id: int) -> dict[str, list[dict[str, Any]]]:
+        """The side-table rows of a record about to be deleted (they go with it: ON DELETE CASCADE)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for side_table, key, _value in set(self.t.side.values()):
+            cur = self.run(f"SELECT * FROM {_q(side_table)} WHERE {_q(key)} = ?", (row_id,))
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, values)) for values in cur.fetchall()]
+            if rows:
+                out[side_table] = rows
+        return out
+
+    def side(self, column: str, rows: int, after: int, add: bool, update: bool) -> tuple[list, int | None]:
+        """A column kept in a side table (the web flag): set for the chunk's new rows and the changed
+        rows where it changed; a blank cell leaves it as it is."""
+        side_table, key, value = self.t.side[column]
+        rewritten = f"(r.status = 'changed' AND instr(',' || r.changed || ',', ',{column},') > 0)"
+        statuses = [s for s, on in (("(r.status = 'new')", add), (rewritten, update)) if on]
+        span = self._lines("(" + " OR ".join(statuses) + ")", after, rows)
+        if span is None:
+            return [], None
+        chosen = (f"FROM stage.row r JOIN {self.table} a ON a.{_q(self.t.key)} = r.key "
+                  f"WHERE ({' OR '.join(statuses)}) AND r.{_q(column)} IS NOT NULL AND r.line BETWEEN ? AND ?")
+        entries = [("side", i, {"column": column, "old": old}) for i, old in self.run(
+            f"SELECT a.id, (SELECT s.{_q(value)} FROM {_q(side_table)} s WHERE s.{_q(key)} = a.id) {chosen}", span)]
+        self.run(f"INSERT INTO {_q(side_table)} ({_q(key)}, {_q(value)}) SELECT a.id, r.{_q(column)} {chosen} "
+                 f"ON CONFLICT ({_q(key)}) DO UPDATE SET {_q(value)} = excluded.{_q(value)}", span)
         return entries, span[1]
 
     def log(self, info: dict[str, Any]) -> None:

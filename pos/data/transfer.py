@@ -43,6 +43,17 @@ class Table:
     defaults: dict[str, Any] = field(default_factory=dict)  # for new rows, columns the file lacks
     in_use: str = ""  # SQL condition on alias t: true when t cannot be deleted (then deactivated)
     order: str = "t.id"
+    # stage columns kept in a side table, not in ``table``: name -> (side table, its key column, its value column)
+    side: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+
+    @property
+    def stage_columns(self) -> tuple[str, ...]:
+        return (*self.columns, *self.side)
+
+    def side_value(self, col: str, alias: str = "t") -> str:
+        """The SQL of a side column's current value for the row ``alias`` (0 when it has no side row)."""
+        table, key, value = self.side[col]
+        return f"coalesce((SELECT s.{_q(value)} FROM {_q(table)} s WHERE s.{_q(key)} = {alias}.id), 0)"
 
     @property
     def keep_blank(self) -> set[str]:
@@ -55,7 +66,8 @@ TABLES = {
     "articles": Table(
         "articles", "article", "reference", ("name", "department_id", "price", "vat_id", "cost", "stock", "active"),
         defaults={"stock": 0, "active": 1, "by_weight": 0, "free_price": 0, "favourite": 0},
-        in_use="EXISTS (SELECT 1 FROM ticket_line l WHERE l.article_id = t.id)", order="t.reference"),
+        in_use="EXISTS (SELECT 1 FROM ticket_line l WHERE l.article_id = t.id)", order="t.reference",
+        side={"web": ("ps_web", "article_id", "web")}),  # "publier sur le web" (pos/sync/push.py)
     "departments": Table(
         "departments", "department", "name", ("colour", "vat_id", "position", "active"),
         defaults={"colour": "#546E7A", "position": 0, "active": 1},
@@ -224,6 +236,8 @@ class Stage:
                   if col in t.keep_blank else
                   f"CASE WHEN t.{_q(col)} IS NOT r.{_q(col)} THEN ',{col}' ELSE '' END"
                   for col in present if col in t.columns]
+        checks += [f"CASE WHEN r.{_q(col)} IS NOT NULL AND {t.side_value(col)} IS NOT r.{_q(col)} THEN ',{col}' "
+                   "ELSE '' END" for col in present if col in t.side]
         if has_barcodes:
             checks.append("CASE WHEN (SELECT group_concat(code, '|') FROM (SELECT code FROM barcode "
                           "WHERE article_id = t.id ORDER BY code)) IS NOT r.barcodes THEN ',barcodes' ELSE '' END")
@@ -307,6 +321,11 @@ class Stage:
                 new = self.conn.execute(f"SELECT {_q(col)} FROM stage.row WHERE line = ?", (line,)).fetchone()[0]
                 old = self.conn.execute(f"SELECT {_q(col)} FROM {_q(t.table)} WHERE id = ?", (r[0],)).fetchone()[0]
                 out[col] = (old, new)
+            elif col in columns and col in t.side:
+                new = self.conn.execute(f"SELECT {_q(col)} FROM stage.row WHERE line = ?", (line,)).fetchone()[0]
+                old = self.conn.execute(f"SELECT {t.side_value(col)} FROM {_q(t.table)} t WHERE t.id = ?",
+                                        (r[0],)).fetchone()[0]
+                out[col] = (old, new)
             elif col == "barcodes":
                 new = self.conn.execute("SELECT barcodes FROM stage.row WHERE line = ?", (line,)).fetchone()[0]
                 old = "|".join(x[0] for x in self.conn.execute(
@@ -369,8 +388,9 @@ def import_log(entity: str | None = None, limit: int = 50) -> list[dict[str, Any
 EXPORT_SQL = {
     "articles": ("SELECT a.reference, (SELECT group_concat(code, '|') FROM (SELECT code FROM barcode "
                  "WHERE article_id = a.id ORDER BY code)), a.name, d.name, a.price, v.rate_bp, a.cost, a.stock, "
-                 "a.active, a.custom FROM article a JOIN vat_rate v ON v.id = a.vat_id "
-                 "LEFT JOIN department d ON d.id = a.department_id", "ORDER BY a.reference"),
+                 "a.active, coalesce(w.web, 0), a.custom FROM article a JOIN vat_rate v ON v.id = a.vat_id "
+                 "LEFT JOIN department d ON d.id = a.department_id LEFT JOIN ps_web w ON w.article_id = a.id",
+                 "ORDER BY a.reference"),
     "departments": ("SELECT d.name, d.colour, v.rate_bp, d.position, d.active FROM department d "
                     "LEFT JOIN vat_rate v ON v.id = d.vat_id", "ORDER BY d.position, d.name"),
     "customers": ("SELECT id, name, email, phone, address, postcode, city, vat_number, notes, active "

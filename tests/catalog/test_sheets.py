@@ -24,7 +24,7 @@ from pos.core.errors import Cancelled
 from pos.data import catalog as catalog_db
 from pos.data import customers as customers_db
 
-HEADER = ["reference", "barcode", "name", "department", "price", "vat_rate", "cost_price", "stock", "active"]
+HEADER = ["reference", "barcode", "name", "department", "price", "vat_rate", "cost_price", "stock", "active", "web"]
 SOFFICE = shutil.which("soffice")
 
 
@@ -56,7 +56,8 @@ def test_xlsx_export_types_cells(shop, tmp_path):
     rows = sheet_rows(path, "articles")
     assert rows[0] == HEADER and len(rows) == n + 1 == catalog_db.count_articles() + 1
     baguette = next(r for r in rows if r[0] == "D010001")
-    assert baguette == ["D010001", "3760123000017", "Baguette tradition", "Boulangerie", 1.2, 5.5, 0.66, 50.0, True]
+    assert baguette == ["D010001", "3760123000017", "Baguette tradition", "Boulangerie",
+                        1.2, 5.5, 0.66, 50.0, True, False]
     assert all(isinstance(r[1], str) for r in rows[1:])  # EANs are text cells, never numbers
     with zipfile.ZipFile(path) as z:
         xml = z.read("xl/worksheets/sheet1.xml").decode()

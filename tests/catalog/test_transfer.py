@@ -27,7 +27,7 @@ from pos.data import shop as shop_db
 from pos.data.catalog import ArticleDetail
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "csv"
-HEADER = "reference;barcode;name;department;price;vat_rate;cost_price;stock;active"
+HEADER = "reference;barcode;name;department;price;vat_rate;cost_price;stock;active;web"
 
 
 def snapshot(db) -> list:
@@ -58,7 +58,7 @@ def test_export_defaults_open_in_a_french_excel(shop, tmp_path):
     assert lines[0] == HEADER
     assert n == catalog_db.count_articles() == len(lines) - 2 and lines[-1] == ""
     baguette = next(line for line in lines if line.startswith("D010001;"))
-    assert baguette == "D010001;3760123000017;Baguette tradition;Boulangerie;1,20;5,5;0,66;50;1"
+    assert baguette == "D010001;3760123000017;Baguette tradition;Boulangerie;1,20;5,5;0,66;50;1;0"
     assert oct(path.stat().st_mode & 0o777) != oct(0o600)  # a normal file, not a private temp file
 
 
@@ -77,7 +77,7 @@ def test_export_options_and_custom_fields(shop, tmp_path):
     rows = list(csv.reader(io.StringIO(path.read_text("utf-8"))))
     assert rows[0] == HEADER.split(";") + ["origin", "weight_g"]
     row = next(r for r in rows if r[0] == "D010001")
-    assert row[4:6] == ["1.20", "5.5"] and row[9:] == ["Bretagne, France", "250"]
+    assert row[4:6] == ["1.20", "5.5"] and row[10:] == ["Bretagne, France", "250"]
     with pytest.raises(CsvError, match="separator"):
         export("articles", path, WriteOptions("|"))
 

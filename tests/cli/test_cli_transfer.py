@@ -53,7 +53,7 @@ def test_export_options(db, tmp_path):
     assert pos(db, "articles", "export", str(out), "--sep", "tab", "--encoding", "utf-8", "--decimal", ".") \
         .returncode == 0
     first = out.read_bytes().split(b"\r\n")[:2]
-    assert first[0] == b"reference\tbarcode\tname\tdepartment\tprice\tvat_rate\tcost_price\tstock\tactive"
+    assert first[0] == b"reference\tbarcode\tname\tdepartment\tprice\tvat_rate\tcost_price\tstock\tactive\tweb"
     assert first[1].split(b"\t")[4:6] == [b"1.20", b"5.5"]
     proc = pos(db, "articles", "export", str(out), "--sep", "|")
     assert proc.returncode == 1 and proc.stderr == "pos: the separator is ; , or tab\n"

@@ -131,7 +131,7 @@ def test_export_edit_preview_and_apply(app, window, tmp_path):
     rows = read_csv(out)
     header = rows[0]
     assert header == ["reference", "barcode", "name", "department", "price", "vat_rate", "cost_price", "stock",
-                      "active"]
+                      "active", "web"]
     assert len(rows) - 1 == sql.export_count("articles") > 100
     assert f"{len(rows) - 1} rows exported" in page.status
     assert page.progress == 1000
