@@ -12,8 +12,10 @@ share) or to ``--to DIR``; automatic ones are taken after each Z and once a day.
 **Which are kept** (``rotate``): every backup of the last ``backup.keep_days`` days, plus the last
 one of each month for ``backup.keep_months`` months; only files named like ours are removed.
 
-**Warnings** (``status``): no folder set, the folder missing (the stick is out), or the last good
-backup older than ``backup.warn_hours``.
+**Warnings** (``status``): no folder set, the folder missing (the stick is out) or unreadable, the
+last automatic backup failed (``auto_backup`` records each failure in the journal, a
+``backup_failed`` event with its reason, and logs it), or the last good backup older than
+``backup.warn_hours``.  After a failure the daily backup is tried again an hour later at the soonest.
 
 **Restoring** (``restore``, manager): the backup is verified first; a backup of another till (another
 journal genesis) is refused unless forced; the current database, its WAL and head file are moved
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
 import shutil
@@ -46,8 +49,11 @@ from pos.data import events, journal, signing
 from pos.data.common import now_iso
 from pos.data.files import create_private
 
+log = logging.getLogger(__name__)
+
 NAME = re.compile(r"^pos-(?P<stamp>\d{8}-\d{6})-(?P<reason>[a-z]+)\.sqlite3$")
 VERIFY_TIMEOUT = 600  # s: a six-year journal is verified in well under this
+RETRY_AFTER = dt.timedelta(hours=1)  # a failed daily backup is tried again after this
 
 
 class BackupError(Refusal):
@@ -236,7 +242,15 @@ def status(now: dt.datetime | None = None) -> tuple[str, str]:
     if not where.is_dir():
         return "warning", _("The backup folder {folder} is missing: plug in the USB stick or check the share").format(
             folder=where)
-    last = last_good(where)
+    try:
+        last = last_good(where)
+    except OSError as exc:
+        return "warning", _("The backup folder {folder} cannot be read: {error}").format(
+            folder=where, error=exc.strerror or exc)
+    failed = last_failure()
+    if failed is not None and (last is None or _when(failed["at"]) >= _when(last.created_at)):  # (to the second)
+        return "warning", (_("The backup after the Z failed: {error}") if failed["reason"] == "z"
+                           else _("The daily backup failed: {error}")).format(error=failed["error"])
     if last is None:
         return "warning", _("No good backup yet")
     age = now - dt.datetime.fromisoformat(last.created_at)
@@ -252,20 +266,42 @@ def daily_due(now: dt.datetime | None = None) -> bool:
     where = folder()
     if where is None or not where.is_dir():
         return False
+    failed = last_failure()
+    if failed is not None and now.astimezone() - _when(failed["at"]) < RETRY_AFTER:
+        return False  # said by status(); tried again later, not every few minutes
     today = f"pos-{now:%Y%m%d}-"
-    return not any(b.path.name.startswith(today) for b in list_backups(where))
+    try:
+        return not any(b.path.name.startswith(today) for b in list_backups(where))
+    except OSError:
+        return True  # a folder that cannot be read: the attempt fails, and its failure is recorded
 
 
 def auto_backup(reason: str) -> BackupInfo | None:
-    """An automatic backup (after a Z, daily) when a folder is set; a failure is journaled, never raised
-    (the Z or the sale it follows is committed whatever happens to the stick)."""
+    """An automatic backup (after a Z, daily) when a folder is set; a failure is journaled and logged,
+    never raised (the Z or the sale it follows is committed whatever happens to the stick)."""
     if folder() is None:
         return None
     try:
         return make_backup(None, reason=reason)
-    except BackupError as exc:
-        events.log_event("backup_failed", "", reason=reason, error=str(exc))
+    except (BackupError, OSError, sqlite3.Error) as exc:
+        error = str(exc)
+        log.warning("the automatic backup (%s) failed: %s", reason, error)  # a path and a reason: no secret
+        events.log_event("backup_failed", "", reason=reason, error=error)
         return None
+
+
+def last_failure() -> dict[str, str] | None:
+    """The last automatic backup's failure, as recorded by ``auto_backup``: ``at``, ``reason``, ``error``."""
+    event = events.last_event("backup_failed", having="reason")
+    if event is None:
+        return None
+    return {"at": event["at"], "reason": str(event["data"]["reason"]), "error": str(event["data"].get("error", ""))}
+
+
+def _when(iso: str) -> dt.datetime:
+    """A stored time (``now_iso``) as an aware datetime (a naive one is local time)."""
+    when = dt.datetime.fromisoformat(iso)
+    return when if when.tzinfo else when.astimezone()
 
 
 # ---------------------------------------------------------------- restoring

@@ -3,6 +3,7 @@ that takes the daily backup and warns when the last good one is too old or the f
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from pos.screens.background import post
 from pos.screens.widgets import ChoicePopup, SelectableRow
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+log = logging.getLogger(__name__)
 
 CHECK_EVERY = 600  # s: the daily backup and the warning are checked this often
 FIRST_CHECK = 60  # s after the start
@@ -127,12 +130,16 @@ class BackupsPage(BoxLayout):
 
 
 class BackupWatch:
-    """Takes the daily backup in the background and warns when backups are missing or too old."""
+    """Takes the daily backup in the background and warns when backups are missing, failed or too old.
+
+    A failed daily backup is recorded by the core (``backup.status`` then says it); a failure of the
+    check itself is logged with its traceback and said the same way, never swallowed."""
 
     def __init__(self, app) -> None:
         self.app = app
         self.job: Job[Any] | None = None
         self.warned_at = -WARN_EVERY
+        self.warned = ""  # the warning shown last: a new one is shown at once
         self.events = [Clock.schedule_once(self.check, FIRST_CHECK), Clock.schedule_interval(self.check, CHECK_EVERY)]
 
     def check(self, *_a) -> None:
@@ -145,16 +152,25 @@ class BackupWatch:
                 backup.auto_backup("daily")
             return backup.status()
 
-        self.job = Job(work, name="pos-backup-watch", post=post, on_done=self.show, on_error=lambda _e: None,
+        self.job = Job(work, name="pos-backup-watch", post=post, on_done=self.show, on_error=self.failed,
                        cancellable=False).start()
+
+    def failed(self, exc: Exception) -> None:
+        from pos.core.errors import explain
+
+        log.error("the daily backup failed: %s", exc)  # the error (a path): no PIN or key is in it
+        # (explain logs a defect's traceback too)
+        self.show(("warning", _("The daily backup failed: {error}").format(error=explain(exc, (OSError,)))))
 
     def show(self, result: tuple[str, str]) -> None:
         level, message = result
         from pos.fiscal import backup
 
         now = Clock.get_time()
-        if level != "ok" and backup.folder() is not None and now - self.warned_at >= WARN_EVERY:
-            self.warned_at = now
+        if level == "ok":
+            self.warned = ""
+        elif backup.folder() is not None and (message != self.warned or now - self.warned_at >= WARN_EVERY):
+            self.warned_at, self.warned = now, message
             self.app.toast(message, error=True, seconds=8)
 
     def stop(self) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,45 @@ def test_pos_close_day_is_followed_by_a_backup(demo_template, tmp_path):
     [made] = stick.glob("pos-*-z.sqlite3")
     assert f"backup: {made}" in proc.stdout.splitlines()
     assert backups_db.facts(made).last_ticket == 1 and Path(f"{made}.json").exists()
+
+
+UNWRITABLE = "/proc/self"  # a folder nobody may create a file in, root included
+
+
+def test_a_failed_daily_backup_is_recorded_logged_and_said_by_the_status(shop, tmp_path, caplog):
+    from pos.data import events
+
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    settings.set_value("backup.folder", str(stick))
+    good = backup.make_backup(MANAGER, reason="daily")
+    assert backup.status()[0] == "ok" and backup.last_failure() is None
+    settings.set_value("backup.folder", UNWRITABLE)  # the stick went read-only, the share refuses writes
+    assert backup.daily_due()
+    with caplog.at_level("WARNING", logger="pos.fiscal.backup"):
+        assert backup.auto_backup("daily") is None  # never raised: the till goes on selling
+    failure = backup.last_failure()
+    assert failure is not None and failure["reason"] == "daily" and UNWRITABLE in failure["error"]
+    assert events.events("backup_failed")[-1]["data"] == {"reason": "daily", "error": failure["error"]}
+    assert [r.getMessage() for r in caplog.records if r.name == "pos.fiscal.backup"] == [
+        f"the automatic backup (daily) failed: {failure['error']}"]
+    level, message = backup.status()
+    assert level == "warning" and message == f"The daily backup failed: {failure['error']}"
+    # tried again an hour later, not at each check of the watch (every failure is journaled)
+    assert not backup.daily_due()
+    assert backup.daily_due(dt.datetime.now() + dt.timedelta(minutes=61))
+    # back on the stick that holds a good backup older than the failure: the failure is still said
+    settings.set_value("backup.folder", str(stick))
+    assert backup.status() == ("warning", f"The daily backup failed: {failure['error']}")
+    assert backup.last_good().path == good.path
+    # a good backup after it: all is well again
+    while dt.datetime.now().astimezone() < dt.datetime.fromisoformat(failure["at"]) + dt.timedelta(seconds=1):
+        time.sleep(0.05)  # (the times are to the second)
+    backup.make_backup(MANAGER, reason="manual")
+    assert backup.status()[0] == "ok", backup.status()
+
+
+def test_a_failed_backup_after_the_z_says_so(shop, tmp_path):
+    settings.set_value("backup.folder", UNWRITABLE)
+    assert backup.auto_backup("z") is None
+    assert backup.status()[1].startswith("The backup after the Z failed: ")
