@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -44,6 +45,7 @@ from pos.core.permissions import Actor, check
 from pos.sale.barcode import gtin_check_digit
 from pos.sync.client import PrestaShopClient, filter_gt, filter_in
 from pos.sync.errors import PrestaShopError
+from pos.sync.pages import Listing, Pages
 from pos.sync.xml import Record
 
 KIND = "articles"
@@ -156,16 +158,39 @@ def _check(cancel: threading.Event | Callable[[], bool] | None) -> Callable[[], 
 
 
 def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)  # int() ignores surrounding white space itself
-    except (TypeError, ValueError):
-        return default
+    """An integer field: a JSON number (ids) or text; anything else (a decimal, null...) is ``default``."""
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is str:
+        try:
+            return int(value)  # int() ignores surrounding white space itself
+        except ValueError:
+            return default
+    return default
+
+
+def _str(value: Any) -> str:
+    """A scalar field as text (``None`` is ``""``): JSON rows give strings, numbers or null."""
+    if type(value) is str:
+        return value
+    return "" if value is None or isinstance(value, dict | list) else str(value)
 
 
 def _micro(text: Any) -> int:
     """A PrestaShop decimal (``"23.900000"``) in millionths, exactly."""
+    text = str(text or "0").strip() or "0"
+    sign, body = (-1, text[1:]) if text[:1] == "-" else (1, text)
+    whole, dot, fraction = body.partition(".")
+    if whole.isascii() and whole.isdigit() and (not dot or (fraction.isascii() and fraction.isdigit()
+                                                            and len(fraction) <= 6)):
+        return sign * (int(whole) * 1_000_000 + (int(fraction.ljust(6, "0")) if dot else 0))
+    return _exact(text)  # another form (exponent, more decimals...), or not a number
+
+
+def _exact(text: str) -> int:
     try:
-        value = Decimal(str(text or "0").strip() or "0")
+        value = Decimal(text)
     except InvalidOperation:
         raise InvalidValue(_("not a number: {text}").format(text=text)) from None
     return int((value * 1_000_000).to_integral_value())
@@ -183,9 +208,12 @@ def rate_bp(rate: Any) -> int:
 
 
 def _text(value: Any, language: int) -> str:
+    """A field in ``language``: text, ``{language: text}``, or JSON's ``[{"id": .., "value": ..}]``."""
+    if isinstance(value, list):
+        value = {_int(v.get("id")): v.get("value") for v in value if isinstance(v, dict)}
     if isinstance(value, dict):
-        return str(value.get(language) or next((v for v in value.values() if v), "")).strip()
-    return str(value or "").strip()
+        return _str(value.get(language) or next((v for v in value.values() if v), "")).strip()
+    return _str(value).strip()
 
 
 def valid_ean13(code: str) -> bool:
@@ -218,9 +246,13 @@ class _Catalogue:
 
 
 class _Fetcher:
-    def __init__(self, client: PrestaShopClient, *, page_size: int, scan_page_size: int,
+    """The pull's requests: every listing is read through ``pages`` (pages asked ahead, a few requests
+    at once, ``pos/sync/pages.py``); the rows are JSON as decoded (``raw``), read with ``_int``/``_str``."""
+
+    def __init__(self, client: PrestaShopClient, pages: Pages, *, page_size: int, scan_page_size: int,
                  progress: Progress | None, check: Callable[[], None]) -> None:
         self.client = client
+        self.pages = pages
         self.page_size = page_size
         self.scan_page_size = scan_page_size
         self.progress = progress
@@ -233,86 +265,110 @@ class _Fetcher:
         if self.progress is not None:
             self.progress(stage, done, total)
 
-    def scan(self, resource: str, stage: str, *, display: Any, filters: dict[str, str] | None = None,
-             language: int | None = None, page_size: int | None = None) -> Iterator[Record]:
-        """Every matching row, page by page (``sort=[id_ASC]``), checking for a cancel between pages."""
-        size = page_size or self.scan_page_size
-        offset = 0
-        while True:
-            self.check()
-            page = self.client.list_json(resource, display_=display, filters=filters, sort="[id_ASC]",
-                                         limit=(offset, size), language=language, params=self.params)
-            yield from page
-            offset += len(page)
-            self.report(stage, offset)
-            if len(page) < size:
-                return
+    def start(self, resource: str, *, display: Any, filters: dict[str, str] | None = None,
+              language: int | None = None, page_size: int | None = None) -> Listing:
+        """Start reading every matching row (``sort=[id_ASC]``): its first page is asked now."""
+        def fetch(offset: int, size: int) -> list[Record]:
+            return self.client.list_json(resource, display_=display, filters=filters, sort="[id_ASC]",
+                                         limit=(offset, size), language=language, params=self.params, raw=True)
+        return self.pages.listing(fetch, page_size or self.scan_page_size, name=resource,
+                                  max_pages=self.client.max_pages)
 
-    def reference_data(self, cat: _Catalogue, country: str) -> None:
+    def rows(self, listing: Listing, stage: str) -> Iterator[Record]:
+        """A started listing's rows, in order, checking for a cancel between pages."""
+        done = 0
+        for page in listing:
+            self.check()
+            yield from page
+            done += len(page)
+            self.report(stage, done)
+
+    def scan(self, resource: str, stage: str, **kw: Any) -> Iterator[Record]:
+        return self.rows(self.start(resource, **kw), stage)
+
+    def reference_data(self, cat: _Catalogue, country: str) -> Callable[[], None]:
+        """Start reading the taxes, categories and options; the returned function waits and fills ``cat``."""
         lang = cat.language
-        rules = list(self.scan("tax_rules", "taxes", display=["id", "id_tax_rules_group", "id_state", "id_tax"],
-                               filters={"id_country": f"[{country}]"}))
-        tax_ids = sorted({_int(r.get("id_tax")) for r in rules} - {0})
-        taxes: dict[int, int] = {}
-        if tax_ids:
-            for row in self.scan("taxes", "taxes", display=["id", "rate"], filters={"id": filter_in(tax_ids)}):
-                taxes[_int(row.get("id"))] = rate_bp(row.get("rate"))
-        # the rule for the whole country (id_state 0) wins over a state's rule
-        for rule in sorted(rules, key=lambda r: (_int(r.get("id_state")) != 0, _int(r.get("id")))):
-            group = _int(rule.get("id_tax_rules_group"))
-            if group not in cat.rates:
-                cat.rates[group] = taxes.get(_int(rule.get("id_tax")), 0)
-        for row in self.scan("categories", "categories", display=["id", "name"], language=lang):
-            cat.categories[_int(row.get("id"))] = _text(row.get("name"), lang)
-        for row in self.scan("product_options", "options", display=["id", "position", "name", "public_name"],
-                             language=lang):
-            name = _text(row.get("public_name"), lang) or _text(row.get("name"), lang)
-            cat.groups[_int(row.get("id"))] = (_int(row.get("position")), name)
-        for row in self.scan("product_option_values", "options", display=["id", "id_attribute_group", "name"],
-                             language=lang):
-            cat.values[_int(row.get("id"))] = (_int(row.get("id_attribute_group")), _text(row.get("name"), lang))
+        rules_ = self.start("tax_rules", display=["id", "id_tax_rules_group", "id_state", "id_tax"],
+                            filters={"id_country": f"[{country}]"})
+        categories = self.start("categories", display=["id", "name"], language=lang)
+        groups = self.start("product_options", display=["id", "position", "name", "public_name"], language=lang)
+        values = self.start("product_option_values", display=["id", "id_attribute_group", "name"], language=lang)
+
+        def finish() -> None:
+            rules = list(self.rows(rules_, "taxes"))
+            tax_ids = sorted({_int(r.get("id_tax")) for r in rules} - {0})
+            taxes: dict[int, int] = {}
+            if tax_ids:
+                for row in self.scan("taxes", "taxes", display=["id", "rate"], filters={"id": filter_in(tax_ids)}):
+                    taxes[_int(row.get("id"))] = rate_bp(_str(row.get("rate")))
+            # the rule for the whole country (id_state 0) wins over a state's rule
+            for rule in sorted(rules, key=lambda r: (_int(r.get("id_state")) != 0, _int(r.get("id")))):
+                group = _int(rule.get("id_tax_rules_group"))
+                if group not in cat.rates:
+                    cat.rates[group] = taxes.get(_int(rule.get("id_tax")), 0)
+            for row in self.rows(categories, "categories"):
+                cat.categories[_int(row.get("id"))] = _text(row.get("name"), lang)
+            for row in self.rows(groups, "options"):
+                name = _text(row.get("public_name"), lang) or _text(row.get("name"), lang)
+                cat.groups[_int(row.get("id"))] = (_int(row.get("position")), name)
+            for row in self.rows(values, "options"):
+                cat.values[_int(row.get("id"))] = (_int(row.get("id_attribute_group")), _text(row.get("name"), lang))
+        return finish
 
     def add_stock(self, cat: _Catalogue, rows: Iterable[Record]) -> None:
+        own = self.id_shop or "1"
+        stock = cat.stock
         for row in rows:
-            if self.id_shop and str(row.get("id_shop")) not in (self.id_shop, "0"):
+            shop = _str(row.get("id_shop"))
+            if self.id_shop and shop not in (self.id_shop, "0"):
                 continue
             key = (_int(row.get("id_product")), _int(row.get("id_product_attribute")))
-            if key not in cat.stock or str(row.get("id_shop")) == (self.id_shop or "1"):
-                cat.stock[key] = _int(row.get("quantity")) * 1000
+            if key not in stock or shop == own:
+                stock[key] = _int(row.get("quantity")) * 1000
 
     def add_combinations(self, cat: _Catalogue, rows: Iterable[Record]) -> None:
+        products, combinations = cat.products, cat.combinations
         for row in rows:
             pid = _int(row.get("id_product"))
-            if pid in cat.products:
-                cat.combinations.setdefault(pid, []).append(row)
+            if pid in products:
+                combinations.setdefault(pid, []).append(row)
 
-    def full(self, cat: _Catalogue) -> None:
-        for row in self.scan("products", "products", display=PRODUCT_FIELDS, language=cat.language,
-                             page_size=self.page_size):
+    def full(self, cat: _Catalogue, reference: Callable[[], None]) -> None:
+        """Every product, combination and stock row (``reference``: reads the reference data meanwhile)."""
+        products = self.start("products", display=PRODUCT_FIELDS, language=cat.language, page_size=self.page_size)
+        combinations = self.start("combinations", display=COMBINATION_FIELDS)
+        stock = self.start("stock_availables", display=STOCK_FIELDS)
+        reference()
+        for row in self.rows(products, "products"):
             cat.products[_int(row.get("id"))] = row
         cat.shop_ids = set(cat.products)
-        self.add_combinations(cat, self.scan("combinations", "combinations", display=COMBINATION_FIELDS))
-        self.add_stock(cat, self.scan("stock_availables", "stock", display=STOCK_FIELDS))
+        self.add_combinations(cat, self.rows(combinations, "combinations"))
+        self.add_stock(cat, self.rows(stock, "stock"))
 
-    def delta(self, cat: _Catalogue, since: str, retry: list[int], boundary: list[int]) -> None:
+    def delta(self, cat: _Catalogue, since: str, retry: list[int], boundary: list[int],
+              reference: Callable[[], None]) -> None:
         """Products changed after ``since``, those at ``since`` not fetched by the last run, ``retry``."""
-        for row in self.scan("products", "products", display=PRODUCT_FIELDS, language=cat.language,
-                             page_size=self.page_size, filters={"date_upd": filter_gt(since)}):
+        changed = self.start("products", display=PRODUCT_FIELDS, language=cat.language, page_size=self.page_size,
+                             filters={"date_upd": filter_gt(since)})
+        at_since_ = self.start("products", display=["id"], filters={"date_upd": f"[{since}]"})
+        reference()
+        for row in self.rows(changed, "products"):
             cat.products[_int(row.get("id"))] = row
-        at_since = {_int(r.get("id")) for r in self.scan("products", "ids", display=["id"],
-                                                          filters={"date_upd": f"[{since}]"})}
+        at_since = {_int(r.get("id")) for r in self.rows(at_since_, "ids")}
         missing = sorted((set(retry) | (at_since - set(boundary))) - set(cat.products))
-        for part in _chunks(missing, 200):
-            for row in self.scan("products", "products", display=PRODUCT_FIELDS, language=cat.language,
-                                 filters={"id": filter_in(part)}):
+        for listing in [self.start("products", display=PRODUCT_FIELDS, language=cat.language,
+                                   filters={"id": filter_in(part)}) for part in _chunks(missing, 200)]:
+            for row in self.rows(listing, "products"):
                 cat.products[_int(row.get("id"))] = row
-        ids = sorted(cat.products)
-        for part in _chunks(ids, 200):
-            self.add_combinations(cat, self.scan("combinations", "combinations", display=COMBINATION_FIELDS,
-                                                 filters={"id_product": filter_in(part)}))
-            self.add_stock(cat, self.scan("stock_availables", "stock", display=STOCK_FIELDS,
-                                          filters={"id_product": filter_in(part)}))
-        cat.shop_ids = {_int(r.get("id")) for r in self.scan("products", "ids", display=["id"])}
+        parts = [(self.start("combinations", display=COMBINATION_FIELDS, filters={"id_product": filter_in(part)}),
+                  self.start("stock_availables", display=STOCK_FIELDS, filters={"id_product": filter_in(part)}))
+                 for part in _chunks(sorted(cat.products), 200)]
+        shop_ids = self.start("products", display=["id"])
+        for combinations, stock in parts:
+            self.add_combinations(cat, self.rows(combinations, "combinations"))
+            self.add_stock(cat, self.rows(stock, "stock"))
+        cat.shop_ids = {_int(r.get("id")) for r in self.rows(shop_ids, "ids")}
 
 
 def _setting(key: str) -> str:
@@ -340,70 +396,112 @@ def pull_preview(client: PrestaShopClient, *, full: bool = False, progress: Prog
     full = full or not since
     retry = [] if full else _get_list(sync_state.get_state(STATE_RETRY))
     boundary = [] if full else _get_list(sync_state.get_state(STATE_BOUNDARY))
-    fetcher = _Fetcher(client, page_size=page_size, scan_page_size=scan_page_size, progress=progress, check=check)
     config = client.configuration(["PS_LANG_DEFAULT", "PS_COUNTRY_DEFAULT"])
     language = _int(_setting("prestashop.language") or config.get("PS_LANG_DEFAULT"), 1) or 1
     country = config.get("PS_COUNTRY_DEFAULT", "")
     if not country.isdigit():
         raise Refusal(_("The shop has no default country (PS_COUNTRY_DEFAULT): its VAT rates are unknown."))
     cat = _Catalogue(language)
-    fetcher.reference_data(cat, country)
-    if full:
-        fetcher.full(cat)
-    else:
-        fetcher.delta(cat, since, retry, boundary)
+    check()
+    with Pages() as pages:  # every request of the pull is over when this block is left
+        fetcher = _Fetcher(client, pages, page_size=page_size, scan_page_size=scan_page_size, progress=progress,
+                           check=check)
+        reference = fetcher.reference_data(cat, country)
+        if full:
+            fetcher.full(cat, reference)
+        else:
+            fetcher.delta(cat, since, retry, boundary, reference)
     check()
     preview = ArticlePreview(full=full, language=language, products=len(cat.products), since=since)
     rows = _build_rows(cat, preview, {v.rate_bp for v in shop_db.vat_rates()})
     _compare(rows, cat, preview)
-    preview.date_upd = max((str(p.get("date_upd") or "") for p in cat.products.values()), default="")
-    preview.boundary = {pid for pid, p in cat.products.items() if str(p.get("date_upd") or "") == preview.date_upd}
+    preview.date_upd = max((_str(p.get("date_upd")) for p in cat.products.values()), default="")
+    preview.boundary = {pid for pid, p in cat.products.items() if _str(p.get("date_upd")) == preview.date_upd}
     return preview
 
 
-def _combination_name(product: str, combo: Record, cat: _Catalogue) -> str:
+def _option_ids(combo: Record) -> tuple[int, ...]:
+    """The ids of a combination's option values, in the shop's order."""
+    associations = combo.get("associations")
+    items = associations.get("product_option_values") if isinstance(associations, dict) else None
+    return tuple(_int(item.get("id")) for item in items if isinstance(item, dict)) if isinstance(items, list) else ()
+
+
+def _option_label(ids: tuple[int, ...], cat: _Catalogue) -> str:
+    """``Size: M, Colour: red``: the values by their group's position (unknown values left out)."""
     parts = []
-    for n, item in enumerate(combo.get("associations", {}).get("product_option_values", [])):
-        value = cat.values.get(_int(item.get("id")))
+    for n, value_id in enumerate(ids):
+        value = cat.values.get(value_id)
         if value is None:
             continue
         group, text = value
         position, group_name = cat.groups.get(group, (1_000_000, ""))
         parts.append(((position, group, n), f"{group_name}: {text}" if group_name else text))
-    label = ", ".join(text for _key, text in sorted(parts))
+    return ", ".join(text for _key, text in sorted(parts))
+
+
+def _combination_name(product: str, combo: Record, cat: _Catalogue,
+                      labels: dict[tuple[int, ...], str] | None = None) -> str:
+    """``Product – Size: M, Colour: red`` (``labels``: the labels already made, by option value ids)."""
+    ids = _option_ids(combo)
+    label = labels.get(ids) if labels is not None else None
+    if label is None:
+        label = _option_label(ids, cat)
+        if labels is not None:
+            labels[ids] = label
     return (product + DASH + label if label else product)[:NAME_MAX]
+
+
+def _where(pid: int, attr: int, reference: str) -> str:
+    return _("product {id} ({reference})").format(id=pid if not attr else f"{pid}/{attr}", reference=reference)
+
+
+def _variants(pid: int, p: Record, name: str, combos: list[Record] | None, cat: _Catalogue,
+              labels: dict[tuple[int, ...], str]) -> list[tuple[int, str, str, Any, str]]:
+    """(attr, reference, name, price impact, ean13) of each article of a product."""
+    own_ref = _str(p.get("reference")).strip()
+    base_ref = own_ref or f"PS{pid}"
+    if not combos:
+        return [(0, base_ref, name[:NAME_MAX], "0", _str(p.get("ean13")).strip())]
+    combos = sorted(combos, key=lambda c: _int(c.get("id")))
+    refs = [_str(c.get("reference")).strip() for c in combos]
+    twice = {ref for ref, n in Counter(refs).items() if n > 1}
+    out = []
+    for combo, ref in zip(combos, refs, strict=True):
+        attr = _int(combo.get("id"))
+        if not ref or ref == own_ref or ref in twice:
+            ref = f"{base_ref}-{attr}"
+        out.append((attr, ref, _combination_name(name, combo, cat, labels), combo.get("price"),
+                    _str(combo.get("ean13")).strip()))
+    return out
 
 
 def _build_rows(cat: _Catalogue, preview: ArticlePreview, till_rates: set[int]) -> list[ShopArticle]:
     rows: list[ShopArticle] = []
     department_setting = _setting("prestashop.department")
+    labels: dict[tuple[int, ...], str] = {}
+    stock = cat.stock
     for pid in sorted(cat.products):
         p = cat.products[pid]
         name = _text(p.get("name"), cat.language) or f"PS {pid}"
-        base_ref = str(p.get("reference") or "").strip() or f"PS{pid}"
-        group = _int(p.get("id_tax_rules_group"))
-        bp = cat.rates.get(group, 0)
+        bp = cat.rates.get(_int(p.get("id_tax_rules_group")), 0)
         department = department_setting or cat.categories.get(_int(p.get("id_category_default")), "")
-        combos = sorted(cat.combinations.get(pid, []), key=lambda c: _int(c.get("id")))
-        refs = [str(c.get("reference") or "").strip() for c in combos]
-        variants: list[tuple[int, str, str, str, str]] = []  # attr, reference, name, impact, ean13
-        if combos:
-            for combo, ref in zip(combos, refs, strict=True):
-                attr = _int(combo.get("id"))
-                if not ref or ref == str(p.get("reference") or "").strip() or refs.count(ref) > 1:
-                    ref = f"{base_ref}-{attr}"
-                variants.append((attr, ref, _combination_name(name, combo, cat), str(combo.get("price") or "0"),
-                                 str(combo.get("ean13") or "").strip()))
-        else:
-            variants.append((0, base_ref, name[:NAME_MAX], "0", str(p.get("ean13") or "").strip()))
-        for attr, ref, label, impact, ean in variants:
-            where = _("product {id} ({reference})").format(id=pid if not attr else f"{pid}/{attr}", reference=ref)
+        active = _str(p.get("active")) == "1"
+        date_upd = _str(p.get("date_upd"))
+        base: int | None = None
+        base_error = ""
+        try:
+            base = _micro(_str(p.get("price")) or "0")
+        except ValueError as exc:
+            base_error = str(exc)
+        for attr, ref, label, impact, ean in _variants(pid, p, name, cat.combinations.get(pid), cat, labels):
+            price, error = 0, ""
             try:
-                price = price_incl(str(p.get("price") or "0"), impact, bp)
+                if base is None:
+                    raise InvalidValue(base_error)
+                price = round_div((base + _micro(_str(impact) or "0")) * (BP_ONE + bp), BP_ONE * 10_000)
             except ValueError as exc:
-                price, error = 0, str(exc)
-            else:
-                error = ""
+                error = str(exc)
             if not error and bp not in till_rates:
                 error = _("the till has no VAT rate of {rate} %: add it in Configuration > VAT rates").format(
                     rate=_format_rate(bp))
@@ -412,11 +510,11 @@ def _build_rows(cat: _Catalogue, preview: ArticlePreview, till_rates: set[int]) 
             if not error and ean and not valid_ean13(ean):
                 error = _("{code} is not a valid EAN-13").format(code=ean)
             if error:
-                preview.errors.append(f"{where}: {error}")
+                preview.errors.append(f"{_where(pid, attr, ref)}: {error}")
                 preview.error_products.add(pid)
                 continue
-            rows.append(ShopArticle(pid, attr, ref, label, price, bp, department, ean, str(p.get("active")) == "1",
-                                    cat.stock.get((pid, attr), 0), str(p.get("date_upd") or "")))
+            rows.append(ShopArticle(pid, attr, ref, label, price, bp, department, ean, active,
+                                    stock.get((pid, attr), 0), date_upd))
     return rows
 
 
@@ -445,9 +543,6 @@ def _compare(rows: list[ShopArticle], cat: _Catalogue, preview: ArticlePreview) 
     seen_keys: set[tuple[int, int]] = set()
     for row in rows:
         seen_keys.add(row.key)
-        where = _("product {id} ({reference})").format(
-            id=row.id_product if not row.id_product_attribute else f"{row.id_product}/{row.id_product_attribute}",
-            reference=row.reference)
         art = linked.get(links.get(row.key, -1))
         if art is None:
             for candidate in (by_ref.get(row.reference), by_code.get(row.barcode) if row.barcode else None):
@@ -477,7 +572,7 @@ def _compare(rows: list[ShopArticle], cat: _Catalogue, preview: ArticlePreview) 
         if row.barcode:
             seen_codes.setdefault(row.barcode, row.key)
         if error:
-            preview.errors.append(f"{where}: {error}")
+            preview.errors.append(f"{_where(row.id_product, row.id_product_attribute, row.reference)}: {error}")
             preview.error_products.add(row.id_product)
             continue
         if art is None:

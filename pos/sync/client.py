@@ -422,15 +422,17 @@ class PrestaShopClient:
 
     def list_json(self, resource: str, *, display_: Iterable[str] | str, filters: Mapping[str, Any] | None = None,
                   sort: Iterable[str] | str | None = None, limit: int | tuple[int, int] | str | None = None,
-                  language: int | None = None, params: Mapping[str, Any] | None = None) -> list[Record]:
+                  language: int | None = None, params: Mapping[str, Any] | None = None,
+                  raw: bool = False) -> list[Record]:
         """``list`` read as JSON (``output_format=JSON``): the same records, parsed much faster.  For
-        large read-only listings; a list keeps its falsy fields in JSON (a detail does not)."""
+        large read-only listings; a list keeps its falsy fields in JSON (a detail does not).  ``raw``:
+        the items as ``json`` decodes them, values not converted (``psxml.parse_json_rows``)."""
         uses_date = any(k.startswith("date_") for k in (filters or {})) or (
             sort is not None and "date_" in (sort if isinstance(sort, str) else ",".join(sort)))
         resp = self.request("GET", resource, params=self.query(
             display_=display_, filters=filters, sort=sort, limit=limit, date=uses_date, language=language,
             extra={**(params or {}), "output_format": "JSON"}))
-        return psxml.parse_json_list(resp.content)
+        return psxml.parse_json_rows(resp.content) if raw else psxml.parse_json_list(resp.content)
 
     def iter_all(self, resource: str, *, page_size: int = 100, display_: Iterable[str] | str | None = "full",
                  filters: Mapping[str, Any] | None = None, date: bool = False, language: int | None = None,

@@ -306,3 +306,60 @@ def test_the_first_pull_starts_the_stock_push_after_the_tickets_already_there(ti
     assert sync_data.get_state("stock.last_ticket") == ""
     pull_all(client_for(ps))
     assert sync_data.get_state("stock.last_ticket") == str(number)
+
+
+def test_small_pages_read_ahead_give_the_same_preview(db, ps):
+    """Pages of 3 and 4 rows, several asked at once: the same articles as one page each, and a listing costs
+    at most pages.AHEAD requests past its last page."""
+    from pos.sync import pages
+
+    client = client_for(ps)
+    whole = articles.pull_preview(client)
+    ps.reset_log()
+    paged = articles.pull_preview(client, page_size=3, scan_page_size=4)
+    assert paged.products == whole.products == 19
+    assert [(r.key, r.values()) for r in paged.new] == [(r.key, r.values()) for r in whole.new]
+    assert paged.errors == whole.errors and paged.new_departments == whole.new_departments
+    for resource, page, total in (("products", 3, 19), ("combinations", 4, len(ps.data["combinations"])),
+                                  ("stock_availables", 4, len(ps.data["stock_availables"]))):
+        needed = total // page + 1
+        assert needed <= ps.count("GET", f"/api/{resource}") <= needed + pages.AHEAD, resource
+
+
+def test_the_new_articles_go_in_by_bulk_statements_in_the_shop_order(db, ps, monkeypatch):
+    """Statements of 4 rows: every article, its barcode, its link and its stock movement (the conftest
+    checks that every stock equals the sum of its movements)."""
+    from pos.data import sync_articles as data
+
+    monkeypatch.setattr(data, "BULK", 4)
+    client = client_for(ps)
+    client.update("products", 2, {"ean13": ean13(77)})
+    preview = articles.pull_preview(client)
+    assert articles.apply(preview, add=True, update=True, delete=True, user_name="Claire")["added"] == 26
+    rows = db.execute_sql("SELECT a.id, a.reference, a.stock, l.id_product, l.id_product_attribute FROM article a "
+                          "JOIN ps_link l ON l.article_id = a.id ORDER BY a.id").fetchall()
+    assert [(r[1], r[2], (r[3], r[4])) for r in rows] == [(n.reference, n.stock, n.key) for n in preview.new]
+    assert article(ean13(77)).reference == "demo_3"
+    moves = db.execute_sql("SELECT article_id, kind, qty, user_name FROM stock_move ORDER BY id").fetchall()
+    assert [(m[0], m[2]) for m in moves] == [(r[0], r[2]) for r in rows if r[2]]
+    assert {(m[1], m[3]) for m in moves} == {("sync", "Claire")}
+
+
+def test_a_reference_taken_meanwhile_refuses_the_whole_apply(db, ps):
+    preview = articles.pull_preview(client_for(ps))
+    catalog.save_article(ArticleDetail(preview.new[-1].reference, "Taken meanwhile", 100, 2000))
+    with pytest.raises(Refusal, match="preview again"):
+        articles.apply(preview, add=True, update=True, delete=True, user_name="t")
+    assert count_articles(db) == 1 and not sync_data.links()
+
+
+def test_rows_read_as_json_take_any_value_type():
+    assert articles._int(12) == 12 and articles._int(" 12 ") == 12
+    assert [articles._int(v) for v in (None, 1.5, True, "1.5", "x", [1], {"a": 1})] == [0] * 7
+    assert [articles._str(v) for v in ("a", 3, None, [1], {"a": 1})] == ["a", "3", "", "", ""]
+    lang = [{"id": "1", "value": "Chair"}, {"id": "2", "value": "Chaise"}]
+    assert articles._text(lang, 2) == "Chaise" and articles._text(lang, 3) == "Chair"
+    assert articles._text({1: " x "}, 1) == "x" and articles._text(None, 1) == "" and articles._text(7, 1) == "7"
+    combo = {"associations": {"product_option_values": [{"id": "3"}, "junk", {"id": 1}]}}
+    assert articles._option_ids(combo) == (3, 1)
+    assert articles._option_ids({"associations": []}) == () and articles._option_ids({}) == ()

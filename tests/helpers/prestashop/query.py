@@ -186,7 +186,9 @@ class Query(ShopState):
         langs = self.parse_languages(query)
         by_id = query.get("sort") == "[id_ASC]"  # the usual paging order: the records' int keys are their ids
         records = self.data.get(resource, {})
-        rows = [records[k] for k in sorted(records)] if by_id else list(records.values())
+        rows = list(records.values())
+        if by_id and list(records) != sorted(records):  # records are usually added in id order
+            rows = [records[k] for k in sorted(records)]
         for key, spec in query.items():
             m = re.fullmatch(r"filter\[(\w+)\]", key)
             if not m:
