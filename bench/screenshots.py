@@ -107,6 +107,9 @@ def main(out: Path) -> None:
     csv_path.write_text("\r\n".join(edited) + "\r\n", encoding="utf-8-sig")
     config.open_section("transfer")
     page = config.page_widget
+    page.set_option("format", "xlsx")  # the export part, with "all lists in one workbook"
+    page.ids.export_path.text = "/home/caisse/Documents/articles.xlsx"
+    shot("config_export")
     page.ids.import_path.text = str(csv_path)
     page.preview_file()
     while page.busy:

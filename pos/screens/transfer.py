@@ -4,6 +4,9 @@ Excel (.xlsx; import also .ods and .xls) and JSON (export: JSON and JSON Lines; 
 Export writes the file that import expects (``pos.catalog.transfer.export``), of the chosen
 fields and filtered (typed as the CLI's ``--fields`` and ``--where``); the options can be saved as
 a named template, used and deleted here (``pos.catalog.templates``); the last exports are listed.
+*All lists in one workbook* writes the articles, departments and customers, whole, into one .xlsx
+(one sheet each, ``pos.catalog.exporting.export_workbook``, as ``pos exports workbook``) in the
+folder of the export file.
 Import is
 previewed first (``Import.prepare``): counts by group, the rows of each group,
 the changed fields; then the manager chooses what to apply (add, update,
@@ -295,8 +298,7 @@ class TransferPage(JobState, BoxLayout):
         if os.path.isdir(path):
             path = os.path.join(path, f"{self.entity}.{self.options['format']}")
             self.ids.export_path.text = path
-        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            self.app.toast(_("This folder does not exist: {folder}").format(folder=os.path.dirname(path)), error=True)
+        if not self._folder_there(os.path.dirname(os.path.abspath(path))):
             return
         spec = self.app.guard(self.export_spec)
         if spec is None:
@@ -313,6 +315,35 @@ class TransferPage(JobState, BoxLayout):
             self.show_history()
 
         self.run(_("Exporting…"), work, done)
+
+    def _folder_there(self, folder: str) -> bool:
+        if os.path.isdir(folder):
+            return True
+        self.app.toast(_("This folder does not exist: {folder}").format(folder=folder), error=True)
+        return False
+
+    def export_workbook(self) -> None:
+        """Every list, whole, into one .xlsx (a sheet each) in the folder of the export file."""
+        typed = self._path(self.ids.export_path)
+        folder = typed if os.path.isdir(typed) else os.path.dirname(os.path.abspath(typed)) if typed \
+            else str(default_folder())
+        if not self._folder_there(folder):
+            return
+        path = os.path.join(folder, f"pos-lists-{dt.date.today().isoformat()}.xlsx")
+        specs = [exporting.ExportSpec(entity) for entity, _label in ENTITIES]
+        user = self.app.till.user.name if self.app.till.user else ""
+
+        def work(job):
+            return exporting.export_workbook(path, specs, progress=job.step, user_name=user)
+
+        def done(counts: dict[str, int]) -> None:
+            message = _("All lists exported to {path}: {counts}").format(path=path, counts=", ".join(
+                f"{_(label)} {counts.get(entity, 0)}" for entity, label in ENTITIES))
+            self.set_status(message)
+            self.app.toast(message)
+            self.show_history()
+
+        self.run(_("Exporting all lists…"), work, done)
 
     def export_spec(self, template: str = "") -> exporting.ExportSpec:
         """The export the page describes: the format, the CSV options, the fields and the filters typed."""
