@@ -322,16 +322,21 @@ class _Apply:
         gone = [i for i in ids if i not in used]
         cur = self.run(f"SELECT * FROM {self.table} WHERE id {IN_IDS}", (_ids(gone),))
         names = [d[0] for d in cur.description]
-        for values in cur.fetchall():
-            row = dict(zip(names, values))
+        rows_gone = [dict(zip(names, values)) for values in cur.fetchall()]
+        linked: dict[str, dict[int, list]] = {}  # what goes with the deleted rows, read for all of them at once
+        if t.entity == "articles":
+            for kind, sql in (("barcodes", "SELECT article_id, id, code FROM barcode"),
+                              ("ps_link", "SELECT article_id, id, id_product, id_product_attribute, date_upd "
+                                          "FROM ps_link")):
+                by_id: dict[int, list] = linked.setdefault(kind, {})
+                for owner, *values in self.run(f"{sql} WHERE article_id {IN_IDS} ORDER BY id", (_ids(gone),)):
+                    by_id.setdefault(owner, []).append(values)
+        side = self._side_rows(gone)
+        for row in rows_gone:
             data: dict[str, Any] = {"row": row}
-            if t.entity == "articles":
-                data["barcodes"] = [list(r) for r in self.run("SELECT id, code FROM barcode WHERE article_id = ?",
-                                                              (row["id"],))]
-                data["ps_link"] = [list(r) for r in self.run(
-                    "SELECT id, id_product, id_product_attribute, date_upd FROM ps_link WHERE article_id = ?",
-                    (row["id"],))]
-            data["side"] = self._side_rows(row["id"])
+            for kind, by_id in linked.items():
+                data[kind] = by_id.get(row["id"], [])
+            data["side"] = {table: by_owner[row["id"]] for table, by_owner in side.items() if row["id"] in by_owner}
             entries.append(("del", row["id"], data))
         self.done["deactivated"] += self.run(f"UPDATE {self.table} SET active = 0 WHERE active = 1 AND id {IN_IDS}",
                                              (_ids([e[1] for e in entries if e[0] == "deact"]),)).rowcount
@@ -382,15 +387,24 @@ class _Apply:
         return [("ins", r[0], None) for r in self.run(f"SELECT id FROM {self.table} WHERE id > ?", (before,))], span[1]
 
     def update(self, rows: int, after: int) -> tuple[list, int | None]:
-        t = self.t
+        """The chunk's changed rows, one statement per set of changed fields: only the columns that
+        change are set, so the indexes and the search triggers of the others are left alone."""
         span = self._lines("r.status = 'changed'", after, rows)
         if span is None:
             return [], None
-        cols = [c for c in self.cols if c != t.key]
+        entries: list[tuple[str, int, Any]] = []
+        for (changed,) in self.run("SELECT DISTINCT changed FROM stage.row r WHERE r.status = 'changed' "
+                                   "AND r.line BETWEEN ? AND ?", span).fetchall():
+            entries += self._update_fields(set(changed.split(",")), changed, span)
+        return entries, span[1]
+
+    def _update_fields(self, fields: set[str], changed: str, span: tuple[int, int]) -> list[tuple[str, int, Any]]:
+        t = self.t
+        cols = [c for c in self.cols if c != t.key and c in fields]
         sets = [f"{_q(c)} = {self._value(c)}" for c in cols]
         params: list[Any] = []
         saved = [c for c in cols if c != "stock"]
-        if self.custom_keys:
+        if any(k in fields for k in self.custom_keys):
             sets.append(f"custom = json_patch({self.table}.custom, r.custom)")
             saved.append("custom")
         if t.entity == "articles":
@@ -398,20 +412,19 @@ class _Apply:
             params.append(self.now)
             saved.append("updated_at")
         if not sets:
-            return [], span[1]
-        where = f"r.target = {self.table}.id AND r.status = 'changed' AND r.line BETWEEN ? AND ?"
+            return []
+        chosen = "r.status = 'changed' AND r.changed = ? AND r.line BETWEEN ? AND ?"
         image = "json_object(" + ", ".join(f"'{c}', t.{_q(c)}" for c in saved) + ")" if saved else "'{}'"
         before = {i: (json.loads(row), stock) for i, row, stock in self.run(
             f"SELECT t.id, {image}, {'t.stock' if 'stock' in cols else '0'} FROM {self.table} t "
-            "JOIN stage.row r ON r.target = t.id WHERE r.status = 'changed' AND r.line BETWEEN ? AND ?", span)}
-        cur = self.run(f"UPDATE {self.table} SET {', '.join(sets)} FROM stage.row AS r WHERE {where}",
-                       (*params, *span))
+            f"JOIN stage.row r ON r.target = t.id WHERE {chosen}", (changed, *span))}
+        cur = self.run(f"UPDATE {self.table} SET {', '.join(sets)} FROM stage.row AS r "
+                       f"WHERE r.target = {self.table}.id AND {chosen}", (*params, changed, *span))
         self.done["updated"] += cur.rowcount
         after_stock = dict(self.run(f"SELECT id, stock FROM {self.table} WHERE id {IN_IDS}",
                                     (_ids(list(before)),)).fetchall()) if "stock" in cols else {}
-        entries = [("upd", i, {"row": row, "stock": after_stock.get(i, stock) - stock if "stock" in cols else 0})
-                   for i, (row, stock) in before.items()]
-        return entries, span[1]
+        return [("upd", i, {"row": row, "stock": after_stock.get(i, stock) - stock if "stock" in cols else 0})
+                for i, (row, stock) in before.items()]
 
     def barcodes(self, rows: int, after: int, add: bool, update: bool) -> tuple[list, int | None]:
         rewritten = "(r.status = 'changed' AND instr(',' || r.changed || ',', ',barcodes,') > 0)"
@@ -439,15 +452,16 @@ class _Apply:
                  f"WHERE ({' OR '.join(statuses)}) AND r.line BETWEEN ? AND ? ORDER BY s.rowid", span)
         return entries, span[1]
 
-    def _side_rows(self, row_id: int) -> dict[str, list[dict[str, Any]]]:
-        """The side-table rows of a record about to be deleted (they go with it: ON DELETE CASCADE)."""
-        out: dict[str, list[dict[str, Any]]] = {}
+    def _side_rows(self, row_ids: list[int]) -> dict[str, dict[int, list[dict[str, Any]]]]:
+        """The side-table rows of records about to be deleted (they go with them: ON DELETE CASCADE),
+        by table then record."""
+        out: dict[str, dict[int, list[dict[str, Any]]]] = {}
         for side_table, key, _value in set(self.t.side.values()):
-            cur = self.run(f"SELECT * FROM {_q(side_table)} WHERE {_q(key)} = ?", (row_id,))
+            cur = self.run(f"SELECT * FROM {_q(side_table)} WHERE {_q(key)} {IN_IDS}", (_ids(row_ids),))
             names = [d[0] for d in cur.description]
-            rows = [dict(zip(names, values)) for values in cur.fetchall()]
-            if rows:
-                out[side_table] = rows
+            for values in cur.fetchall():
+                row = dict(zip(names, values))
+                out.setdefault(side_table, {}).setdefault(row[key], []).append(row)
         return out
 
     def side(self, column: str, rows: int, after: int, add: bool, update: bool) -> tuple[list, int | None]:

@@ -108,6 +108,7 @@ class Stage:
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
             self.conn.execute(f"PRAGMA stage.{pragma}")
         self.conn.execute("PRAGMA busy_timeout = 5000")
+        self.conn.execute("PRAGMA main.cache_size = -65536")  # the comparison reads the whole list
         cols = "".join(f", {_q(c)}" for c in self.columns)
         self.conn.executescript(f"""
             CREATE TABLE stage.row (line INTEGER PRIMARY KEY, key TEXT NOT NULL, target INTEGER,
@@ -158,10 +159,10 @@ class Stage:
         c.execute("BEGIN")
         c.execute("DELETE FROM stage.err WHERE phase = 'classify'")
         c.execute("DROP INDEX IF EXISTS stage.row_target")
-        c.execute("UPDATE stage.row SET status = CASE WHEN bad THEN 'invalid' ELSE 'new' END, "
-                  "target = NULL, changed = ''")
         key = _q(t.key)
         if t.entity == "customers":
+            c.execute("UPDATE stage.row SET status = CASE WHEN bad THEN 'invalid' ELSE 'new' END, "
+                      "target = NULL, changed = ''")
             c.execute(f"UPDATE stage.row SET target = (SELECT id FROM {_q(t.table)} WHERE id = CAST(key AS INTEGER)) "
                       "WHERE key != ''")
             if "email" in present:
@@ -170,7 +171,10 @@ class Stage:
                           "WHERE target IS NULL AND email IS NOT NULL AND email != ''")
         else:
             match = f"fold({key}) = fold(stage.row.key)" if t.entity == "departments" else f"{key} = stage.row.key"
-            c.execute(f"UPDATE stage.row SET target = (SELECT id FROM {_q(t.table)} WHERE {match}) WHERE key != ''")
+            found = f"CASE WHEN key != '' THEN (SELECT id FROM {_q(t.table)} WHERE {match}) END"
+            # one pass over the rows: matched (a row found is "same" until a field differs), or new
+            c.execute(f"UPDATE stage.row SET target = {found}, changed = '', status = CASE WHEN bad THEN 'invalid' "
+                      f"WHEN {found} IS NOT NULL THEN 'same' ELSE 'new' END")
         if has_barcodes:
             # no reference: the first barcode finds the article, or becomes the new article's reference
             c.execute("UPDATE stage.row SET target = (SELECT b.article_id FROM barcode b, stage.bc s "
@@ -178,6 +182,7 @@ class Stage:
             c.execute("UPDATE stage.row SET key = coalesce((SELECT reference FROM article WHERE id = target), "
                       "(SELECT code FROM stage.bc s WHERE s.line = stage.row.line ORDER BY s.rowid LIMIT 1), '') "
                       "WHERE key = ''")
+        c.execute("UPDATE stage.row SET status = 'same' WHERE status = 'new' AND target IS NOT NULL")
         c.execute("CREATE INDEX stage.row_target ON row (target)")
         if t.entity != "customers":
             c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
@@ -246,9 +251,9 @@ class Stage:
             checks.append(f"CASE WHEN json_extract(t.custom, {path}) IS NOT json_extract(r.custom, {path}) "
                           f"THEN ',{k}' ELSE '' END")
         changed = " || ".join(checks) or "''"
-        c.execute(f"UPDATE stage.row AS r SET changed = substr({changed}, 2), status = 'same' "
-                  f"FROM {_q(t.table)} AS t WHERE t.id = r.target AND r.status != 'invalid'")
-        c.execute("UPDATE stage.row SET status = 'changed' WHERE status = 'same' AND changed != ''")
+        # only the rows that differ are written (most rows of a big file are the same)
+        c.execute(f"UPDATE stage.row AS r SET changed = substr({changed}, 2), status = 'changed' "
+                  f"FROM {_q(t.table)} AS t WHERE t.id = r.target AND r.status = 'same' AND {changed} != ''")
         c.execute("COMMIT")
 
     # ------------------------------------------------------------ reading the preview

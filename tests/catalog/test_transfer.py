@@ -540,3 +540,24 @@ def test_department_names_ignore_case_accents_included(shop, tmp_path):
         assert p.new_departments == ["Pâtisserie"]
         assert job.apply(manager(), add=True, update=False, delete=False)["departments_created"] == 1
     assert catalog_db.find_article_by_code("P2").department == "Pâtisserie"
+
+
+def test_rows_changing_different_fields_each_get_only_their_changes(shop, tmp_path):
+    """The update sets, for each row, the fields that row changes (one statement per set of fields):
+    a row changing its price keeps its name and search entry, another its name, another both."""
+    from pos.data.catalog import search_articles
+
+    before = {r: catalog_db.find_article_by_code(r) for r in ("D010001", "D010003", "D010004")}
+    same_price = f"{before['D010003'].price // 100},{before['D010003'].price % 100:02d}"
+    path = write(tmp_path / "m.csv", "reference;name;price;stock\nD010001;Baguette tradition;1,25;\n"
+                                      f"D010003;Pain aux noix;{same_price};\nD010004;Pain de seigle bio;9,99;7\n")
+    job, p = preview("articles", path)
+    with job:
+        assert p.counts["changed"] == 3, job.errors()
+        job.apply(manager(), add=False, update=True, delete=False)
+    after = {r: catalog_db.find_article_by_code(r) for r in before}
+    assert (after["D010001"].name, after["D010001"].price) == ("Baguette tradition", 125)
+    assert (after["D010003"].name, after["D010003"].price) == ("Pain aux noix", before["D010003"].price)
+    assert (after["D010004"].name, after["D010004"].price, after["D010004"].stock) == ("Pain de seigle bio", 999, 7000)
+    assert [a.reference for a in search_articles("seigle bio")] == ["D010004"]
+    assert [a.reference for a in search_articles("noix")] == ["D010003"]
