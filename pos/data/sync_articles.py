@@ -118,12 +118,58 @@ def _department_ids(names: Iterable[str]) -> tuple[dict[str, int], int]:
     return ids, created
 
 
-def _set_link(cur: Any, article_id: int, key: tuple[int, int], date_upd: str) -> None:
-    cur.execute("DELETE FROM ps_link WHERE article_id = ? AND NOT (id_product = ? AND id_product_attribute = ?)",
-                (article_id, key[0], key[1]))
-    cur.execute("INSERT INTO ps_link (article_id, id_product, id_product_attribute, date_upd) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (id_product, id_product_attribute) DO UPDATE SET article_id = excluded.article_id, "
-                "date_upd = excluded.date_upd", (article_id, key[0], key[1], date_upd))
+# An updated article's changed columns: one statement per column for all the articles (UPDATE ... FROM,
+# SQLite 3.33), so the stock and search triggers run inside it, as for the new articles.
+_COLUMNS = {"name": "name", "price": "price", "stock": "stock", "active": "active", "vat": "vat_id",
+            "department": "department_id"}
+_SET_COLUMN = ("UPDATE article SET {column} = json_extract(j.value, '$[1]') FROM json_each(?) j "
+               "WHERE article.id = json_extract(j.value, '$[0]')")
+
+
+def _update_existing(cur: Any, updates: Sequence[dict[str, Any]], dep_ids: dict[str, int],
+                     vat_ids: dict[int, int], now: str) -> None:
+    """The changed fields, barcodes and links of matched articles (see ``apply_articles``)."""
+    ids = [u["article_id"] for u in updates]
+    present: set[int] = set()
+    for part in _chunks(ids):
+        marks = ",".join("?" * len(part))
+        present.update(r[0] for r in cur.execute(f"SELECT id FROM article WHERE id IN ({marks})", tuple(part)))
+    missing = [aid for aid in ids if aid not in present]
+    if missing:
+        raise peewee.IntegrityError(f"article {missing[0]} no longer exists")
+    for upd in updates:  # one by one, in order: a reference handed from one article to another still goes
+        if "reference" in upd["values"]:
+            cur.execute("UPDATE article SET reference = ? WHERE id = ?",
+                        (upd["values"]["reference"], upd["article_id"]))
+    convert = {"active": int, "vat": vat_ids.__getitem__, "department": dep_ids.get}
+    for name, column in _COLUMNS.items():
+        rows = [[u["article_id"], convert.get(name, _same)(u["values"][name])] for u in updates if name in u["values"]]
+        for part in _chunks(rows, BULK):
+            cur.execute(_SET_COLUMN.format(column=column), (json.dumps(part, ensure_ascii=False),))
+    touched = [u["article_id"] for u in updates if "reference" in u["values"] or _COLUMNS.keys() & u["values"]]
+    for part in _chunks(touched, BULK):
+        cur.execute("UPDATE article SET updated_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+                    (now, json.dumps(part)))
+    for upd in updates:
+        values, aid = upd["values"], upd["article_id"]
+        if "barcode" in values:
+            old = upd.get("old_barcode") or ""
+            if len(old) == 13 and old.isdigit():
+                cur.execute("DELETE FROM barcode WHERE article_id = ? AND code = ?", (aid, old))
+            cur.execute("INSERT INTO barcode (code, article_id) SELECT ?, ? WHERE NOT EXISTS "
+                        "(SELECT 1 FROM barcode WHERE code = ? AND article_id = ?)",
+                        (values["barcode"], aid, values["barcode"], aid))
+    # each article keeps the one link it was matched by (taken from another article if need be)
+    cur.executemany("DELETE FROM ps_link WHERE article_id = ? AND NOT (id_product = ? AND id_product_attribute = ?)",
+                    [(u["article_id"], u["key"][0], u["key"][1]) for u in updates])
+    cur.executemany("INSERT INTO ps_link (article_id, id_product, id_product_attribute, date_upd) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (id_product, id_product_attribute) DO UPDATE SET article_id = excluded.article_id, "
+                    "date_upd = excluded.date_upd",
+                    [(u["article_id"], u["key"][0], u["key"][1], u["date_upd"]) for u in updates])
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 # The new articles go in by statements of BULK rows read from one JSON parameter (json_each): one statement
@@ -186,34 +232,7 @@ def _apply_articles(new: Sequence[dict[str, Any]], updates: Sequence[dict[str, A
         cur = database.cursor()
         for part in _chunks(list(new), BULK):
             _insert_new(cur, part, dep_ids, vat_ids, now)
-        columns = {"reference": "reference", "name": "name", "price": "price", "stock": "stock", "active": "active"}
-        for upd in updates:
-            aid, values = upd["article_id"], upd["values"]
-            sets: list[str] = []
-            params: list[Any] = []
-            for name, value in values.items():
-                if name in columns:
-                    sets.append(f"{columns[name]} = ?")
-                    params.append(int(value) if name == "active" else value)
-                elif name == "vat":
-                    sets.append("vat_id = ?")
-                    params.append(vat_ids[value])
-                elif name == "department":
-                    sets.append("department_id = ?")
-                    params.append(dep_ids.get(value))
-            if sets:
-                cur.execute(f"UPDATE article SET {', '.join(sets)}, updated_at = ? WHERE id = ?",
-                            (*params, now, aid))
-                if cur.rowcount != 1:
-                    raise ValueError(f"article {aid} no longer exists")
-            if "barcode" in values:
-                old = upd.get("old_barcode") or ""
-                if len(old) == 13 and old.isdigit():
-                    cur.execute("DELETE FROM barcode WHERE article_id = ? AND code = ?", (aid, old))
-                cur.execute("INSERT INTO barcode (code, article_id) SELECT ?, ? WHERE NOT EXISTS "
-                            "(SELECT 1 FROM barcode WHERE code = ? AND article_id = ?)",
-                            (values["barcode"], aid, values["barcode"], aid))
-            _set_link(cur, aid, upd["key"], upd["date_upd"])
+        _update_existing(cur, updates, dep_ids, vat_ids, now)
         deactivated = 0
         for part in _chunks(list(deactivate)):
             marks = ",".join("?" * len(part))

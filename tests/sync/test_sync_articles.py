@@ -363,3 +363,52 @@ def test_rows_read_as_json_take_any_value_type():
     combo = {"associations": {"product_option_values": [{"id": "3"}, "junk", {"id": 1}]}}
     assert articles._option_ids(combo) == (3, 1)
     assert articles._option_ids({"associations": []}) == () and articles._option_ids({}) == ()
+
+
+def test_changed_articles_are_updated_by_bulk_statements(db, ps, monkeypatch):
+    """Statements of 2 rows: price, name, stock, department, VAT and active flag, each article its own
+    values; the stock change is a movement (the conftest checks stock against the movements)."""
+    from pos.data import sync_articles as data
+
+    monkeypatch.setattr(data, "BULK", 2)
+    client = client_for(ps)
+    pull_all(client)
+    untouched = db.execute_sql("SELECT * FROM article WHERE reference = 'demo_11'").fetchone()
+    stock_before = article("demo_3").stock
+    client.update("products", 2, {"price": "30.000000", "name": {1: "Sweater", 2: "Pull"}})
+    client.update("products", 3, {"id_category_default": "6"})
+    client.update("products", 4, {"id_tax_rules_group": "4"})
+    client.update("products", 5, {"active": "0"})
+    with ps.lock:
+        row = next(r for r in ps.data["stock_availables"].values()
+                   if r["id_product"] == "2" and r["id_product_attribute"] == "0")
+        row["quantity"] = "7"
+    preview = articles.pull_preview(client, full=True)
+    assert sorted(c.shop.reference for c in preview.changed) == ["demo_3", "demo_5", "demo_6", "demo_7"]
+    done = articles.apply(preview, add=True, update=True, delete=True, user_name="Claire")
+    assert done["updated"] == 4 and done["added"] == 0
+    sweater = article("demo_3")
+    assert (sweater.name, sweater.price, sweater.stock) == ("Sweater", 3600, 7000)
+    assert article("demo_6").department == "Accessories"
+    demo_5 = next(c.shop for c in preview.changed if c.shop.reference == "demo_5")
+    assert article("demo_5").vat_bp == demo_5.vat_bp == 210 and article("demo_5").price == demo_5.price
+    assert article("demo_7").active is False
+    assert db.execute_sql("SELECT * FROM article WHERE reference = 'demo_11'").fetchone() == untouched
+    move = db.execute_sql("SELECT kind, qty, user_name FROM stock_move WHERE article_id = ? ORDER BY id DESC",
+                          (sweater.id,)).fetchone()
+    assert move == ("sync", 7000 - stock_before, "Claire")
+    assert catalog.search_articles("Sweater")[0].reference == "demo_3"  # the search index follows the name
+    assert not articles.pull_preview(client, full=True).changed
+
+
+def test_an_article_deleted_since_the_preview_refuses_the_whole_apply(db, ps):
+    client = client_for(ps)
+    pull_all(client)
+    client.update("products", 2, {"price": "30.000000"})
+    client.update("products", 3, {"price": "31.000000"})
+    preview = articles.pull_preview(client)
+    assert len(preview.changed) == 2
+    preview.changed[-1].article_id = 10**6  # as if deleted meanwhile
+    with pytest.raises(Refusal, match="preview again"):
+        articles.apply(preview, add=True, update=True, delete=True, user_name="t")
+    assert article("demo_3").price == 1440
