@@ -47,7 +47,7 @@ def child(mode: str, db: str, path: str) -> None:
     out: dict[str, float | int] = {}
     t0 = time.perf_counter()
     if mode == "export":
-        out["rows"] = export("articles", path)
+        out["rows"] = export(Actor(None, "bench", "manager"), "articles", path)
         out["export_s"] = time.perf_counter() - t0
     else:
         with Import("articles", path) as job:

@@ -96,11 +96,12 @@ def main(argv: list[str]) -> int:
 
     sys.path.insert(0, str(ROOT))
     from pos.catalog.transfer import export
+    from pos.core.permissions import Actor
     from pos.data.db import close_database, open_database
 
     open_database(args.db)
     exported, import_file = WORK / "articles.csv", WORK / "import.csv"
-    export("articles", exported)
+    export(Actor(None, "bench", "manager"), "articles", exported)
     close_database()
     make_import_file(exported, import_file)
     stop = WORK / "stop"

@@ -97,9 +97,10 @@ def main(out: Path) -> None:
     shot("config_article")
 
     from pos.catalog.transfer import export
+    from pos.core.permissions import Actor
 
     csv_path = tmp / "articles.csv"
-    export("articles", csv_path)
+    export(Actor(None, "bench", "manager"), "articles", csv_path)
     lines = csv_path.read_text("utf-8-sig").splitlines()
     edited = [lines[0]] + [line.replace(";1,20;5,5;", ";1,25;5,5;") for line in lines[1:]
                            if ";Droguerie;" not in line]

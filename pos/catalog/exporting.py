@@ -1,9 +1,9 @@
 """Exports in every format: CSV, .xlsx, JSON and JSON Lines, of chosen fields, filtered (no Kivy).
 
-``export(ExportSpec(...), path)`` streams one list from a cursor to a file written atomically (a
-temporary file renamed at the end; a cancelled or failed export leaves no file) and records it in
-the export history (when, who, what, how many rows).  ``export_workbook`` writes several lists
-into one .xlsx, one sheet per list.
+``export(actor, ExportSpec(...), path)`` (the ``export`` permission) streams one list from a
+cursor to a file written atomically (a temporary file renamed at the end; a cancelled or failed
+export leaves no file) and records it in the export history (when, who, what, how many rows).
+``export_workbook`` writes several lists into one .xlsx, one sheet per list.
 
 - **Formats**: from ``spec.format`` or the file's extension (``.csv``/``.txt``: CSV, ``.xlsx``,
   ``.json``, ``.jsonl``/``.ndjson``); CSV as ``pos/catalog/csvio.py`` writes it, .xlsx as
@@ -31,6 +31,7 @@ from pos.catalog.csvio import CsvError, WriteOptions, format_decimal, parse_bool
 from pos.catalog.numbers import parse_decimal
 from pos.core.errors import InvalidValue
 from pos.core.i18n import _
+from pos.core.permissions import Actor, check
 from pos.data import export_meta
 from pos.data import transfer as sql
 
@@ -268,12 +269,14 @@ class _Target:
             Path(self.tmp).unlink(missing_ok=True)
 
 
-def export(spec: ExportSpec, path: str | os.PathLike, progress: Callable[[int, int], None] | None = None,
-           user_name: str = "") -> int:
-    """Write one list to ``path`` in its format; returns the number of rows and logs the export.
+def export(actor: Actor, spec: ExportSpec, path: str | os.PathLike,
+           progress: Callable[[int, int], None] | None = None) -> int:
+    """Write one list to ``path`` in its format; returns the number of rows and logs the export
+    (``actor`` needs the ``export`` permission: a list holds cost prices and customers' details).
 
     ``progress(done, total)`` is called every few thousand rows; raising ``Cancelled`` from it stops
     the export and leaves no file."""
+    check(actor, "export")
     path = Path(path)
     fmt = format_of(path, spec.format, exporting=True)
     header, kinds, picked = _selection(spec)
@@ -303,15 +306,17 @@ def export(spec: ExportSpec, path: str | os.PathLike, progress: Callable[[int, i
                 if step:
                     step(count)
             target.commit()
-    export_meta.log_export(user_name=user_name, entity=spec.entity, format=fmt, file_name=path.name,
+    export_meta.log_export(user_name=actor.name, entity=spec.entity, format=fmt, file_name=path.name,
                            fields=header if picked is not None else [], filters=stored_filters(spec.filters),
                            template=spec.template, rows=count)
     return count
 
 
-def export_workbook(path: str | os.PathLike, specs: list[ExportSpec],
-                    progress: Callable[[int, int], None] | None = None, user_name: str = "") -> dict[str, int]:
-    """Write several lists into one .xlsx workbook, one sheet each; returns the rows per list."""
+def export_workbook(actor: Actor, path: str | os.PathLike, specs: list[ExportSpec],
+                    progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Write several lists into one .xlsx workbook, one sheet each; returns the rows per list
+    (``actor`` needs the ``export`` permission)."""
+    check(actor, "export")
     path = Path(path)
     if format_of(path, "xlsx", exporting=True) != "xlsx" or not specs:
         raise CsvError(_("a workbook holds at least one list"))
@@ -337,7 +342,7 @@ def export_workbook(path: str | os.PathLike, specs: list[ExportSpec],
         target.commit()
     for spec in specs:
         header, _kinds, picked = _selection(spec)
-        export_meta.log_export(user_name=user_name, entity=spec.entity, format="xlsx", file_name=path.name,
+        export_meta.log_export(user_name=actor.name, entity=spec.entity, format="xlsx", file_name=path.name,
                                fields=header if picked is not None else [], filters=stored_filters(spec.filters),
                                template=spec.template, rows=counts[spec.entity])
     return counts

@@ -153,12 +153,12 @@ def column_label(entity_name: str, column: str) -> str:
 
 
 # ---------------------------------------------------------------- export
-def export(entity_name: str, path: str | os.PathLike, options: WriteOptions = WriteOptions(),
+def export(actor: Actor, entity_name: str, path: str | os.PathLike, options: WriteOptions = WriteOptions(),
            progress: Callable[[int, int], None] | None = None, *, format: str | None = None,
            fields: list[str] | tuple[str, ...] = (), filters: dict[str, Any] | None = None,
-           template: str = "", user_name: str = "") -> int:
+           template: str = "") -> int:
     """Write a list to ``path`` (CSV, .xlsx, JSON or JSON Lines: ``pos/catalog/exporting.py``);
-    returns the number of rows.
+    returns the number of rows.  ``actor`` needs the ``export`` permission.
 
     ``progress(done, total)`` is called every few thousand rows; raising ``Cancelled`` from it stops
     the export and leaves no file."""
@@ -167,7 +167,7 @@ def export(entity_name: str, path: str | os.PathLike, options: WriteOptions = Wr
 
     ent = entity(entity_name)
     spec = ExportSpec(ent.name, format, tuple(fields), dict(filters or {}), options, template)
-    return run(spec, path, progress, user_name)
+    return run(actor, spec, path, progress)
 
 
 # ---------------------------------------------------------------- import: the header

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 from pathlib import Path
 
 from pos.cli.common import CliError, add_who, open_db, progress, who
 from pos.core.i18n import _
-
-
-def _user(args: argparse.Namespace) -> str:
-    """Who exported, for the history (an export changes nothing: no PIN is asked)."""
-    return args.user or os.environ.get("POS_USER", "")
 
 
 def cmd_transfer(args: argparse.Namespace) -> int:
@@ -35,6 +29,7 @@ def _export(args: argparse.Namespace) -> int:
     from pos.catalog.csvio import WriteOptions
     from pos.catalog.exporting import ExportSpec, export, parse_fields, parse_where
 
+    actor = who(args, "export")  # a list holds cost prices and customers' details
     if args.template:
         spec = templates.get(args.template).spec()
         if spec.entity != args.command:
@@ -48,7 +43,7 @@ def _export(args: argparse.Namespace) -> int:
         spec = ExportSpec(args.command, args.format, tuple(parse_fields(args.command, args.fields)),
                           parse_where(args.command, args.where), WriteOptions(args.sep, args.encoding, args.decimal))
     with progress(_("Exporting {file}").format(file=Path(args.file).name)) as update:
-        n = export(spec, args.file, progress=update, user_name=_user(args))
+        n = export(actor, spec, args.file, progress=update)
     print(_("{n} rows written to {file}").format(n=n, file=args.file))
     return 0
 
@@ -108,11 +103,12 @@ def cmd_exports(args: argparse.Namespace) -> int:
         if args.action == "workbook":
             if not args.name:
                 raise CliError(_("name the .xlsx file to write"))
+            actor = who(args, "export")
             lists = [x.strip() for x in (args.list or "articles,departments,customers").split(",") if x.strip()]
             specs = [templates.get(x).spec() if x not in ("articles", "departments", "customers") else ExportSpec(x)
                      for x in lists]
             with progress(_("Exporting {file}").format(file=Path(args.name).name)) as update:
-                counts = export_workbook(args.name, specs, progress=update, user_name=_user(args))
+                counts = export_workbook(actor, args.name, specs, progress=update)
             for entity, n in counts.items():
                 print(f"{entity}: {n}")
             return 0

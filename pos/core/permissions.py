@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, str] = {
     "payment_methods": N_("manage the payment methods"),
     "catalog": N_("change the articles, departments and barcode rules"),
     "import": N_("import a spreadsheet"),
+    "export": N_("export the lists (cost prices, customers' details)"),
     "sync": N_("synchronise with PrestaShop"),
     "archive": N_("make a fiscal archive"),
     "stock": N_("receive goods, count the stock and set stock thresholds"),
@@ -57,7 +58,8 @@ ROLES: dict[str, frozenset[str]] = {
 }
 # A manager's authorisation to enter a restricted screen covers that screen's actions for the visit.
 GRANTS: dict[str, frozenset[str]] = {
-    "config": frozenset({"settings", "users", "vat", "payment_methods", "catalog", "import", "sync", "archive",
+    "config": frozenset({"settings", "users", "vat", "payment_methods", "catalog", "import", "export", "sync",
+                         "archive",
                          "reports", "vouchers", "restore", "stock"}),
     "closure": frozenset({"reports", "sync"}),
 }

@@ -301,12 +301,12 @@ class TransferPage(JobState, BoxLayout):
         if not self._folder_there(os.path.dirname(os.path.abspath(path))):
             return
         spec = self.app.guard(self.export_spec)
-        if spec is None:
+        actor = self.app.guard(lambda: self.config_screen.acting("export")) if spec is not None else None
+        if spec is None or actor is None:
             return
-        user = self.app.till.user.name if self.app.till.user else ""
 
         def work(job):
-            return exporting.export(spec, path, progress=job.step, user_name=user)
+            return exporting.export(actor, spec, path, progress=job.step)
 
         def done(count: int) -> None:
             message = _("{n} rows exported to {path}").format(n=count, path=path)
@@ -331,10 +331,12 @@ class TransferPage(JobState, BoxLayout):
             return
         path = os.path.join(folder, f"pos-lists-{dt.date.today().isoformat()}.xlsx")
         specs = [exporting.ExportSpec(entity) for entity, _label in ENTITIES]
-        user = self.app.till.user.name if self.app.till.user else ""
+        actor = self.app.guard(lambda: self.config_screen.acting("export"))
+        if actor is None:
+            return
 
         def work(job):
-            return exporting.export_workbook(path, specs, progress=job.step, user_name=user)
+            return exporting.export_workbook(actor, path, specs, progress=job.step)
 
         def done(counts: dict[str, int]) -> None:
             message = _("All lists exported to {path}: {counts}").format(path=path, counts=", ".join(

@@ -52,7 +52,7 @@ def outcome(job: Import) -> dict:
 # ---------------------------------------------------------------- xlsx export
 def test_xlsx_export_types_cells(shop, tmp_path):
     path = tmp_path / "articles.xlsx"
-    n = export("articles", path)
+    n = export(manager(), "articles", path)
     rows = sheet_rows(path, "articles")
     assert rows[0] == HEADER and len(rows) == n + 1 == catalog_db.count_articles() + 1
     baguette = next(r for r in rows if r[0] == "D010001")
@@ -78,7 +78,7 @@ def test_formula_like_text_is_a_string_cell_and_round_trips(shop, tmp_path):
     import dataclasses
     catalog_db.save_article(dataclasses.replace(detail, name='=HYPERLINK("http://x","y")'))
     path = tmp_path / "a.xlsx"
-    export("articles", path)
+    export(manager(), "articles", path)
     with zipfile.ZipFile(path) as z:
         assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()
     with prepared("articles", path) as job:
@@ -96,7 +96,7 @@ def add_customers() -> None:
 def test_round_trip_gives_zero_changes(shop, tmp_path, entity, fmt):
     add_customers()
     path = tmp_path / f"{entity}.{fmt}"
-    n = export(entity, path)
+    n = export(manager(), entity, path)
     with prepared(entity, path) as job:
         p = job.preview
         assert (p.rows, p.counts["same"], p.counts["changed"], p.counts["new"], p.counts["invalid"]) == \
@@ -107,7 +107,7 @@ def test_round_trip_gives_zero_changes(shop, tmp_path, entity, fmt):
 def test_one_workbook_holds_every_list(shop, tmp_path):
     add_customers()
     path = tmp_path / "shop.xlsx"
-    counts = export_workbook(path, [ExportSpec(e) for e in ("articles", "departments", "customers")])
+    counts = export_workbook(manager(), path, [ExportSpec(e) for e in ("articles", "departments", "customers")])
     assert CalamineWorkbook.from_path(str(path)).sheet_names == ["articles", "departments", "customers"]
     for entity, n in counts.items():
         with prepared(entity, path) as job:  # the sheet named after the list
@@ -118,7 +118,7 @@ def test_one_workbook_holds_every_list(shop, tmp_path):
 
 def test_json_array_export(shop, tmp_path):
     path = tmp_path / "d.json"
-    n = export("departments", path)
+    n = export(manager(), "departments", path)
     data = json.loads(path.read_text("utf-8"))
     assert len(data) == n and list(data[0]) == ["name", "colour", "vat_rate", "position", "active"]
     assert isinstance(data[0]["active"], bool)
@@ -134,7 +134,7 @@ def test_cancel_leaves_no_file(shop, tmp_path):
             raise Cancelled()
 
         with pytest.raises(Cancelled):
-            export("articles", path, progress=stop)
+            export(manager(), "articles", path, progress=stop)
         assert list(folder.iterdir()) == [], fmt
 
 
@@ -256,7 +256,7 @@ def _edited_csv(tmp_path: Path) -> Path:
     """An export changed by hand: a new price, a new article with a new department, an invalid row."""
     path = tmp_path / "src" / "articles.csv"
     path.parent.mkdir()
-    export("articles", path)
+    export(manager(), "articles", path)
     lines = path.read_text("utf-8-sig").splitlines()
     lines = [line.replace(";1,20;5,5;", ";1,35;5,5;", 1) if line.startswith("D010001;") else line for line in lines]
     lines.append("NEW1;4006381333931;Nouveau pain;Boulangerie;2,40;5,5;;3;1")
@@ -290,7 +290,7 @@ def test_an_exported_xlsx_round_trips_through_libreoffice_unchanged(shop, tmp_pa
     catalog_db.define_custom_field("weight_g", "Poids (g)", "number")
     add_customers()
     path = tmp_path / "shop.xlsx"
-    export_workbook(path, [ExportSpec(e) for e in ("articles", "departments", "customers")])
+    export_workbook(manager(), path, [ExportSpec(e) for e in ("articles", "departments", "customers")])
     _soffice(["--convert-to", "xlsx", "--outdir", str(tmp_path / "lo"), str(path)], tmp_path)
     back = tmp_path / "lo" / "shop.xlsx"
     for sheet in ("articles", "departments", "customers"):
@@ -303,7 +303,7 @@ def test_an_exported_xlsx_round_trips_through_libreoffice_unchanged(shop, tmp_pa
 # ---------------------------------------------------------------- chosen fields and filters
 def test_chosen_fields_and_filters(shop, tmp_path):
     path = tmp_path / "a.csv"
-    n = export("articles", path, fields=["reference", "name", "price"],
+    n = export(manager(), "articles", path, fields=["reference", "name", "price"],
                filters=exporting.parse_where("articles", ["department=boulangerie", "active=1"]))
     lines = path.read_text("utf-8-sig").splitlines()
     assert lines[0] == "reference;name;price" and len(lines) == n + 1
@@ -311,11 +311,11 @@ def test_chosen_fields_and_filters(shop, tmp_path):
     with prepared("articles", path) as job:  # only these columns are compared: the rest stays
         assert job.preview.counts["same"] == n and job.preview.counts["missing"] == catalog_db.count_articles() - n
     low = tmp_path / "low.jsonl"
-    k = export("articles", low, filters=exporting.parse_where("articles", ["stock_below=10"]))
+    k = export(manager(), "articles", low, filters=exporting.parse_where("articles", ["stock_below=10"]))
     stocks = [json.loads(line)["stock"] for line in low.read_text().splitlines()]
     assert len(stocks) == k and all(s < 10 for s in stocks)
     with pytest.raises(CsvError, match="unknown field prix"):
-        export("articles", path, fields=["reference", "prix"])
+        export(manager(), "articles", path, fields=["reference", "prix"])
     with pytest.raises(CsvError, match="unknown filter stock_below: the departments filter on active"):
         exporting.parse_where("departments", ["stock_below=3"])
     with pytest.raises(CsvError, match="filter changed_since"):

@@ -51,7 +51,7 @@ def write(path: Path, text: str, encoding: str = "utf-8-sig") -> Path:
 # ---------------------------------------------------------------- export
 def test_export_defaults_open_in_a_french_excel(shop, tmp_path):
     path = tmp_path / "articles.csv"
-    n = export("articles", path)
+    n = export(manager(), "articles", path)
     data = path.read_bytes()
     assert data.startswith(codecs.BOM_UTF8)
     lines = data.decode("utf-8-sig").split("\r\n")
@@ -73,13 +73,13 @@ def test_export_options_and_custom_fields(shop, tmp_path):
     catalog_db.define_custom_field("weight_g", "Poids (g)", "number")
     set_custom("D010001", {"origin": "Bretagne, France", "weight_g": 250})
     path = tmp_path / "a.csv"
-    export("articles", path, WriteOptions(",", "utf-8", "."))
+    export(manager(), "articles", path, WriteOptions(",", "utf-8", "."))
     rows = list(csv.reader(io.StringIO(path.read_text("utf-8"))))
     assert rows[0] == HEADER.split(";") + ["origin", "weight_g"]
     row = next(r for r in rows if r[0] == "D010001")
     assert row[4:6] == ["1.20", "5.5"] and row[10:] == ["Bretagne, France", "250"]
     with pytest.raises(CsvError, match="separator"):
-        export("articles", path, WriteOptions("|"))
+        export(manager(), "articles", path, WriteOptions("|"))
 
 
 def test_export_cancel_leaves_no_file(shop, tmp_path):
@@ -92,14 +92,14 @@ def test_export_cancel_leaves_no_file(shop, tmp_path):
                                  "stock": 0, "active": True, "by_weight": False, "free_price": False,
                                  "favourite": False, "custom": "{}", "updated_at": ""} for i in range(6000)])
     with pytest.raises(Cancelled):
-        export("articles", path, progress=stop)
+        export(manager(), "articles", path, progress=stop)
     assert not path.exists() and not list(tmp_path.glob("*.csv*"))
 
 
 def test_cp1252_export_refuses_a_character_it_cannot_hold(shop, tmp_path):
     catalog_db.save_article(ArticleDetail("JP1", "Thé 抹茶", 500, 550))
     with pytest.raises(CsvError, match="UTF-8"):
-        export("articles", tmp_path / "a.csv", WriteOptions(";", "cp1252", ","))
+        export(manager(), "articles", tmp_path / "a.csv", WriteOptions(";", "cp1252", ","))
     assert not (tmp_path / "a.csv").exists()
 
 
@@ -125,7 +125,7 @@ def test_round_trip_gives_zero_changes(shop, tmp_path, options, entity):
                                 "address": "1 rue de la Paix\n75002 Paris"})
     customers_db.save_customer({"name": "Société Générale d'Épicerie", "phone": "01 23 45 67 89"})
     path = tmp_path / f"{entity}.csv"
-    n = export(entity, path, options)
+    n = export(manager(), entity, path, options)
     job, p = preview(entity, path)
     with job:
         assert p.rows == n > 0
@@ -207,7 +207,7 @@ def test_sniffed_tab_separator_and_barcode_matching(shop, tmp_path):
 def test_round_trip_through_libreoffice(shop, tmp_path):
     """export → LibreOffice opens it and saves .ods → back to CSV (UTF-8, ;) → zero changes."""
     path = tmp_path / "articles.csv"
-    n = export("articles", path)
+    n = export(manager(), "articles", path)
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     # 59 = ';', 34 = '"', 76 = UTF-8; column 2 (barcodes) as text so that EAN-13s stay digits
     opts = "csv:Text - txt - csv (StarCalc):59,34,76,1,1/1/2/2/3/2,1036,false,true"
@@ -228,7 +228,7 @@ def test_round_trip_through_libreoffice(shop, tmp_path):
 # ---------------------------------------------------------------- the preview and the choices
 def _edited_export(tmp_path) -> Path:
     path = tmp_path / "a.csv"
-    export("articles", path)
+    export(manager(), "articles", path)
     lines = path.read_text("utf-8-sig").splitlines()
     out = [lines[0]]
     for line in lines[1:]:

@@ -30,7 +30,7 @@ def web_rows() -> list[tuple]:
 
 def exported(tmp_path: Path) -> dict[str, dict[str, str]]:
     path = tmp_path / "out.csv"
-    export("articles", path)
+    export(manager(), "articles", path)
     with open(path, encoding="utf-8-sig", newline="") as f:
         return {row["reference"]: row for row in csv.DictReader(f, delimiter=";")}
 
@@ -89,7 +89,7 @@ def test_a_failed_import_gives_back_the_flags_and_what_was_pushed(shop, tmp_path
     before = web_rows()
     # every article but D010001 (deleted), D010002 unpublished, a new published one
     path = tmp_path / "all.csv"
-    export("articles", path)
+    export(manager(), "articles", path)
     lines = path.read_text("utf-8-sig").splitlines()
     body = [line for line in lines[1:] if not line.startswith("D010001;")]
     body = [line[:-1] + "0" if line.startswith("D010002;") else line for line in body]

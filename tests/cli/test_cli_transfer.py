@@ -173,3 +173,22 @@ def test_workbook_of_every_list(db, tmp_path):
     assert proc.stdout.splitlines()[0] == f"articles: {demo_article_count()}"
     proc = pos(db, "departments", "import", str(out))
     assert proc.returncode == 0 and "sheet: departments" in proc.stdout and "changed: 0" in proc.stdout
+
+
+@pytest.mark.parametrize("args", [("articles", "export", "a.csv"), ("customers", "export", "c.xlsx"),
+                                  ("exports", "workbook", "all.xlsx")])
+def test_a_cashier_cannot_export_cost_prices_or_customers(db, tmp_path, args):
+    """A list holds cost prices and customers' details: exporting it takes the export permission."""
+    from helpers.cli import cli_env
+
+    target = tmp_path / args[-1]
+    for env in (cli_env("Marie"), cli_env(None)):
+        proc = pos(db, *args[:-1], str(target), env=env)
+        assert proc.returncode != 0 and not target.exists() and "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "A manager must authorise this: export the lists" in pos(
+        db, *args[:-1], str(target), env=cli_env("Marie")).stderr
+    assert pos(db, "exports", "history").stdout == ""  # nothing was exported
+    proc = pos(db, *args[:-1], str(target), "--user", "Claire")
+    assert proc.returncode == 0 and target.stat().st_size > 0, proc.stderr
+    assert "\tClaire\t" in pos(db, "exports", "history").stdout

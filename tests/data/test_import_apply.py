@@ -55,7 +55,7 @@ def import_file(db: str, tmp_path: Path, *, new: int = 2000) -> Path:
     """Every article's price and stock changed, ``new`` new articles, the demo's first ones missing."""
     open_database(db)
     try:
-        export("articles", tmp_path / "export.csv")
+        export(manager(), "articles", tmp_path / "export.csv")
     finally:
         close_database()
     rows = list(csv.reader(io.StringIO((tmp_path / "export.csv").read_text("utf-8-sig")), delimiter=";"))

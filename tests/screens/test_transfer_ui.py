@@ -301,13 +301,13 @@ def test_export_options_and_cancel(app, window, tmp_path, monkeypatch):
     page.ids.export_path.text = str(cancelled)
     real_export = exporting.export
 
-    def slow_export(spec, path, progress=None, user_name=""):
+    def slow_export(actor, spec, path, progress=None):
         import time
 
         for i in range(200):
             progress(i, 200)
             time.sleep(0.01)
-        return real_export(spec, path, progress=progress, user_name=user_name)
+        return real_export(actor, spec, path, progress=progress)
 
     monkeypatch.setattr(exporting, "export", slow_export)
     touch(page, page.ids.export_button)

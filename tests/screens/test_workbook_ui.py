@@ -55,11 +55,11 @@ def test_a_cancelled_workbook_leaves_no_file(app, window, tmp_path, monkeypatch)
     real = exporting.export_workbook
     gate = threading.Event()
 
-    def held(path, specs, progress=None, user_name=""):
+    def held(actor, path, specs, progress=None):
         def step(done, total):  # the real export, held after its first sheet until Cancel is touched
             progress(done, total)
             assert gate.wait(20)
-        return real(path, specs, progress=step, user_name=user_name)
+        return real(actor, path, specs, progress=step)
 
     monkeypatch.setattr(exporting, "export_workbook", held)
     out = tmp_path / "out"

@@ -21,7 +21,7 @@ def art(code: str) -> stock_db.StockArticle:
 
 def edited_export(tmp_path: Path, stock: str) -> Path:
     path = tmp_path / "a.csv"
-    export("articles", path)
+    export(manager(), "articles", path)
     lines = path.read_text("utf-8-sig").splitlines()
     assert lines[0].split(";")[7] == "stock"
     out = []
