@@ -45,7 +45,7 @@ from pos.core.permissions import Actor, check
 from pos.sale.barcode import gtin_check_digit
 from pos.sync.client import PrestaShopClient, filter_gt, filter_in
 from pos.sync.errors import PrestaShopError
-from pos.sync.pages import Listing, Pages
+from pos.sync.pages import Listing, Pages, collector_paused
 from pos.sync.xml import Record
 
 KIND = "articles"
@@ -403,18 +403,19 @@ def pull_preview(client: PrestaShopClient, *, full: bool = False, progress: Prog
         raise Refusal(_("The shop has no default country (PS_COUNTRY_DEFAULT): its VAT rates are unknown."))
     cat = _Catalogue(language)
     check()
-    with Pages() as pages:  # every request of the pull is over when this block is left
-        fetcher = _Fetcher(client, pages, page_size=page_size, scan_page_size=scan_page_size, progress=progress,
-                           check=check)
-        reference = fetcher.reference_data(cat, country)
-        if full:
-            fetcher.full(cat, reference)
-        else:
-            fetcher.delta(cat, since, retry, boundary, reference)
-    check()
-    preview = ArticlePreview(full=full, language=language, products=len(cat.products), since=since)
-    rows = _build_rows(cat, preview, {v.rate_bp for v in shop_db.vat_rates()})
-    _compare(rows, cat, preview)
+    with collector_paused():
+        with Pages() as pages:  # every request of the pull is over when this block is left
+            fetcher = _Fetcher(client, pages, page_size=page_size, scan_page_size=scan_page_size,
+                               progress=progress, check=check)
+            reference = fetcher.reference_data(cat, country)
+            if full:
+                fetcher.full(cat, reference)
+            else:
+                fetcher.delta(cat, since, retry, boundary, reference)
+        check()
+        preview = ArticlePreview(full=full, language=language, products=len(cat.products), since=since)
+        rows = _build_rows(cat, preview, {v.rate_bp for v in shop_db.vat_rates()})
+        _compare(rows, cat, preview)
     preview.date_upd = max((_str(p.get("date_upd")) for p in cat.products.values()), default="")
     preview.boundary = {pid for pid, p in cat.products.items() if _str(p.get("date_upd")) == preview.date_upd}
     return preview
@@ -652,9 +653,10 @@ def apply(preview: ArticlePreview, *, add: bool, update: bool, delete: bool, use
     event = {"full": preview.full, "choices": {"add": add, "update": update, "delete": delete},
              "preview": preview.counts}
     try:
-        return data.apply_articles(new=new_rows, updates=updates,
-                                   deactivate=[d.article_id for d in preview.to_deactivate] if delete else [],
-                                   state=state, event=event, user_name=user_name)
+        with collector_paused():  # tens of thousands of rows built for the statements (see pull_preview)
+            return data.apply_articles(new=new_rows, updates=updates,
+                                       deactivate=[d.article_id for d in preview.to_deactivate] if delete else [],
+                                       state=state, event=event, user_name=user_name)
     except peewee.IntegrityError as exc:
         raise Refusal(_("The till's articles changed since the preview, nothing was changed ({error}): "
                         "preview again").format(error=exc)) from None

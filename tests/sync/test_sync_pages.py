@@ -101,3 +101,24 @@ def test_leaving_early_cancels_the_pages_not_started():
     assert asked <= 1 + AHEAD
     time.sleep(0.1)
     assert len(shop.calls) == asked
+
+
+def test_the_collector_is_paused_then_restarted_only_if_it_ran():
+    import gc
+
+    from pos.sync.pages import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("a failed pull")
+    assert gc.isenabled()
