@@ -46,12 +46,13 @@ class Listing:
         self._lock = threading.RLock()  # a callback may run at once, in the thread that adds it
         self._futures: dict[int, Future[list[Any]]] = {}
         self._last: int | None = None  # the last page (short or failed), once one has arrived
+        self._closed = False  # read to its end, or left early: nothing more is asked
         with self._lock:
             self._ask(0)
 
     def _ask(self, k: int) -> None:
         """Ask for page ``k`` unless it was asked, lies past the end, or the pool is closed (the lock held)."""
-        if k in self._futures or k >= self.max_pages or (self._last is not None and k > self._last):
+        if self._closed or k in self._futures or k >= self.max_pages or (self._last is not None and k > self._last):
             return
         try:
             future = self._pool.submit(self._fetch, k * self.size, self.size)
@@ -97,8 +98,7 @@ class Listing:
     def close(self) -> None:
         """Cancel the pages not started (those in flight finish; their rows are dropped)."""
         with self._lock:
-            if self._last is None:
-                self._last = -1
+            self._closed = True
             for future in self._futures.values():
                 future.cancel()
 
