@@ -3,13 +3,15 @@ and a page is parsed while the next ones download.
 
 A listing is read in ``sort=[id_ASC]`` order with ``limit=offset,size``.  PrestaShop gives no total, so
 the last page is the first one shorter than ``size``.  Page 0 is asked alone (a short listing costs one
-request); each full page that arrives asks for the ``AHEAD`` pages after it, so a listing costs at most
-``AHEAD`` empty requests past its end.  The requests of every listing of a run share one pool of
-``PAGES_IN_FLIGHT`` threads: never more requests at once, whatever the number of listings started.
+request); once it is full, the pages up to ``AHEAD`` past the first one not yet arrived are asked (never
+further ahead of a slow or failing page), so a listing costs at most ``AHEAD`` empty requests past its
+end.  The requests of every listing of a run share one pool of ``PAGES_IN_FLIGHT`` threads: never more
+requests at once, whatever the number of listings started.
 
-The pages are handed out in order.  A failed page raises its error when its turn comes (no page after
-it is asked); leaving the ``Pages`` block cancels the pages not started and waits for those in flight
-(each bounded by the client's timeouts), so nothing outlives the run.  No database, no Kivy.
+The pages are handed out in order.  A failed page raises its error when its turn comes (no page more
+than ``AHEAD`` after it is asked); leaving the ``Pages`` block cancels the pages not started and waits
+for those in flight (each bounded by the client's timeouts), so nothing outlives the run.  No database,
+no Kivy.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Listing:
         self._futures: dict[int, Future[list[Any]]] = {}
         self._last: int | None = None  # the last page (short or failed), once one has arrived
         self._closed = False  # read to its end, or left early: nothing more is asked
+        self._frontier = 0  # the first page not yet arrived full
         with self._lock:
             self._ask(0)
 
@@ -71,8 +74,14 @@ class Listing:
                     if j > k:
                         other.cancel()
                 return
-            for j in range(k + 1, k + 1 + self.ahead):
+            while self._full(self._futures.get(self._frontier)):
+                self._frontier += 1
+            for j in range(self._frontier, self._frontier + self.ahead + 1):
                 self._ask(j)
+
+    def _full(self, future: Future[list[Any]] | None) -> bool:
+        return (future is not None and future.done() and not future.cancelled() and future.exception() is None
+                and len(future.result()) == self.size)
 
     def __iter__(self) -> Iterator[list[Any]]:
         k = 0

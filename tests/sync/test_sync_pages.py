@@ -14,10 +14,12 @@ from pos.sync.pages import AHEAD, PAGES_IN_FLIGHT, Pages
 class Shop:
     """``rows`` ids served by offset and size, with an optional delay and failing offsets; records the calls."""
 
-    def __init__(self, rows: int, *, delay: float = 0.0, fail_at: int | None = None) -> None:
+    def __init__(self, rows: int, *, delay: float = 0.0, fail_at: int | None = None,
+                 slow_at: int | None = None) -> None:
         self.rows = rows
         self.delay = delay
         self.fail_at = fail_at
+        self.slow_at = slow_at
         self.calls: list[int] = []
         self.lock = threading.Lock()
         self.active = 0
@@ -29,7 +31,7 @@ class Shop:
             self.active += 1
             self.most = max(self.most, self.active)
         try:
-            time.sleep(self.delay)
+            time.sleep(0.4 if offset == self.slow_at else self.delay)
             if offset == self.fail_at:
                 raise NetworkError("connection reset by peer", method="GET")
             return list(range(offset, min(offset + size, self.rows)))
@@ -82,6 +84,15 @@ def test_a_failed_page_raises_in_its_turn_and_nothing_after_it_is_asked():
     asked = len(shop.calls)
     time.sleep(0.05)
     assert len(shop.calls) == asked
+
+
+def test_a_slow_page_holds_the_pages_asked_ahead():
+    shop = Shop(1000, slow_at=30)
+    with Pages() as pages:
+        listing = pages.listing(shop.fetch, 10, name="stock_availables", max_pages=1000)
+        time.sleep(0.2)  # pages 0-2 are in, page 3 is still on its way
+        assert max(shop.calls) <= 30 + 10 * AHEAD
+        assert read(listing) == list(range(1000))
 
 
 def test_a_listing_that_never_ends_stops_at_max_pages():
