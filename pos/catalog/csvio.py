@@ -120,17 +120,20 @@ def sniff(path: str | os.PathLike, encoding: str | None = None, separator: str |
     return Dialect(encoding, SEPARATORS.get(separator, separator))
 
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
-CHUNK = 1 << 20  # characters read at a time
+CHUNK = MAX_LINE  # characters read at a time: a line read whole within one chunk is never too long
 
 
-def _lines(f: io.TextIOWrapper, path: str | os.PathLike) -> Iterator[str]:
+def _lines(f: io.TextIOWrapper, path: str | os.PathLike, raw: io.BufferedReader | None = None,
+           where: list[int] | None = None) -> Iterator[str]:
     """The lines of ``f`` (ended by \\n, \\r\\n or a lone \\r, as ``newline=""`` reads them), read a
-    megabyte at a time; one longer than ``MAX_LINE`` characters is refused before it is read whole."""
+    megabyte at a time; one longer than ``MAX_LINE`` characters is refused before it is read whole.
+    ``where[0]`` follows the bytes read from ``raw`` (for a progress bar)."""
     number = 0  # lines yielded so far
     pending = ""
     while True:
         chunk = f.read(CHUNK)
+        if where is not None and raw is not None:
+            where[0] = raw.tell()
         block = pending + chunk
         if not chunk:
             if len(block) > MAX_LINE:
@@ -141,21 +144,15 @@ def _lines(f: io.TextIOWrapper, path: str | os.PathLike) -> Iterator[str]:
         end = len(block) - 1 if block.endswith("\r") else len(block)  # a \r\n may be cut between two reads
         cut = max(block.rfind("\n", 0, end), block.rfind("\r", 0, end)) + 1
         body, pending = block[:cut], block[cut:]
-        if "\r" in body and body.count("\r") != body.count("\r\n"):
-            lines = _LINE.findall(body)  # lone \r: an old Mac file
-        else:
-            lines = body.split("\n")
-            lines.pop()  # the body ends with its last line's \n
-            lines = [line + "\n" for line in lines]
-        if lines and max(map(len, lines)) > MAX_LINE:
-            at = next(i for i, line in enumerate(lines) if len(line) > MAX_LINE)
-            raise CsvError(_("a line longer than 1 MB: this is not a list for the till"), path,
-                           line=number + at + 1)
+        # only the first line can be longer than a chunk: it carries what was pending
+        ends = [k for k in (body.find("\n"), body.find("\r")) if k >= 0]
+        if ends and min(ends) + 1 > MAX_LINE:
+            raise CsvError(_("a line longer than 1 MB: this is not a list for the till"), path, line=number + 1)
         if len(pending) > MAX_LINE:
-            raise CsvError(_("a line longer than 1 MB: this is not a list for the till"), path,
-                           line=number + len(lines) + 1)
-        number += len(lines)
-        yield from lines
+            number += body.count("\n") + body.count("\r") - body.count("\r\n")
+            raise CsvError(_("a line longer than 1 MB: this is not a list for the till"), path, line=number + 1)
+        number += body.count("\n") + body.count("\r") - body.count("\r\n")
+        yield from io.StringIO(body, newline="")  # split in C, at \\n, \\r\\n and a lone \\r
 
 
 def read_records(path: str | os.PathLike, dialect: Dialect,
@@ -166,21 +163,19 @@ def read_records(path: str | os.PathLike, dialect: Dialect,
     ``where[0]``, when given, follows the bytes read (every 1,000 records), for a progress bar."""
     try:
         with open(path, "rb") as raw, io.TextIOWrapper(raw, encoding=dialect.encoding, newline="") as f:
-            reader = csv.reader(_lines(f, path), delimiter=dialect.separator, strict=False)
+            reader = csv.reader(_lines(f, path, raw, where), delimiter=dialect.separator, strict=False)
             start = 1
             try:
                 for fields in reader:
                     if len(fields) > MAX_COLUMNS:
                         raise CsvError(_("more than {n} columns: this is not a list for the till")
                                        .format(n=MAX_COLUMNS), path, line=start)
-                    if fields and any(v.strip() for v in fields):
+                    if fields and (fields[0].strip() or any(v.strip() for v in fields)):
                         joined = "\x1f".join(fields)
                         if "\x1f'" in joined or joined[:1] == "'":
                             fields = restore_row(fields)  # an export's '=SUM is =SUM again
                         yield start, fields
                     start = reader.line_num + 1
-                    if where is not None and start % 1000 == 0:
-                        where[0] = raw.tell()
             except csv.Error as exc:
                 raise CsvError(str(exc), path, line=start) from None
             if where is not None:

@@ -470,18 +470,21 @@ class Import:
                             bad = 1
                             errors.append((line, bc_i + 1, "barcode", msg))
                     raw = raw.strip()
-                    if "|" in raw:
-                        codes = sorted({c.strip() for c in raw.split("|") if c.strip()})
+                    if len(raw) == 13 and raw.isdigit() and raw.isascii() and is_valid_gtin(raw):
+                        codes_text = raw  # the common case: one valid EAN-13
                     else:
-                        codes = [raw] if raw else []
-                    for code in codes:
-                        msg = _check_barcode(code)
-                        if msg:
-                            bad = 1
-                            errors.append((line, bc_i + 1, "barcode", msg))
-                    if len(codes) > 1:  # a single code goes to stage.bc in SQL (Stage.finish_loading)
-                        barcodes.extend((line, code) for code in codes)
-                    codes_text = "|".join(codes) or None
+                        if "|" in raw:
+                            codes = sorted({c.strip() for c in raw.split("|") if c.strip()})
+                        else:
+                            codes = [raw] if raw else []
+                        for code in codes:
+                            msg = _check_barcode(code)
+                            if msg:
+                                bad = 1
+                                errors.append((line, bc_i + 1, "barcode", msg))
+                        if len(codes) > 1:  # a single code goes to stage.bc in SQL (Stage.finish_loading)
+                            barcodes.extend((line, code) for code in codes)
+                        codes_text = "|".join(codes) or None
                 custom_json = None
                 if custom:
                     obj: dict[str, Any] = {}

@@ -156,6 +156,20 @@ def test_a_line_over_one_megabyte_is_refused_with_its_line(shop, tmp_path):
     assert snapshot(shop) == before
 
 
+@pytest.mark.parametrize("newline", ["\r\n", "\n", "\r"])
+def test_a_long_line_after_many_others_is_refused_with_its_line(shop, tmp_path, newline):
+    """The lines are read a megabyte at a time: a long line straddling two reads has its number too."""
+    path = tmp_path / "long.csv"
+    rows = "".join(f"M{i};Pain {i};;1;20{newline}" for i in range(40_000))  # about 1 MB
+    path.write_text(HEADER.replace("\r\n", newline) + rows + "M;" + "x" * (1 << 20) + f";;1;20{newline}M2;P;;1;20",
+                    "utf-8", newline="")
+    with pytest.raises(CsvError, match="line 40002: a line longer than 1 MB"):
+        apply_all(path)
+    path.write_text(HEADER.replace("\r\n", newline) + rows, "utf-8", newline="")
+    with Import("articles", path) as job:
+        assert job.prepare().rows == 40_000
+
+
 @pytest.mark.parametrize("text", ["١٢", "１２,50", "٣"])
 def test_typed_amounts_quantities_and_rates_take_ascii_digits_only(text):
     from pos.core.money import parse_amount, parse_qty, parse_rate
