@@ -62,9 +62,27 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+_MEMO: dict[tuple[type, Any], str] = {}  # typed cell -> its text: a catalogue repeats few prices, rates, stocks
+
+
 def row_text(values: list[Any] | tuple[Any, ...]) -> list[str]:
     """A row of typed cells as text, its empty trailing cells dropped."""
-    out = [v if type(v) is str else cell_text(v) for v in values]
+    memo = _MEMO
+    out = []
+    for v in values:
+        if type(v) is str:
+            out.append(v)
+            continue
+        key = (type(v), v)  # the type too: True, 1 and 1.0 are equal keys but not the same cell
+        try:
+            text = memo[key]
+        except KeyError:
+            text = cell_text(v)
+            if len(memo) < 100_000:
+                memo[key] = text
+        except TypeError:  # an unhashable value
+            text = cell_text(v)
+        out.append(text)
     while out and not out[-1]:
         out.pop()
     return out

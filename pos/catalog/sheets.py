@@ -92,7 +92,7 @@ class Workbook:
                 if where is not None and number % 1000 == 0:
                     where[0] = number
                 cells = row_text(values)
-                if not cells or not any(v.strip() for v in cells):
+                if not cells or not (cells[0].strip() or any(v.strip() for v in cells)):
                     continue
                 yield number, restore_row(pad + cells if pad else cells)
         except CsvError:
