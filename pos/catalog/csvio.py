@@ -148,10 +148,9 @@ def _lines(f: io.TextIOWrapper, path: str | os.PathLike, raw: io.BufferedReader 
         ends = [k for k in (body.find("\n"), body.find("\r")) if k >= 0]
         if ends and min(ends) + 1 > MAX_LINE:
             raise CsvError(_("a line longer than 1 MB: this is not a list for the till"), path, line=number + 1)
-        if len(pending) > MAX_LINE:
-            number += body.count("\n") + body.count("\r") - body.count("\r\n")
-            raise CsvError(_("a line longer than 1 MB: this is not a list for the till"), path, line=number + 1)
         number += body.count("\n") + body.count("\r") - body.count("\r\n")
+        if len(pending) > MAX_LINE:
+            raise CsvError(_("a line longer than 1 MB: this is not a list for the till"), path, line=number + 1)
         yield from io.StringIO(body, newline="")  # split in C, at \\n, \\r\\n and a lone \\r
 
 
