@@ -176,10 +176,12 @@ def refresh_till_stock(client: PrestaShopClient) -> int:
     return len(updates)
 
 
-def _naming(failed: list[tuple[dict[str, Any], PrestaShopError]]) -> PrestaShopError:
-    """The first error, its message naming the article of every failed write (``REF: message; ...``)."""
-    first = failed[0][1]
-    first.args = ("; ".join(f"{item['reference']}: {exc}" for item, exc in failed),)
+def _naming(failed: list[tuple[int, dict[str, Any], PrestaShopError]]) -> PrestaShopError:
+    """The error of the first write sent that failed, its message naming the article of every failed
+    write in the order they were sent (``REF: message; ...``), whatever order their answers came in."""
+    failed = sorted(failed, key=lambda f: f[0])
+    first = failed[0][2]
+    first.args = ("; ".join(f"{item['reference']}: {exc}" for _seq, item, exc in failed),)
     return first
 
 
@@ -330,15 +332,15 @@ class _Job:
                 try:
                     final = self._write(item)
                 except PrestaShopError as exc:
-                    raise _naming([(item, exc)]) from None
+                    raise _naming([(n, item, exc)]) from None
                 self._written(item, final, total, written)
             return
         # the version and the schema, read once here before the writes share the client
         self.client.supports_patch  # noqa: B018
         self.client.read_only_fields(RESOURCE)
         todo = iter(items)
-        in_flight: dict[Future[int], dict[str, Any]] = {}
-        failed: list[tuple[dict[str, Any], PrestaShopError]] = []
+        in_flight: dict[Future[int], tuple[int, dict[str, Any]]] = {}
+        failed: list[tuple[int, dict[str, Any], PrestaShopError]] = []
         other: BaseException | None = None
         stop = False
         sent = 0
@@ -351,17 +353,17 @@ class _Job:
                     if sent and self.cancel is not None and self.cancel():
                         stop = True
                         break
-                    in_flight[pool.submit(self._write, item)] = item
+                    in_flight[pool.submit(self._write, item)] = (sent, item)
                     sent += 1
                 if not in_flight:
                     break
                 finished, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in [f for f in in_flight if f in finished]:  # in the order they were sent
-                    item = in_flight.pop(future)
+                    seq, item = in_flight.pop(future)
                     try:
                         final = future.result()
                     except PrestaShopError as exc:
-                        failed.append((item, exc))
+                        failed.append((seq, item, exc))
                     except BaseException as exc:  # a bug or an interrupt: raised once the others are in
                         other = other or exc
                     else:
