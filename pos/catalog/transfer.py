@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
 import shutil
 import tempfile
 import threading
@@ -52,7 +51,7 @@ from pos.catalog.csvio import (
 )
 from pos.catalog.numbers import MAX_UNITS
 from pos.catalog.sources import Source, open_source
-from pos.core.errors import Cancelled, InvalidValue, Refusal
+from pos.core.errors import InvalidValue, Refusal
 from pos.core.i18n import N_, _
 from pos.core.permissions import Actor, check
 from pos.data import transfer as sql
@@ -419,7 +418,10 @@ class Import:
 
         hashing = threading.Thread(target=digest, name="import-sha256", daemon=True)
         hashing.start()
-        writer = _StageWriter(stage)
+        # the shop as the rows are compared with it: any change from now on makes the apply refuse
+        self._fingerprint = stage.fingerprint()
+        self._present = [c.stage for c in ent.columns if c.stage and c.name in header.positions]
+        writer = stage.loader(present=self._present, has_barcodes=bc_i is not None, custom_keys=list(header.custom))
         # (file column, stage column, converter, its cache, name, value of a blank cell): an optional text is ""
         plan = [(i, stage_index[col.stage], conv, cache, col.name,
                  "" if col.kind == "text" and not col.required else None) for i, col, conv, cache in converters]
@@ -482,7 +484,7 @@ class Import:
                             if msg:
                                 bad = 1
                                 errors.append((line, bc_i + 1, "barcode", msg))
-                        if len(codes) > 1:  # a single code goes to stage.bc in SQL (Stage.finish_loading)
+                        if len(codes) > 1:  # a single code goes to stage.bc in SQL when it can conflict
                             barcodes.extend((line, code) for code in codes)
                         codes_text = "|".join(codes) or None
                 custom_json = None
@@ -504,12 +506,14 @@ class Import:
                     if progress:
                         progress(where[0], size)
             writer.put(rows, barcodes, errors)
+            writer.finish()
+        except sql.StageError as exc:  # the staging process failed or was killed: nothing was changed
+            writer.abort()
+            raise CsvError(_("the file could not be staged: {error}").format(error=exc), self._name) from None
         except BaseException:
             writer.abort()
             raise
-        writer.finish()
         hashing.join()
-        stage.finish_loading()
         if count == 0:  # applying nothing would only "delete the missing": the whole list
             raise CsvError(_("no rows: the file has only its header, nothing to import"), self._name)
         self._rows = count
@@ -518,16 +522,14 @@ class Import:
     def _classify(self, source: Source, sha: str) -> Preview:
         ent, stage, header = self.entity, self.stage, self.header
         assert stage is not None and header is not None
-        present = [c.stage for c in ent.columns if c.stage and c.name in header.positions]
+        present = self._present
         required = [(c.stage, header.positions[c.name] + 1 if c.name in header.positions else None, _(c.label))
                     for c in ent.columns if c.required and c.stage]
-        self._present = present
         self._custom_keys = list(header.custom)
         messages = {k: _(v) for k, v in MESSAGES.items()}
         stage.classify(present=present, required=required, custom_keys=self._custom_keys,
                        has_barcodes="barcode" in header.positions, create_departments=self.create_departments,
                        messages=messages)
-        self._fingerprint = stage.fingerprint()
         counts = stage.counts()
         fields = [c.stage for c in ent.columns if c.stage in present] + (
             ["barcodes"] if "barcode" in header.positions else []) + self._custom_keys
@@ -645,45 +647,6 @@ class Import:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class _StageWriter:
-    """Stores the batches of rows on its own thread: SQLite releases the GIL while it writes,
-    so the next batch is parsed meanwhile (the two cores of a till both work)."""
-
-    def __init__(self, stage: sql.Stage) -> None:
-        self.stage = stage
-        self.queue: queue.Queue = queue.Queue(maxsize=2)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="import-stage", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while True:
-            batch = self.queue.get()
-            if batch is None:
-                return
-            if self.error is None:
-                try:
-                    self.stage.add(*batch)
-                except BaseException as exc:  # re-raised on the reading thread by finish()
-                    self.error = exc
-
-    def put(self, rows: list[tuple], barcodes: list[tuple[int, str]], errors: list[tuple]) -> None:
-        if self.error is not None:
-            raise self.error
-        self.queue.put((rows, barcodes, errors))
-
-    def finish(self) -> None:
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-
-    def abort(self) -> None:
-        self.error = self.error or Cancelled()
-        self.queue.put(None)
-        self.thread.join()
 
 
 def _listed(unknown: list[tuple[int, str]], shown: int = 20) -> list[str]:

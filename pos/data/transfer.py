@@ -22,12 +22,12 @@ and every comparison is a join.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pos.data.models import database
+from pos.data.stage_worker import StageError, StageProcess, connect  # noqa: F401 (StageError: for callers)
 
 STATUSES = ("new", "changed", "same", "invalid")
 
@@ -45,6 +45,7 @@ class Table:
     order: str = "t.id"
     # stage columns kept in a side table, not in ``table``: name -> (side table, its key column, its value column)
     side: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    search: str = ""  # the FTS5 index that triggers keep from this table
 
     @property
     def stage_columns(self) -> tuple[str, ...]:
@@ -67,7 +68,8 @@ TABLES = {
         "articles", "article", "reference", ("name", "department_id", "price", "vat_id", "cost", "stock", "active"),
         defaults={"stock": 0, "active": 1, "by_weight": 0, "free_price": 0, "favourite": 0},
         in_use="EXISTS (SELECT 1 FROM ticket_line l WHERE l.article_id = t.id)", order="t.reference",
-        side={"web": ("ps_web", "article_id", "web")}),  # "publier sur le web" (pos/sync/push.py)
+        side={"web": ("ps_web", "article_id", "web")},  # "publier sur le web" (pos/sync/push.py)
+        search="article_search"),
     "departments": Table(
         "departments", "department", "name", ("colour", "vat_id", "position", "active"),
         defaults={"colour": "#546E7A", "position": 0, "active": 1},
@@ -93,116 +95,177 @@ def _literal(value: Any) -> str:
 
 
 # ---------------------------------------------------------------- the staging file
+# a row is invalid when its values are (``bad``, from reading) or its place in the file is (``cerr``, from
+# the comparison); else new when it matches nothing, changed when a field differs, the same otherwise
+STATUS_SQL = ("CASE WHEN bad OR cerr THEN 'invalid' WHEN target IS NULL THEN 'new' "
+              "WHEN changed != '' THEN 'changed' ELSE 'same' END")
+
+
 class Stage:
     """A staging file attached to a private connection on the shop's database."""
 
     def __init__(self, shop_path: str, stage_path: str, table: Table, stage_columns: Sequence[str]) -> None:
         self.table = table
         self.path = stage_path
+        self.shop_path = shop_path
         self.columns = list(stage_columns)
-        self.conn = sqlite3.connect(shop_path, check_same_thread=False, isolation_level=None)
+        self.conn = connect(shop_path, stage_path)
         self.conn.execute("PRAGMA query_only = 0")
-        # case ignored the way people expect it, accented capitals too (SQLite's NOCASE folds ASCII only)
-        self.conn.create_function("fold", 1, lambda v: v.casefold() if isinstance(v, str) else v, deterministic=True)
-        self.conn.execute("ATTACH DATABASE ? AS stage", (stage_path,))
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
-            self.conn.execute(f"PRAGMA stage.{pragma}")
-        self.conn.execute("PRAGMA busy_timeout = 5000")
-        self.conn.execute("PRAGMA main.cache_size = -65536")  # the comparison reads the whole list
+        self.matched = False  # rows matched with the shop's records (once: the file is not read again)
         cols = "".join(f", {_q(c)}" for c in self.columns)
         self.conn.executescript(f"""
             CREATE TABLE stage.row (line INTEGER PRIMARY KEY, key TEXT NOT NULL, target INTEGER,
-                status TEXT NOT NULL DEFAULT 'new', changed TEXT NOT NULL DEFAULT '', bad INTEGER NOT NULL DEFAULT 0,
-                dept_new TEXT, barcodes TEXT, custom TEXT{cols});
+                changed TEXT, bad INTEGER NOT NULL DEFAULT 0, cerr INTEGER NOT NULL DEFAULT 0,
+                dept_new TEXT, barcodes TEXT, custom TEXT{cols},
+                status TEXT GENERATED ALWAYS AS ({STATUS_SQL}) VIRTUAL);
             CREATE TABLE stage.bc (line INTEGER NOT NULL, code TEXT NOT NULL);
             CREATE TABLE stage.err (line INTEGER NOT NULL, col INTEGER, field TEXT NOT NULL, message TEXT NOT NULL,
                 phase TEXT NOT NULL DEFAULT 'parse');
+            CREATE TABLE stage.missing (id INTEGER PRIMARY KEY);
         """)
-        self._insert = (f"INSERT INTO stage.row (line, key, bad, dept_new, barcodes, custom{cols}) "
-                        f"VALUES (?, ?, ?, ?, ?, ?{', ?' * len(self.columns)})")
 
     def close(self) -> None:
         self.conn.close()
 
-    def add(self, rows: list[tuple], barcodes: list[tuple[int, str]], errors: list[tuple]) -> None:
-        """Store a batch: rows are (line, key, bad, dept_new, barcodes, custom, *columns)."""
-        c = self.conn
-        c.execute("BEGIN")
-        c.executemany(self._insert, rows)
-        if barcodes:
-            c.executemany("INSERT INTO stage.bc (line, code) VALUES (?, ?)", barcodes)
-        if errors:
-            c.executemany("INSERT INTO stage.err (line, col, field, message) VALUES (?, ?, ?, ?)", errors)
-        c.execute("COMMIT")
+    def loader(self, *, present: Sequence[str], has_barcodes: bool, custom_keys: Sequence[str]) -> StageProcess:
+        """Start the process that stores the rows (``put(rows, barcodes, errors)``, a row being ``(line, key,
+        bad, dept_new, barcodes, custom, *columns)``).  It finds each article by its reference and compares
+        it with the file, as ``changes_sql`` does, while the next rows are read: an article that does not
+        change is stored as its line, key and record only (most rows of a big file)."""
+        t = self.table
+        names = ["line", "key", "bad", "dept_new", "barcodes", "custom", *self.columns, "target", "changed"]
+        compare = None
+        if t.entity == "articles":  # departments and customers are few: compared in SQL (``_match``)
+            fields = self.compared(present)
+            values = "".join(f", t.{_q(c)}" if c in t.columns else f", {t.side_value(c)}" for c, _mode in fields)
+            compare = {
+                "find": f"SELECT t.{_q(t.key)}, t.id{values} FROM json_each(?) j "
+                        f"JOIN main.{_q(t.table)} t ON t.{_q(t.key)} = j.value",
+                "range": f"SELECT t.{_q(t.key)}, t.id{values} FROM main.{_q(t.table)} t "
+                         f"WHERE t.{_q(t.key)} BETWEEN ? AND ? ORDER BY t.{_q(t.key)} LIMIT ?",
+                "codes": "SELECT b.article_id, b.code FROM json_each(?) j "
+                         "JOIN main.barcode b ON b.article_id = j.value",
+                "code_range": "SELECT article_id, code FROM main.barcode WHERE article_id BETWEEN ? AND ?",
+                "fields": [(6 + self.columns.index(c), c, mode) for c, mode in fields],
+                "barcodes": has_barcodes,
+                "custom": bool(custom_keys),  # then ``changed`` is left to ``_match``
+                "lean": "INSERT INTO stage.row (line, key, target, changed) VALUES (?, ?, ?, '')",
+            }
+        # the single barcodes that can conflict: new rows', rewritten ones', and rows matched by barcode
+        # (the others are their article's own in the shop, where a code is unique)
+        bc = ("INSERT INTO stage.bc (line, code) SELECT line, barcodes FROM stage.row WHERE barcodes IS NOT NULL "
+              "AND instr(barcodes, '|') = 0 AND (target IS NULL OR changed IS NULL OR "
+              "instr(',' || changed || ',', ',barcodes,') > 0)")
+        finish = [bc, "CREATE INDEX stage.row_target ON row (target)", "CREATE INDEX stage.bc_code ON bc (code, line)",
+                  "CREATE INDEX stage.bc_line ON bc (line)", "CREATE INDEX stage.err_line ON err (line)"]
+        return StageProcess({
+            "shop": self.shop_path, "stage": self.path, "compare": compare, "finish": finish,
+            "rows": f"INSERT INTO stage.row ({', '.join(map(_q, names))}) VALUES ({', '.join('?' * len(names))})",
+            "barcodes": "INSERT INTO stage.bc (line, code) VALUES (?, ?)",
+            "errors": "INSERT INTO stage.err (line, col, field, message) VALUES (?, ?, ?, ?)"})
 
-    def finish_loading(self) -> None:
-        """The rows with one barcode give it to ``stage.bc`` here (``add`` got only the lines with several:
-        a million fewer rows bound one by one), then the indexes."""
-        self.conn.executescript("""
-            INSERT INTO stage.bc (line, code) SELECT line, barcodes FROM stage.row
-                WHERE barcodes IS NOT NULL AND instr(barcodes, '|') = 0;
-            CREATE INDEX stage.row_key ON row (key);
-            CREATE INDEX stage.bc_code ON bc (code, line);
-            CREATE INDEX stage.bc_line ON bc (line);
-            CREATE INDEX stage.err_line ON err (line);
-        """)
+    def compared(self, present: Sequence[str]) -> list[tuple[str, str]]:
+        """The fields compared, in the order ``changed`` names them, with how: ``plain`` (a blank cell
+        empties it), ``keep`` (a blank cell keeps the value), ``dept`` (a new department changes it)."""
+        t = self.table
+        return ([(c, "dept" if c == "department_id" else "keep" if c in t.keep_blank else "plain")
+                 for c in present if c in t.columns] + [(c, "keep") for c in present if c in t.side])
+
+    def changes_sql(self, present: Sequence[str], has_barcodes: bool, custom_keys: Sequence[str]) -> str:
+        """What changes, field by field, between a row ``r`` of the file and its record ``t``: ``,price,stock``
+        or ``''`` (a blank cell of a column that cannot be empty, like stock or active, leaves the value)."""
+        t = self.table
+        checks = []
+        for col, mode in self.compared(present):
+            now = f"t.{_q(col)}" if col in t.columns else t.side_value(col)
+            differs = f"{now} IS NOT r.{_q(col)}"
+            if mode == "dept":
+                differs += " OR r.dept_new IS NOT NULL"
+            elif mode == "keep":
+                differs = f"r.{_q(col)} IS NOT NULL AND {differs}"
+            checks.append(f"CASE WHEN {differs} THEN ',{col}' ELSE '' END")
+        if has_barcodes:
+            checks.append("CASE WHEN (SELECT group_concat(code, '|') FROM (SELECT code FROM barcode "
+                          "WHERE article_id = t.id ORDER BY code)) IS NOT r.barcodes THEN ',barcodes' ELSE '' END")
+        for k in custom_keys:
+            path = "'$.\"" + k + "\"'"
+            checks.append(f"CASE WHEN json_extract(t.custom, {path}) IS NOT json_extract(r.custom, {path}) "
+                          f"THEN ',{k}' ELSE '' END")
+        return " || ".join(checks) or "''"
 
     # ------------------------------------------------------------ classification
-    def classify(self, *, present: Sequence[str], required: Sequence[tuple[str, int | None, str]],
-                 custom_keys: Sequence[str], has_barcodes: bool, create_departments: bool,
-                 messages: dict[str, str]) -> None:
-        """Match every row, find duplicates and conflicts, and compute what changes.
-
-        ``present``: the stage columns the file has; ``required``: (column, file column
-        number or None, label) that a row needs; ``messages``: the translated texts."""
+    def _match(self, present: Sequence[str], has_barcodes: bool, custom_keys: Sequence[str]) -> None:
+        """The rows' records in the shop, what changes, and the shop's records missing from the file (once)."""
         t, c = self.table, self.conn
-        c.execute("BEGIN")
-        c.execute("DELETE FROM stage.err WHERE phase = 'classify'")
-        c.execute("DROP INDEX IF EXISTS stage.row_target")
-        key = _q(t.key)
+        late = 0  # rows matched here, not as they were stored
         if t.entity == "customers":
-            c.execute("UPDATE stage.row SET status = CASE WHEN bad THEN 'invalid' ELSE 'new' END, "
-                      "target = NULL, changed = ''")
             c.execute(f"UPDATE stage.row SET target = (SELECT id FROM {_q(t.table)} WHERE id = CAST(key AS INTEGER)) "
                       "WHERE key != ''")
             if "email" in present:
                 c.execute("UPDATE stage.row SET target = (SELECT min(id) FROM customer "
                           "WHERE lower(email) = lower(stage.row.email)) "
                           "WHERE target IS NULL AND email IS NOT NULL AND email != ''")
-        else:
-            match = f"fold({key}) = fold(stage.row.key)" if t.entity == "departments" else f"{key} = stage.row.key"
-            found = f"CASE WHEN key != '' THEN (SELECT id FROM {_q(t.table)} WHERE {match}) END"
-            # one pass over the rows: matched (a row found is "same" until a field differs), or new
-            c.execute(f"UPDATE stage.row SET target = {found}, changed = '', status = CASE WHEN bad THEN 'invalid' "
-                      f"WHEN {found} IS NOT NULL THEN 'same' ELSE 'new' END")
+            late = 1
+        elif t.entity == "departments":
+            c.execute("UPDATE stage.row SET target = (SELECT id FROM department "
+                      "WHERE fold(name) = fold(stage.row.key)) WHERE key != ''")
+            late = 1
         if has_barcodes:
             # no reference: the first barcode finds the article, or becomes the new article's reference
-            c.execute("UPDATE stage.row SET target = (SELECT b.article_id FROM barcode b, stage.bc s "
-                      "WHERE s.line = stage.row.line AND b.code = s.code ORDER BY s.rowid LIMIT 1) WHERE key = ''")
+            late += c.execute("UPDATE stage.row SET target = (SELECT b.article_id FROM barcode b, stage.bc s "
+                              "WHERE s.line = stage.row.line AND b.code = s.code ORDER BY s.rowid LIMIT 1) "
+                              "WHERE key = ''").rowcount
             c.execute("UPDATE stage.row SET key = coalesce((SELECT reference FROM article WHERE id = target), "
                       "(SELECT code FROM stage.bc s WHERE s.line = stage.row.line ORDER BY s.rowid LIMIT 1), '') "
                       "WHERE key = ''")
-        c.execute("UPDATE stage.row SET status = 'same' WHERE status = 'new' AND target IS NOT NULL")
-        c.execute("CREATE INDEX stage.row_target ON row (target)")
+        if late or custom_keys:  # (custom fields are compared here, in SQL)
+            changed = self.changes_sql(present, has_barcodes, custom_keys)
+            c.execute(f"UPDATE stage.row AS r SET changed = substr({changed}, 2) FROM {_q(t.table)} AS t "
+                      "WHERE t.id = r.target AND r.changed IS NULL")
+        if has_barcodes:
+            # the lines that keep the codes their article has (not in stage.bc), when another line names one
+            c.execute("INSERT INTO stage.bc (line, code) SELECT DISTINCT o.line, s.code FROM stage.bc s "
+                      "JOIN barcode b ON b.code = s.code JOIN stage.row o ON o.target = b.article_id "
+                      "WHERE o.line != s.line AND instr(',' || o.changed || ',', ',barcodes,') = 0 "
+                      "AND NOT EXISTS (SELECT 1 FROM stage.bc x WHERE x.line = o.line AND x.code = s.code)")
+        c.execute(f"INSERT INTO stage.missing (id) SELECT t.id FROM {_q(t.table)} t "
+                  "WHERE NOT EXISTS (SELECT 1 FROM stage.row r WHERE r.target = t.id)")
+        self.matched = True
+
+    def classify(self, *, present: Sequence[str], required: Sequence[tuple[str, int | None, str]],
+                 custom_keys: Sequence[str], has_barcodes: bool, create_departments: bool,
+                 messages: dict[str, str]) -> None:
+        """Match every row, find duplicates and conflicts, and compute what changes (again, for the
+        errors only, when an option changes).
+
+        ``present``: the stage columns the file has; ``required``: (column, file column
+        number or None, label) that a row needs; ``messages``: the translated texts."""
+        t, c = self.table, self.conn
+        c.execute("BEGIN")
+        if not self.matched:
+            self._match(present, has_barcodes, custom_keys)
+        else:
+            c.execute("UPDATE stage.row SET cerr = 0 WHERE cerr")
+            c.execute("DELETE FROM stage.err WHERE phase = 'classify'")
         if t.entity != "customers":
             c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
                       "SELECT line, NULL, ?, ?, 'classify' FROM stage.row WHERE key = ''",
                       (t.key, messages["no_key"]))
-            # the same key twice in the file: the later lines are refused (department names: case ignored)
-            same = "fold(p.key) = fold(r.key)" if t.entity == "departments" else "p.key = r.key"
+        # the same record twice in the file: the later lines are refused
+        key = "r.target" if t.entity == "customers" else "r.key"
+        c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
+                  f"SELECT r.line, NULL, ?, replace(replace(?, '{{key}}', {key}), '{{line}}', d.first), 'classify' "
+                  "FROM (SELECT target, min(line) AS first FROM stage.row WHERE target IS NOT NULL GROUP BY target "
+                  "HAVING count(*) > 1) d JOIN stage.row r ON r.target = d.target AND r.line > d.first",
+                  (t.key, messages["duplicate_key"]))
+        if t.entity != "customers":  # and the same new key twice (department names: case ignored)
+            same = "fold(key)" if t.entity == "departments" else "key"
             c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
-                      "SELECT r.line, NULL, ?, replace(replace(?, '{key}', r.key), '{line}', "
-                      f"(SELECT min(p.line) FROM stage.row p WHERE {same})), 'classify' "
-                      "FROM stage.row r WHERE r.key != '' AND "
-                      f"EXISTS (SELECT 1 FROM stage.row p WHERE {same} AND p.line < r.line)",
+                      "SELECT r.line, NULL, ?, replace(replace(?, '{key}', r.key), '{line}', d.first), 'classify' "
+                      f"FROM (SELECT {same} AS k, min(line) AS first FROM stage.row WHERE target IS NULL AND key != '' "
+                      f"GROUP BY {same} HAVING count(*) > 1) d JOIN stage.row r ON r.target IS NULL "
+                      f"AND {same.replace('key', 'r.key')} = d.k AND r.line > d.first",
                       (t.key, messages["duplicate_key"]))
-        else:
-            c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
-                      "SELECT r.line, NULL, 'id', replace(replace(?, '{key}', r.target), '{line}', "
-                      "(SELECT min(p.line) FROM stage.row p WHERE p.target = r.target)), 'classify' "
-                      "FROM stage.row r WHERE r.target IS NOT NULL AND "
-                      "EXISTS (SELECT 1 FROM stage.row p WHERE p.target = r.target AND p.line < r.line)",
-                      (messages["duplicate_key"],))
         if has_barcodes:
             c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
                       "SELECT s.line, NULL, 'barcode', replace(replace(?, '{code}', s.code), '{line}', "
@@ -225,35 +288,14 @@ class Stage:
             if column in present:
                 c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
                           f"SELECT line, ?, ?, ?, 'classify' FROM stage.row r WHERE {_q(column)} IS NULL "
+                          "AND (changed IS NULL OR changed != '' OR bad)"  # not a row that changes nothing
                           "AND NOT EXISTS (SELECT 1 FROM stage.err e WHERE e.line = r.line AND e.col = ?)",
                           (number, label, messages["required"].replace("{field}", label), number))
             else:
                 c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
                           "SELECT line, NULL, ?, ?, 'classify' FROM stage.row WHERE target IS NULL",
                           (label, messages["missing_column"].replace("{field}", label)))
-        c.execute("UPDATE stage.row SET status = 'invalid' WHERE status != 'invalid' AND line IN "
-                  "(SELECT line FROM stage.err WHERE phase = 'classify')")
-        # what changes, field by field, for the rows that match (a blank cell of a column that cannot be
-        # empty, like stock or active, leaves the value as it is)
-        checks = [f"CASE WHEN t.{_q(col)} IS NOT r.{_q(col)} OR r.dept_new IS NOT NULL THEN ',{col}' ELSE '' END"
-                  if col == "department_id" else
-                  f"CASE WHEN r.{_q(col)} IS NOT NULL AND t.{_q(col)} IS NOT r.{_q(col)} THEN ',{col}' ELSE '' END"
-                  if col in t.keep_blank else
-                  f"CASE WHEN t.{_q(col)} IS NOT r.{_q(col)} THEN ',{col}' ELSE '' END"
-                  for col in present if col in t.columns]
-        checks += [f"CASE WHEN r.{_q(col)} IS NOT NULL AND {t.side_value(col)} IS NOT r.{_q(col)} THEN ',{col}' "
-                   "ELSE '' END" for col in present if col in t.side]
-        if has_barcodes:
-            checks.append("CASE WHEN (SELECT group_concat(code, '|') FROM (SELECT code FROM barcode "
-                          "WHERE article_id = t.id ORDER BY code)) IS NOT r.barcodes THEN ',barcodes' ELSE '' END")
-        for k in custom_keys:
-            path = "'$.\"" + k + "\"'"
-            checks.append(f"CASE WHEN json_extract(t.custom, {path}) IS NOT json_extract(r.custom, {path}) "
-                          f"THEN ',{k}' ELSE '' END")
-        changed = " || ".join(checks) or "''"
-        # only the rows that differ are written (most rows of a big file are the same)
-        c.execute(f"UPDATE stage.row AS r SET changed = substr({changed}, 2), status = 'changed' "
-                  f"FROM {_q(t.table)} AS t WHERE t.id = r.target AND r.status = 'same' AND {changed} != ''")
+        c.execute("UPDATE stage.row SET cerr = 1 WHERE line IN (SELECT line FROM stage.err WHERE phase = 'classify')")
         c.execute("COMMIT")
 
     # ------------------------------------------------------------ reading the preview
@@ -263,8 +305,7 @@ class Stage:
         for status, n in c.execute("SELECT status, count(*) FROM stage.row GROUP BY status"):
             out[status] = n
         in_use = t.in_use or "0"
-        missing = (f"FROM {_q(t.table)} t WHERE NOT EXISTS (SELECT 1 FROM stage.row r WHERE r.target = t.id) "
-                   f"AND NOT (t.active = 0 AND ({in_use}))")
+        missing = f"FROM stage.missing m JOIN {_q(t.table)} t ON t.id = m.id WHERE NOT (t.active = 0 AND ({in_use}))"
         row = c.execute(f"SELECT count(*), coalesce(sum({in_use}), 0) {missing}").fetchone()
         out["missing"], out["missing_deactivate"] = row[0], row[1]
         out["missing_delete"] = row[0] - row[1]
@@ -291,15 +332,17 @@ class Stage:
         c, t = self.conn, self.table
         if status == "missing":
             in_use = t.in_use or "0"
-            sql = (f"SELECT t.id, t.{_q(t.key)}, t.{_q(label)}, ({in_use}) FROM {_q(t.table)} t "
-                   f"WHERE NOT EXISTS (SELECT 1 FROM stage.row r WHERE r.target = t.id) "
-                   f"AND NOT (t.active = 0 AND ({in_use})) ORDER BY {t.order} LIMIT ? OFFSET ?")
+            sql = (f"SELECT t.id, t.{_q(t.key)}, t.{_q(label)}, ({in_use}) FROM stage.missing m "
+                   f"JOIN {_q(t.table)} t ON t.id = m.id WHERE NOT (t.active = 0 AND ({in_use})) "
+                   f"ORDER BY {t.order} LIMIT ? OFFSET ?")
             return [{"line": None, "target": i, "key": str(k), "label": lab or "", "in_use": bool(u), "changed": "",
                      "errors": []} for i, k, lab, u in c.execute(sql, (limit, offset))]
-        label_col = f"r.{_q(label)}" if label in self.columns else "''"
+        # a row that changes nothing is stored without its values: its record has them
+        label_col = f"coalesce(r.{_q(label)}, t.{_q(label)})" if label in self.columns else "''"
         rows = [{"line": line, "target": target, "key": key, "label": lab or "", "changed": changed, "errors": []}
                 for line, target, key, lab, changed in c.execute(
-                    f"SELECT r.line, r.target, r.key, {label_col}, r.changed FROM stage.row r WHERE r.status = ? "
+                    f"SELECT r.line, r.target, r.key, {label_col}, r.changed FROM stage.row r "
+                    f"LEFT JOIN {_q(t.table)} t ON t.id = r.target WHERE r.status = ? "
                     "ORDER BY r.line LIMIT ? OFFSET ?", (status, limit, offset))]
         if status == "invalid" and rows:
             by_line = {r["line"]: r for r in rows}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import signal
 import sqlite3
@@ -149,6 +150,15 @@ def test_a_failure_undoes_the_import_and_keeps_the_sales_made_meanwhile(big_shop
         close_database()
 
 
+def automerge(db: str) -> int | None:
+    conn = sqlite3.connect(db)
+    try:
+        row = conn.execute("SELECT v FROM article_search_config WHERE k = 'automerge'").fetchone()
+        return None if row is None else row[0]
+    finally:
+        conn.close()
+
+
 CHILD = """
 import sys
 sys.path.insert(0, {root!r}); sys.path.insert(0, {tests!r})
@@ -176,15 +186,17 @@ def test_an_import_killed_half_way_is_undone_at_the_next_start(big_shop, tmp_pat
     chunk = 0
     while chunk < 4 and time.monotonic() < deadline:  # a few chunks are committed: half applied
         row = conn.execute("SELECT value FROM setting WHERE key = 'import.applying'").fetchone()
-        chunk = int(row[0].split('"chunk": ')[1].rstrip("}")) if row else 0
+        chunk = json.loads(row[0])["chunk"] if row else 0
         time.sleep(0.01)
     conn.close()
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert chunk >= 4 and snapshot(big_shop) != before  # the kill left it half applied
+    assert automerge(big_shop) == 0  # the search index is not merged while an import is applied
     open_database(big_shop)  # the next start undoes it
     close_database()
     assert snapshot(big_shop) == before
+    assert automerge(big_shop) == 4  # and merges again
     assert not Path(big_shop + ".import-undo").exists()
 
 
