@@ -421,17 +421,20 @@ class Import:
         # the shop as the rows are compared with it: any change from now on makes the apply refuse
         self._fingerprint = stage.fingerprint()
         self._present = [c.stage for c in ent.columns if c.stage and c.name in header.positions]
-        writer = stage.loader(present=self._present, has_barcodes=bc_i is not None, custom_keys=list(header.custom))
+        writer = stage.loader(present=self._present, has_barcodes=bc_i is not None, custom_keys=list(header.custom),
+                              ean_error=None if bc_i is None else (bc_i + 1, _("wrong check digit in barcode {code}")))
         # (file column, stage column, converter, its cache, name, value of a blank cell): an optional text is ""
-        plan = [(i, stage_index[col.stage], conv, cache, col.name,
-                 "" if col.kind == "text" and not col.required else None) for i, col, conv, cache in converters]
+        # and, for a column a record needs, the error of a blank cell: (field, message)
+        plan = [(i, stage_index[col.stage], conv, cache, col.name, "" if col.kind == "text" and not col.required
+                 else None, (_(col.label), _(MESSAGES["required"]).replace("{field}", _(col.label)))
+                 if col.required else None) for i, col, conv, cache in converters]
         count = 0
         try:
             for line, fields in records:
                 bad = 0
                 n = len(fields)
                 values: list[Any] = [None] * width
-                for i, at, conv, cache, name, blank in plan:
+                for i, at, conv, cache, name, blank, needed in plan:
                     text = fields[i] if i < n else ""
                     if cache is not None:
                         value = cache.get(text)
@@ -440,6 +443,9 @@ class Import:
                             continue
                     if not text or text.isspace():
                         values[at] = blank
+                        if needed is not None:
+                            bad = 1
+                            errors.append((line, i + 1, *needed))
                         continue
                     try:
                         value = values[at] = conv(text)
@@ -472,8 +478,8 @@ class Import:
                             bad = 1
                             errors.append((line, bc_i + 1, "barcode", msg))
                     raw = raw.strip()
-                    if len(raw) == 13 and raw.isdigit() and raw.isascii() and is_valid_gtin(raw):
-                        codes_text = raw  # the common case: one valid EAN-13
+                    if len(raw) == 13 and raw.isdigit() and raw.isascii():
+                        codes_text = raw  # the common case: one EAN-13 (its check digit: in the staging process)
                     else:
                         if "|" in raw:
                             codes = sorted({c.strip() for c in raw.split("|") if c.strip()})
@@ -530,13 +536,13 @@ class Import:
         stage.classify(present=present, required=required, custom_keys=self._custom_keys,
                        has_barcodes="barcode" in header.positions, create_departments=self.create_departments,
                        messages=messages)
-        counts = stage.counts()
         fields = [c.stage for c in ent.columns if c.stage in present] + (
             ["barcodes"] if "barcode" in header.positions else []) + self._custom_keys
+        counts, by_field = stage.counts(fields)
         self.preview = Preview(
             entity=ent.name, file_name=self.path.name, encoding=source.encoding, separator=source.separator,
             rows=self._rows, counts=counts,
-            fields={self._column_name(k): v for k, v in stage.field_counts(fields).items() if v},
+            fields={self._column_name(k): v for k, v in by_field.items() if v},
             unknown_columns=_listed(header.unknown),
             new_departments=stage.new_departments() if ent is ARTICLES else [], sha256=sha,
             format=source.format, sheet=source.sheet)

@@ -267,6 +267,10 @@ def apply_chunked(stage_path: str, t: Table, *, present: Sequence[str], custom_k
             raise Busy(t.entity)
         undo = UndoLog(db_path + ".import-undo")
         database.execute_sql("ATTACH DATABASE ? AS stage", (stage_path,))
+        # the lines that change something: each step below walks these, not the whole file
+        database.execute_sql("DROP TABLE IF EXISTS stage.todo")
+        database.execute_sql("CREATE TABLE stage.todo (line INTEGER PRIMARY KEY)")
+        database.execute_sql("INSERT INTO stage.todo SELECT line FROM stage.row WHERE status IN ('new', 'changed')")
         marker = {"entity": t.entity, "undo": undo.path, "file": log_info["file_name"],
                   "user": log_info["user_name"], "chunk": 0, "automerge": _merging(t)}
         chunks = Chunks(undo, marker)
@@ -328,8 +332,9 @@ class _Apply:
         return self.run(f"SELECT coalesce(max(id), 0) FROM {self.table}").fetchone()[0]
 
     def _lines(self, status_sql: str, after: int, rows: int) -> tuple[int, int] | None:
-        found = self.run(f"SELECT min(line), max(line) FROM (SELECT line FROM stage.row r WHERE {status_sql} "
-                         "AND r.line > ? ORDER BY r.line LIMIT ?)", (after, rows)).fetchone()
+        found = self.run("SELECT min(line), max(line) FROM (SELECT d.line FROM stage.todo d JOIN stage.row r "
+                         f"ON r.line = d.line WHERE {status_sql} AND d.line > ? ORDER BY d.line LIMIT ?)",
+                         (after, rows)).fetchone()
         return None if found[0] is None else (found[0], found[1])
 
     # what the file lacks: deactivated when in use, deleted otherwise
@@ -462,15 +467,16 @@ class _Apply:
             "SELECT a.id FROM stage.row r JOIN article a ON a.reference = r.key "
             f"WHERE ({' OR '.join(statuses)}) AND r.line BETWEEN ? AND ? "
             "UNION SELECT b.article_id FROM stage.bc s JOIN barcode b ON b.code = s.code "
-            "WHERE s.line BETWEEN ? AND ? AND ? AND b.article_id IN "
-            f"(SELECT target FROM stage.row r WHERE {rewritten})", (*span, *span, int(update)))]
+            "WHERE s.line BETWEEN ? AND ? AND ? AND EXISTS "
+            f"(SELECT 1 FROM stage.row r WHERE r.target = b.article_id AND {rewritten})", (*span, *span, int(update)))]
         entries = [("bc", i, [list(r) for r in self.run("SELECT id, code FROM barcode WHERE article_id = ? "
                                                         "ORDER BY id", (i,))]) for i in affected]
         if update:
             self.run("DELETE FROM barcode WHERE article_id IN (SELECT target FROM stage.row r "
                      f"WHERE {rewritten} AND r.line BETWEEN ? AND ?)", span)
             self.run("DELETE FROM barcode WHERE code IN (SELECT code FROM stage.bc WHERE line BETWEEN ? AND ?) "
-                     f"AND article_id IN (SELECT target FROM stage.row r WHERE {rewritten})", span)
+                     f"AND EXISTS (SELECT 1 FROM stage.row r WHERE r.target = barcode.article_id AND {rewritten})",
+                     span)
         self.run("INSERT INTO barcode (code, article_id) SELECT s.code, a.id FROM stage.bc s "
                  "JOIN stage.row r ON r.line = s.line JOIN article a ON a.reference = r.key "
                  f"WHERE ({' OR '.join(statuses)}) AND r.line BETWEEN ? AND ? ORDER BY s.rowid", span)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import operator
 import os
 import sqlite3
 import subprocess
@@ -27,6 +28,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from pos.sale.barcode import is_valid_gtin
 
 
 def _fold(value: Any) -> Any:
@@ -100,30 +103,42 @@ def _compare(conn: sqlite3.Connection, plan: dict[str, Any]) -> Callable[[list[t
     spec = plan["compare"]
     fields = [(i, name, mode, at) for at, (i, name, mode) in enumerate(spec["fields"], 2)]
     with_codes, custom = spec["barcodes"], spec["custom"]
-
     find = _Finder(conn, spec)
+    at = [i for i, _name, _mode, _at in fields]
+    # the row's compared values as a tuple, like the record's after its key and id (most rows: equal)
+    pick = operator.itemgetter(*at) if len(at) > 1 else (lambda row: (row[at[0]],)) if at else (lambda row: ())
+
+    ean = spec["ean"]
 
     def store(rows: list[tuple]) -> None:
         found, codes = find([row[1] for row in rows if row[1]])
         full: list[tuple] = []
         lean: list[tuple[int, str, int]] = []
+        errors: list[tuple[int, int, str, str]] = []
         for row in rows:
             shop = found.get(row[1]) if row[1] else None
+            target = None if shop is None else shop[1]
+            if (target is not None and not custom and not row[2] and row[3] is None and pick(row) == shop[2:]
+                    and (not with_codes or row[4] == codes.get(target))):
+                lean.append((row[0], row[1], target))  # the same as the record: the common case
+                continue
+            code = row[4]
+            if (ean and code is not None and len(code) == 13 and code.isascii() and code.isdigit()
+                    and (target is None or code != codes.get(target)) and not is_valid_gtin(code)):
+                row = (row[0], row[1], 1, *row[3:])
+                errors.append((row[0], ean[0], "barcode", ean[1].replace("{code}", code)))
             if shop is None:
                 full.append((*row, None, None))
                 continue
-            target = shop[1]
             diffs = []
-            for i, name, mode, at in fields:
+            for i, name, mode, k in fields:
                 value = row[i]
                 if mode == "keep" and value is None:
                     continue
-                if value != shop[at] or (mode == "dept" and row[3] is not None):
+                if value != shop[k] or (mode == "dept" and row[3] is not None):
                     diffs.append(name)
-            if with_codes:
-                mine = codes.get(target)
-                if row[4] != ("|".join(sorted(mine)) if mine else None):
-                    diffs.append("barcodes")
+            if with_codes and row[4] != codes.get(target):
+                diffs.append("barcodes")
             if custom:  # custom fields are compared in SQL
                 full.append((*row, target, None))
             elif diffs or row[2]:
@@ -134,6 +149,8 @@ def _compare(conn: sqlite3.Connection, plan: dict[str, Any]) -> Callable[[list[t
             conn.executemany(plan["rows"], full)
         if lean:
             conn.executemany(spec["lean"], lean)
+        if errors:
+            conn.executemany(plan["errors"], errors)
 
     return store
 
@@ -156,7 +173,7 @@ class _Finder:
         self.conn, self.spec = conn, spec
         self.keyed = 0  # batches left to look up key by key
 
-    def __call__(self, keys: list[str]) -> tuple[dict[str, tuple], dict[int, list[str]]]:
+    def __call__(self, keys: list[str]) -> tuple[dict[str, tuple], dict[int, str]]:
         conn, spec = self.conn, self.spec
         found: dict[str, tuple] = {}
         rest = keys
@@ -174,7 +191,7 @@ class _Finder:
             self.keyed -= 1
         if rest:
             found.update((r[0], r) for r in conn.execute(spec["find"], (json.dumps(rest),)))
-        codes: dict[int, list[str]] = {}
+        codes: dict[int, str] = {}  # an article's codes as the file writes them: sorted, joined by |
         if spec["barcodes"] and found:
             ids = [r[1] for r in found.values()]
             low, high = min(ids), max(ids)
@@ -183,7 +200,8 @@ class _Finder:
             else:
                 cursor = conn.execute(spec["codes"], (json.dumps(ids),))
             for owner, code in cursor:
-                codes.setdefault(owner, []).append(code)
+                mine = codes.get(owner)
+                codes[owner] = code if mine is None else "|".join(sorted([*mine.split("|"), code]))
         return found, codes
 
 

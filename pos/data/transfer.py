@@ -22,7 +22,7 @@ and every comparison is a join.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +99,11 @@ def _literal(value: Any) -> str:
 # the comparison); else new when it matches nothing, changed when a field differs, the same otherwise
 STATUS_SQL = ("CASE WHEN bad OR cerr THEN 'invalid' WHEN target IS NULL THEN 'new' "
               "WHEN changed != '' THEN 'changed' ELSE 'same' END")
+# a line's errors in the order of its columns, then those of the whole line
+ERR_ORDER = "line, col IS NULL, col, rowid"
+# the same as conditions, for counting ("same": every other row)
+STATUS_WHERE = {"invalid": "(bad OR cerr)", "new": "(target IS NULL AND NOT (bad OR cerr))",
+                "changed": "(changed != '' AND target IS NOT NULL AND NOT (bad OR cerr))"}
 
 
 class Stage:
@@ -127,7 +132,8 @@ class Stage:
     def close(self) -> None:
         self.conn.close()
 
-    def loader(self, *, present: Sequence[str], has_barcodes: bool, custom_keys: Sequence[str]) -> StageProcess:
+    def loader(self, *, present: Sequence[str], has_barcodes: bool, custom_keys: Sequence[str],
+               ean_error: tuple[int, str] | None = None) -> StageProcess:
         """Start the process that stores the rows (``put(rows, barcodes, errors)``, a row being ``(line, key,
         bad, dept_new, barcodes, custom, *columns)``).  It finds each article by its reference and compares
         it with the file, as ``changes_sql`` does, while the next rows are read: an article that does not
@@ -150,6 +156,9 @@ class Stage:
                 "barcodes": has_barcodes,
                 "custom": bool(custom_keys),  # then ``changed`` is left to ``_match``
                 "lean": "INSERT INTO stage.row (line, key, target, changed) VALUES (?, ?, ?, '')",
+                # a single EAN-13 the reading did not check: checked here unless it is the article's own
+                # (file column, message with {code})
+                "ean": ean_error,
             }
         # the single barcodes that can conflict: new rows', rewritten ones', and rows matched by barcode
         # (the others are their article's own in the shop, where a code is unique)
@@ -284,14 +293,8 @@ class Stage:
             c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
                       "SELECT line, NULL, 'department', replace(?, '{name}', dept_new), 'classify' "
                       "FROM stage.row WHERE dept_new IS NOT NULL", (messages["unknown_department"],))
-        for column, number, label in required:
-            if column in present:
-                c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
-                          f"SELECT line, ?, ?, ?, 'classify' FROM stage.row r WHERE {_q(column)} IS NULL "
-                          "AND (changed IS NULL OR changed != '' OR bad)"  # not a row that changes nothing
-                          "AND NOT EXISTS (SELECT 1 FROM stage.err e WHERE e.line = r.line AND e.col = ?)",
-                          (number, label, messages["required"].replace("{field}", label), number))
-            else:
+        for column, _number, label in required:  # (a blank cell of a column the file has: refused as it is read)
+            if column not in present:
                 c.execute("INSERT INTO stage.err (line, col, field, message, phase) "
                           "SELECT line, NULL, ?, ?, 'classify' FROM stage.row WHERE target IS NULL",
                           (label, messages["missing_column"].replace("{field}", label)))
@@ -299,26 +302,29 @@ class Stage:
         c.execute("COMMIT")
 
     # ------------------------------------------------------------ reading the preview
-    def counts(self) -> dict[str, int]:
+    def counts(self, fields: Sequence[str] = ()) -> tuple[dict[str, int], dict[str, int]]:
+        """The rows by status (and the records missing from the file), and how many changed rows change
+        each of ``fields``: one pass over the stage."""
         c, t = self.conn, self.table
         out = dict.fromkeys((*STATUSES, "missing", "missing_deactivate", "missing_delete"), 0)
-        for status, n in c.execute("SELECT status, count(*) FROM stage.row GROUP BY status"):
-            out[status] = n
+        # filtered counts on the stored columns (``status`` is computed at each use), not a GROUP BY (a
+        # sort of a million rows); "same" is what is left
+        sql = ", ".join(["count(*)", *(f"count(*) FILTER (WHERE {STATUS_WHERE[s]})" for s in STATUS_WHERE),
+                         *(f"count(*) FILTER (WHERE {STATUS_WHERE['changed']} AND "
+                           f"instr(',' || changed || ',', ',{f},') > 0)" for f in fields)])
+        total, *found = c.execute(f"SELECT {sql} FROM stage.row").fetchone()
+        out.update(zip(STATUS_WHERE, found))
+        out["same"] = total - sum(found[:len(STATUS_WHERE)])
+        by_field = dict(zip(fields, found[len(STATUS_WHERE):]))
         in_use = t.in_use or "0"
-        missing = f"FROM stage.missing m JOIN {_q(t.table)} t ON t.id = m.id WHERE NOT (t.active = 0 AND ({in_use}))"
+        # CROSS JOIN: the few missing ids drive the join (the planner, without statistics, would read the list)
+        missing = (f"FROM stage.missing m CROSS JOIN {_q(t.table)} t ON t.id = m.id "
+                   f"WHERE NOT (t.active = 0 AND ({in_use}))")
         row = c.execute(f"SELECT count(*), coalesce(sum({in_use}), 0) {missing}").fetchone()
         out["missing"], out["missing_deactivate"] = row[0], row[1]
         out["missing_delete"] = row[0] - row[1]
         out["errors"] = c.execute("SELECT count(*) FROM stage.err").fetchone()[0]
-        return out
-
-    def field_counts(self, fields: Iterable[str]) -> dict[str, int]:
-        fields = list(fields)
-        if not fields:
-            return {}
-        sums = ", ".join(f"sum(instr(',' || changed || ',', ',{f},') > 0)" for f in fields)
-        row = self.conn.execute(f"SELECT {sums} FROM stage.row WHERE status = 'changed'").fetchone()
-        return {f: n or 0 for f, n in zip(fields, row)}
+        return out, by_field
 
     def new_departments(self) -> list[str]:
         # a row whose only error is its unknown department counts: the preview offers to create it
@@ -333,7 +339,7 @@ class Stage:
         if status == "missing":
             in_use = t.in_use or "0"
             sql = (f"SELECT t.id, t.{_q(t.key)}, t.{_q(label)}, ({in_use}) FROM stage.missing m "
-                   f"JOIN {_q(t.table)} t ON t.id = m.id WHERE NOT (t.active = 0 AND ({in_use})) "
+                   f"CROSS JOIN {_q(t.table)} t ON t.id = m.id WHERE NOT (t.active = 0 AND ({in_use})) "
                    f"ORDER BY {t.order} LIMIT ? OFFSET ?")
             return [{"line": None, "target": i, "key": str(k), "label": lab or "", "in_use": bool(u), "changed": "",
                      "errors": []} for i, k, lab, u in c.execute(sql, (limit, offset))]
@@ -348,13 +354,13 @@ class Stage:
             by_line = {r["line"]: r for r in rows}
             marks = ",".join("?" * len(by_line))
             for line, col, fld, msg in c.execute(
-                    f"SELECT line, col, field, message FROM stage.err WHERE line IN ({marks}) ORDER BY line, rowid",
+                    f"SELECT line, col, field, message FROM stage.err WHERE line IN ({marks}) ORDER BY {ERR_ORDER}",
                     list(by_line)):
                 by_line[line]["errors"].append((col, fld, msg))
         return rows
 
     def errors(self, limit: int | None = None) -> Iterator[tuple[int, int | None, str, str]]:
-        sql = "SELECT line, col, field, message FROM stage.err ORDER BY line, rowid"
+        sql = f"SELECT line, col, field, message FROM stage.err ORDER BY {ERR_ORDER}"
         yield from self.conn.execute(sql + (f" LIMIT {int(limit)}" if limit else ""))
 
     def compare(self, line: int, columns: Sequence[str]) -> dict[str, tuple[Any, Any]]:

@@ -115,3 +115,27 @@ def test_a_failing_statement_is_said_with_its_error(tmp_path):
             proc.put([(1,)], [], [])
         proc.finish()
     proc.abort()
+
+
+def test_an_ean_check_digit_is_checked_unless_the_code_is_the_articles_own(shop, tmp_path):
+    # an article that already has a wrong code (written before pos checked them) can be re-imported as it is
+    shop.execute_sql("UPDATE barcode SET code = '3760123000018' WHERE code = '3760123000017'")
+    export(manager(), "articles", tmp_path / "all.csv")
+    text = (tmp_path / "all.csv").read_text("utf-8-sig")
+    assert ";3760123000018;" in text
+    with Import("articles", tmp_path / "all.csv") as job:
+        p = job.prepare()
+        assert p.counts["invalid"] == 0 and p.counts["changed"] == 0
+    # a code that changes, or a new article's, is checked
+    lines = text.splitlines()
+    lines = [line.replace(";3760123000024;", ";3760123000025;") for line in lines]
+    lines.append("N1;4006381333931;Stylo;Épicerie;2,50;20;;0;1;0")  # a right check digit
+    lines.append("N2;4006381333932;Stylo faux;Épicerie;2,50;20;;0;1;0")
+    path = tmp_path / "edited.csv"
+    path.write_text("\n".join(lines) + "\n", "utf-8-sig")
+    with Import("articles", path) as job:
+        p = job.prepare()
+        errors = job.errors()
+        assert p.counts["invalid"] == 2 and p.counts["new"] == 1, errors
+        assert any(e.endswith("column B (barcode): wrong check digit in barcode 3760123000025") for e in errors)
+        assert any(e.endswith("column B (barcode): wrong check digit in barcode 4006381333932") for e in errors)
