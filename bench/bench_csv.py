@@ -32,7 +32,7 @@ from pos.core.permissions import Actor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import CACHE, ROOT, Report  # noqa: E402
+from common import CACHE, ROOT, Report, copy_to_disk  # noqa: E402
 
 WORK = CACHE / "csv"
 
@@ -173,7 +173,7 @@ def main(argv: list[str]) -> int:
         work = WORK / "import.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{work}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(args.db, work)
+        copy_to_disk(args.db, work)
         out, mb = measured("import", str(work), str(import_file))
         assert out["count_changed"] == changed and out["count_new"] == added, out
         assert out["count_missing"] == dropped and out["count_invalid"] == 0, out

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_csv import make_import_file  # noqa: E402
-from common import CACHE, ROOT, Report  # noqa: E402
+from common import CACHE, ROOT, Report, copy_to_disk  # noqa: E402
 
 WORK = CACHE / "sheets"
 
@@ -88,7 +88,7 @@ def fresh_copy(db: str) -> str:
     work = WORK / "import.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{work}{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(db, work)
+    copy_to_disk(db, work)
     return str(work)
 
 
