@@ -180,9 +180,10 @@ def rollback(undo: UndoLog, table: Table, last_chunk: int) -> None:
                 _set_merging(table, merging)
             _set_marker(None if number == 1 else {**(_marker() or {}), "chunk": number - 1})
         time.sleep(GAP_SECONDS)
-    with database.atomic("IMMEDIATE"):
-        _set_merging(table, merging)
-        _set_marker(None)
+    if last_chunk == 0:  # nothing to undo (chunk 1 gave the setting back and removed the marker otherwise)
+        with database.atomic("IMMEDIATE"):
+            _set_merging(table, merging)
+            _set_marker(None)
 
 
 def _undo_one(t: Table, op: str, row_id: int, data: Any) -> None:

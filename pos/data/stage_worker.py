@@ -102,13 +102,12 @@ def _compare(conn: sqlite3.Connection, plan: dict[str, Any]) -> Callable[[list[t
     field as ``Stage.changes_sql`` does in SQL (``IS NOT``: ``None`` equals ``None`` only)."""
     spec = plan["compare"]
     fields = [(i, name, mode, at) for at, (i, name, mode) in enumerate(spec["fields"], 2)]
-    with_codes, custom = spec["barcodes"], spec["custom"]
+    with_codes, custom, ean = spec["barcodes"], spec["custom"], spec["ean"]
     find = _Finder(conn, spec)
-    at = [i for i, _name, _mode, _at in fields]
+    places = [i for i, _name, _mode, _at in fields]
     # the row's compared values as a tuple, like the record's after its key and id (most rows: equal)
-    pick = operator.itemgetter(*at) if len(at) > 1 else (lambda row: (row[at[0]],)) if at else (lambda row: ())
-
-    ean = spec["ean"]
+    pick = (operator.itemgetter(*places) if len(places) > 1 else (lambda row: (row[places[0]],)) if places
+            else (lambda row: ()))
 
     def store(rows: list[tuple]) -> None:
         found, codes = find([row[1] for row in rows if row[1]])
