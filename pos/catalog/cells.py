@@ -65,24 +65,22 @@ def cell_text(value: Any) -> str:
 _MEMO: dict[tuple[type, Any], str] = {}  # typed cell -> its text: a catalogue repeats few prices, rates, stocks
 
 
+def _memo_text(value: Any) -> str:
+    key = (type(value), value)  # the type too: True, 1 and 1.0 are equal keys but not the same cell
+    try:
+        return _MEMO[key]
+    except KeyError:
+        text = cell_text(value)
+        if len(_MEMO) < 100_000:
+            _MEMO[key] = text
+        return text
+    except TypeError:  # an unhashable value
+        return cell_text(value)
+
+
 def row_text(values: list[Any] | tuple[Any, ...]) -> list[str]:
     """A row of typed cells as text, its empty trailing cells dropped."""
-    memo = _MEMO
-    out = []
-    for v in values:
-        if type(v) is str:
-            out.append(v)
-            continue
-        key = (type(v), v)  # the type too: True, 1 and 1.0 are equal keys but not the same cell
-        try:
-            text = memo[key]
-        except KeyError:
-            text = cell_text(v)
-            if len(memo) < 100_000:
-                memo[key] = text
-        except TypeError:  # an unhashable value
-            text = cell_text(v)
-        out.append(text)
+    out = [v if v.__class__ is str else _memo_text(v) for v in values]
     while out and not out[-1]:
         out.pop()
     return out

@@ -25,7 +25,6 @@ _FORMULA = re.compile(r"'*[=+\-@\t\r]")  # what neutralise prefixes (apostrophes
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")  # a plain number is no formula
 # a cell of a row joined with \x1f starts with one of these characters: the row needs a closer look
 _SUSPECT = re.compile("(?:^|\x1f)['=+\\-@\t\r]")
-_QUOTED = re.compile("(?:^|\x1f)'")
 
 
 def is_formula(text: str) -> bool:
@@ -53,7 +52,7 @@ def neutralise_row(row: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, .
 
 def restore_row(fields: list[str]) -> list[str]:
     """A row read from a file, its neutralised cells restored (fast when no cell starts with ``'``)."""
-    if not _QUOTED.search("\x1f".join(fields)):
+    if "\x1f'" not in "\x1f" + "\x1f".join(fields):  # str.find: faster than a search
         return fields
     return [restore(v) for v in fields]
 
