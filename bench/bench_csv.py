@@ -28,8 +28,6 @@ import sys
 import time
 from pathlib import Path
 
-from pos.core.permissions import Actor
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import CACHE, ROOT, Report, copy_to_disk  # noqa: E402
@@ -39,8 +37,9 @@ WORK = CACHE / "csv"
 
 def child(mode: str, db: str, path: str) -> None:
     """One measured operation, in its own process; prints one JSON line."""
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT))  # this checkout's pos, whatever is installed
     from pos.catalog.transfer import Import, export
+    from pos.core.permissions import Actor
     from pos.data.db import open_database
 
     open_database(db)

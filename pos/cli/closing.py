@@ -88,7 +88,7 @@ def cmd_cash(args: argparse.Namespace) -> int:
 
     open_db(args)
     if args.action == "list":
-        for m in closures.pending_movements():
+        for m in closures.pending_movements(who(args, "reports")):
             print(f"{m['id']:>6}  {m['at'][:19].replace('T', ' ')}  {m['kind']:<5} {plain(m['amount']):>10}  "
                   f"{m['user_name']}  {m['reason']}")
         return 0

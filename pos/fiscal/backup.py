@@ -57,7 +57,7 @@ RETRY_AFTER = dt.timedelta(hours=1)  # a failed daily backup is tried again afte
 
 
 class BackupError(Refusal):
-    pass
+    journaled = False  # True when ``make_backup`` already recorded the failure (``backup_failed``)
 
 
 class OtherTill(BackupError):
@@ -142,8 +142,11 @@ def write_backup(actor: Actor | None, dest: Path, reason: str = "file") -> Backu
     except (OSError, sqlite3.Error) as exc:
         for leftover in (part,):
             leftover.unlink(missing_ok=True)
-        events.log_event("backup_failed", actor.name if actor else "", file=str(dest), error=str(exc))
-        raise BackupError(_("backup failed: {error}").format(error=exc)) from exc
+        failure = BackupError(_("backup failed: {error}").format(error=exc))
+        events.log_event("backup_failed", actor.name if actor else "", reason=reason, file=str(dest),
+                         error=str(failure))
+        failure.journaled = True
+        raise failure from exc
     events.log_event("backup", actor.name if actor else "", file=dest.name, reason=reason, ok=ok,
                      head=info.head, ticket=head.ticket)
     if not ok:
@@ -286,7 +289,8 @@ def auto_backup(reason: str) -> BackupInfo | None:
     except (BackupError, OSError, sqlite3.Error) as exc:
         error = str(exc)
         log.warning("the automatic backup (%s) failed: %s", reason, error)  # a path and a reason: no secret
-        events.log_event("backup_failed", "", reason=reason, error=error)
+        if not getattr(exc, "journaled", False):  # one event per failure
+            events.log_event("backup_failed", "", reason=reason, error=error)
         return None
 
 

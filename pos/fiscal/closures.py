@@ -385,8 +385,9 @@ def cash_movement(actor: Actor, kind: str, amount: int, reason: str) -> dict[str
     return db.insert_movement(kind, amount, reason, actor.name, now_iso())
 
 
-def pending_movements() -> list[dict[str, Any]]:
-    """The cash movements the next Z will hold."""
+def pending_movements(actor: Actor) -> list[dict[str, Any]]:
+    """The cash movements the next Z will hold (who moved cash, and why: a report)."""
+    check(actor, "reports")
     prev = db.last_closure("day")
     return db.movements(prev["data"]["cash"].get("last_movement_id", 0) if prev else 0)
 

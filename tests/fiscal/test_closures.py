@@ -249,7 +249,7 @@ def test_cash_movements(manager):
             ("gift", 100, "x", "unknown cash movement"), ("in", 1.5, "x", "integer")]:
         with pytest.raises(ClosureError, match=message):
             closures.cash_movement(MANAGER, kind, amount, reason)
-    assert closures.pending_movements() == []
+    assert closures.pending_movements(MANAGER) == []
     m = closures.cash_movement(MANAGER, "out", 2000, " bank deposit ")
     assert (m["kind"], m["amount"], m["reason"], m["user_name"]) == ("out", 2000, "bank deposit", "Claire")
     closures.cash_movement(MANAGER, "float", 0, "")
@@ -261,9 +261,9 @@ def test_cash_movements(manager):
     z = closures.close(MANAGER, "day")  # movements alone make a Z
     assert z["ticket_count"] == 0 and z["first_ticket"] is None and z["data"]["cash"]["expected"] == -2000
     assert z["data"]["cash"]["last_movement_id"] == m["id"] + 1
-    assert closures.pending_movements() == []
+    assert closures.pending_movements(MANAGER) == []
     closures.cash_movement(MANAGER, "in", 300, "coins")
-    assert [p["amount"] for p in closures.pending_movements()] == [300]
+    assert [p["amount"] for p in closures.pending_movements(MANAGER)] == [300]
     assert closures.close(MANAGER, "day")["data"]["cash"]["cash_in"] == 300
 
 

@@ -178,7 +178,7 @@ def test_cash_out_needs_a_reason_and_a_manager(make_app, window):  # noqa: F811
     keypad_type(pin.ids.pad, "9999")
     tap(pin.ids.ok)
     assert "reason is required" in app.toast_text  # authorised, but refused: nothing recorded
-    assert closures.pending_movements() == []
+    assert closures.pending_movements(manager()) == []
     assert cash.parent is not None  # the popup stays open to add the reason
 
     cash.ids.reason.text = "bank deposit"
@@ -187,7 +187,7 @@ def test_cash_out_needs_a_reason_and_a_manager(make_app, window):  # noqa: F811
     keypad_type(pin.ids.pad, "9999")
     tap(pin.ids.ok)
     assert "Cash out recorded: €20.00" in app.toast_text
-    moves = closures.pending_movements()
+    moves = closures.pending_movements(manager())
     assert [(m["kind"], m["amount"], m["reason"], m["user_name"]) for m in moves] == [
         ("out", 2000, "bank deposit", "Marie")]
     with pytest.raises(LookupError):
@@ -200,7 +200,7 @@ def test_cash_out_needs_a_reason_and_a_manager(make_app, window):  # noqa: F811
     keypad_type(cash.ids.keypad, "5,5")
     cash.ids.reason.text = "change from the bank"
     tap(cash.ids.ok)
-    assert [m["amount"] for m in closures.pending_movements()] == [2000, 550]
+    assert [m["amount"] for m in closures.pending_movements(manager())] == [2000, 550]
 
 
 def test_training_mode_banner_and_training_tickets(make_app, window):  # noqa: F811
