@@ -50,6 +50,7 @@ class XServer:
                 number += chunk
         self.display = f":{int(number)}"
         self.xtest = self._xtest()
+        self.pointer: tuple[int, int] | None = None  # where the last click left the pointer
 
     def _xtest(self):
         """(a python-xlib display, keycode by key name), or None without python-xlib."""
@@ -154,7 +155,11 @@ class XTill:
         self.wait(lambda lay: lay["widgets"][key]["focus"], what=f"{key} focused")
 
     def click_at(self, x: int, y: int) -> None:
-        self.x.run("xdotool", "mousemove", "--sync", str(x), str(y), "click", "1")
+        if self.x.pointer == (x, y):  # the same key again (9999): `mousemove --sync` would wait ~15 s for a move
+            self.x.run("xdotool", "click", "1")
+        else:
+            self.x.run("xdotool", "mousemove", "--sync", str(x), str(y), "click", "1")
+            self.x.pointer = (x, y)
 
     def close_keyboard(self) -> None:
         """A touch on the status bar: the focused text field lets go, the on-screen keyboard goes."""
