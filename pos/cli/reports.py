@@ -56,6 +56,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     i.add_argument("number", metavar="N", help="ticket number")
     i.add_argument("--customer", metavar="ID", help="customer id (required)")
     i.add_argument("--pdf", metavar="FILE", help="the PDF to write (required)")
+    add_who(i)  # a cashier may (``invoice``)
     i.set_defaults(func=cmd_invoice)
 
 
@@ -245,9 +246,10 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     customer = _int(args.customer, _("customer id"))
     target = _output(args.pdf)
     assert number is not None and customer is not None
+    actor = who(args, "invoice")  # an invoice bears a customer's details and is journaled with who made it
     try:
         # checked before the file is touched: an unknown ticket or customer writes nothing
-        _write(lambda path: reports.invoice_pdf(number, customer, path), target)
+        _write(lambda path: reports.invoice_pdf(actor, number, customer, path), target)
     except reports.ReportError as exc:
         raise CliError(str(exc)) from exc
     return 0

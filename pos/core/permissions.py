@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, str] = {
     "line_delete": N_("delete a line"),
     "park": N_("park a basket"),
     "reprint": N_("reprint a ticket"),
+    "invoice": N_("make out an invoice"),
     "customer_edit": N_("create or change a customer"),
     "cash_in": N_("put cash into the drawer"),
     "refund": N_("refund"),
@@ -51,7 +52,7 @@ PERMISSIONS: dict[str, str] = {
     "restore": N_("restore a backup"),
 }
 
-CASHIER = frozenset({"sell", "line_delete", "park", "reprint", "customer_edit", "cash_in"})
+CASHIER = frozenset({"sell", "line_delete", "park", "reprint", "invoice", "customer_edit", "cash_in"})
 ROLES: dict[str, frozenset[str]] = {
     "cashier": CASHIER,
     "manager": frozenset(PERMISSIONS),

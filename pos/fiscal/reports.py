@@ -764,12 +764,14 @@ def invoice_number(ticket_number: int) -> str:
     return f"{INVOICE_PREFIX}{ticket_number}"
 
 
-def invoice_pdf(ticket_number: int, customer_id: int, path: str | os.PathLike, lang: str | None = None,
-                issued: dt.date | None = None) -> Path:
-    """An A4 invoice ("Invoice F-<ticket number>") for a paid ticket, made out to a customer.
+def invoice_pdf(actor: Actor, ticket_number: int, customer_id: int, path: str | os.PathLike,
+                lang: str | None = None, issued: dt.date | None = None) -> Path:
+    """An A4 invoice ("Invoice F-<ticket number>") for a paid ticket, made out to a customer by
+    ``actor`` (the ``invoice`` permission; journaled with their name).
 
     Raises ReportError (a ValueError) for an unknown ticket or customer, a training
     ticket, or a ticket already bound to another customer."""
+    check(actor, "invoice")
     lang = _lang(lang)
     training = data.ticket_training(ticket_number)
     ticket = tickets_db.get_ticket(ticket_number) if training is not None else None
@@ -791,7 +793,7 @@ def invoice_pdf(ticket_number: int, customer_id: int, path: str | os.PathLike, l
                          f"{_('Invoice')} {invoice_number(ticket_number)}",
                          " — ".join(x for x in (shop.get("shop.name", ""), _shop_legal(shop)) if x))
     # every invoice issued is in the fiscal journal: number, ticket, customer, the PDF's name
-    events.log_event("invoice", "", number=invoice_number(ticket_number), ticket=ticket_number,
+    events.log_event("invoice", actor.name, number=invoice_number(ticket_number), ticket=ticket_number,
                     customer=customer_id, file=Path(written).name)
     return written
 

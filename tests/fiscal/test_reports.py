@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from helpers.actors import CASHIER, MANAGER, manager
-from helpers.cli import acting
+from helpers.cli import acting, cli_env
 from helpers.escpos_decoder import decode
 from helpers.virtual_printer import VirtualNetworkPrinter
 from pypdf import PdfReader
@@ -434,7 +434,7 @@ def customer(shop) -> int:
 
 def test_invoice_pdf(sales, customer, tmp_path):
     ticket = sales["tickets"][0]
-    path = reports.invoice_pdf(ticket.number, customer, tmp_path / "f.pdf", issued=dt.date(2024, 5, 6))
+    path = reports.invoice_pdf(CASHIER, ticket.number, customer, tmp_path / "f.pdf", issued=dt.date(2024, 5, 6))
     text = text_of(path)
     assert f"Invoice F-{ticket.number}" in text
     assert "Dupont & Fils SARL" in text and "3 rue des Lilas" in text and "69002 Lyon" in text
@@ -455,11 +455,11 @@ def test_invoice_pdf(sales, customer, tmp_path):
 
 def test_invoice_of_a_ticket_with_a_discount_and_a_credit_note(sales, customer, tmp_path):
     discounted = sales["tickets"][2]
-    text = text_of(reports.invoice_pdf(discounted.number, customer, tmp_path / "d.pdf"))
+    text = text_of(reports.invoice_pdf(CASHIER, discounted.number, customer, tmp_path / "d.pdf"))
     assert "Ticket discount -0.50" in text
     assert f"Subtotal {format_amount(discounted.subtotal, 'en', currency=False)}" in text
     refund = sales["tickets"][3]
-    text = text_of(reports.invoice_pdf(refund.number, customer, tmp_path / "r.pdf", lang="fr"))
+    text = text_of(reports.invoice_pdf(CASHIER, refund.number, customer, tmp_path / "r.pdf", lang="fr"))
     assert f"Credit note F-{refund.number}" in text
     assert format_amount(refund.total, "fr").replace("\u202f", " ") in text
 
@@ -467,11 +467,11 @@ def test_invoice_of_a_ticket_with_a_discount_and_a_credit_note(sales, customer, 
 def test_invoice_refusals(sales, customer, tmp_path):
     target = tmp_path / "f.pdf"
     with pytest.raises(reports.ReportError, match="ticket 9999 does not exist"):
-        reports.invoice_pdf(9999, customer, target)
+        reports.invoice_pdf(CASHIER, 9999, customer, target)
     with pytest.raises(reports.ReportError, match="customer 4242 does not exist"):
-        reports.invoice_pdf(sales["tickets"][0].number, 4242, target)
+        reports.invoice_pdf(CASHIER, sales["tickets"][0].number, 4242, target)
     with pytest.raises(reports.ReportError, match="training"):
-        reports.invoice_pdf(sales["training"].number, customer, target)
+        reports.invoice_pdf(CASHIER, sales["training"].number, customer, target)
     assert not target.exists()
 
 
@@ -480,8 +480,8 @@ def test_invoice_keeps_the_ticket_customer(till, clock, customer, tmp_path):
     till.set_customer(other)
     ticket = sell(till, clock, f"{DAY1}T11:00:00+02:00", [("D010003", 1000)], [("card", None)])
     with pytest.raises(reports.ReportError, match=f"belongs to customer {other}"):
-        reports.invoice_pdf(ticket.number, customer, tmp_path / "f.pdf")
-    assert "Martin" in text_of(reports.invoice_pdf(ticket.number, other, tmp_path / "f.pdf"))
+        reports.invoice_pdf(CASHIER, ticket.number, customer, tmp_path / "f.pdf")
+    assert "Martin" in text_of(reports.invoice_pdf(CASHIER, ticket.number, other, tmp_path / "f.pdf"))
 
 
 # ---------------------------------------------------------------- the command line
@@ -603,6 +603,26 @@ def test_cli_invoice(capsys, db_file, customer, tmp_path, sales):
     assert code == 0, err
     assert out == f"PDF written to {pdf}\n"
     assert f"Invoice F-{number}" in text_of(pdf)
+    from pos.data import events
+
+    assert events.events("invoice")[-1]["user_name"] == "Claire"  # journaled with who made it out
+
+
+def test_cli_invoice_needs_someone_who_signs_in(capsys, db_file, customer, tmp_path, sales):
+    """A customer's details on paper, journaled: nobody anonymous; a cashier may."""
+    from pos.data import events
+
+    pdf = tmp_path / "f.pdf"
+    number = sales["tickets"][0].number
+    args = ("invoice", str(number), "--customer", str(customer), "--pdf", str(pdf))
+    with acting(args, env=cli_env(None)):
+        code = cli_reports.main(["--db", str(db_file), *args])
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "") and "who acts?" in err and not pdf.exists()
+    assert events.events("invoice") == []
+    code, out, err = run(capsys, db_file, *args, "--user", "Marie")
+    assert code == 0, err
+    assert [e["user_name"] for e in events.events("invoice")] == ["Marie"]
 
 
 def test_cli_in_a_subprocess(db_file, tmp_path):

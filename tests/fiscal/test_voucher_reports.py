@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from helpers.actors import MANAGER
+from helpers.actors import CASHIER, MANAGER
 from pypdf import PdfReader
 
 from pos.data import customers, shop, users
@@ -79,9 +79,9 @@ def test_the_invoice_shows_the_note_issued_and_the_note_spent(shop, tmp_path):
     refund, spent = day_with_notes()
     customer = customers.save_customer({"name": "Dupont SARL", "address": "3 rue des Lilas", "postcode": "69002",
                                         "city": "Lyon"})
-    text = text_of(reports.invoice_pdf(refund.number, customer, tmp_path / "a.pdf"))
+    text = text_of(reports.invoice_pdf(CASHIER, refund.number, customer, tmp_path / "a.pdf"))
     assert "Credit note AV00000001" in text and "issued: 20.00" in text
-    text = text_of(reports.invoice_pdf(spent.number, customer, tmp_path / "b.pdf"))
+    text = text_of(reports.invoice_pdf(CASHIER, spent.number, customer, tmp_path / "b.pdf"))
     assert "used: 15.00, 5.00 left" in text
     # the reports group the payments by method: one row for the method, whichever notes were spent
     report = reports.day_report(MANAGER, dt.date.today().isoformat(), by="payment")

@@ -8,6 +8,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers.actors import CASHIER
 from helpers.prestashop.emulator import PrestaShopEmulator
 from sync.test_sync_orders import add_order, client_for
 
@@ -68,7 +69,7 @@ def test_the_a4_invoice_of_a_web_ticket_shows_its_customer(web, tmp_path):
     number = orders.import_orders(client_for(web))["tickets"][30]
     ticket = tickets_db.get_ticket(number)
     pdf = tmp_path / "invoice.pdf"
-    invoice_pdf(number, ticket.customer_id, pdf)
+    invoice_pdf(CASHIER, number, ticket.customer_id, pdf)
     text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
     name = customers.get_customer(ticket.customer_id)["name"]
     assert name in text and "1 Shop Street" in text and "Paris" in text
