@@ -25,7 +25,6 @@ def client_from_settings():
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from pos.data import events
     from pos.sync.errors import PrestaShopError
 
     open_db(args)
@@ -38,9 +37,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
         client = client_from_settings()
         from pos.core import settings
         from pos.sync.rights import from_settings
+        from pos.sync.runs import connection_test
 
-        report = client.test_connection(orders_mode=settings.get("prestashop.mode") == "orders",
-                                        jobs=from_settings())
+        report = connection_test(actor, client, orders_mode=settings.get("prestashop.mode") == "orders",
+                                 jobs=from_settings())
     except (ValueError, PrestaShopError) as exc:
         raise CliError(str(exc)) from exc
     print(f"url: {report.url}")
@@ -63,7 +63,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
             f"{r} ({' '.join(sorted(m))})" for r, m in sorted(lacking.items()))))
     for warning in report.warnings:
         print(f"warning: {warning}")
-    events.log_event("sync_test", actor.name, version=report.version, ok=report.ok)
     if not report.ok:
         raise CliError(_("the webservice key lacks permissions the sync needs: {missing}").format(
             missing=", ".join(f"{r} ({' '.join(sorted(m))})" for r, m in sorted(report.missing.items()))))

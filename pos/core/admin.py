@@ -208,3 +208,14 @@ def delete_barcode_rule(actor: Actor, rule_id: int) -> None:
     rule = _rule(rule_id)
     with change(actor, "catalog", "barcode_rule_deleted", prefix=rule.prefix):
         catalog_db.delete_barcode_rule(rule.id)
+
+
+# ---------------------------------------------------------------- the till's own life
+def record_start(version: str) -> None:
+    """The till started: a ``start`` record of the fiscal journal (the system acts, not a user)."""
+    events.log_event("start", "", version=version)
+
+
+def record_stop() -> None:
+    """The till stopped: a ``stop`` record of the fiscal journal."""
+    events.log_event("stop", "")

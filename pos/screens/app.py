@@ -43,7 +43,7 @@ from peewee import DatabaseError  # noqa: E402
 from pos.core import i18n, settings  # noqa: E402
 from pos.core.errors import Refusal, internal_error, is_database_trouble  # noqa: E402
 from pos.core.i18n import N_, _  # noqa: E402
-from pos.data import events, users  # noqa: E402
+from pos.data import users  # noqa: E402
 from pos.sale.till import NeedsManager, Till  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -408,9 +408,10 @@ class PosApp(App):
 def run_app() -> None:
     """The till, between a "start" and a "stop" record of the fiscal journal."""
     from pos import __version__
+    from pos.core.admin import record_start, record_stop
 
-    events.log_event("start", "", version=__version__)
+    record_start(__version__)
     try:
         PosApp().run()
     finally:
-        events.log_event("stop", "")
+        record_stop()

@@ -364,10 +364,12 @@ class SyncPage(JobState, BoxLayout):
 
         orders_mode = settings.get("prestashop.mode") == "orders"  # read here, not on the worker thread
         from pos.sync.rights import from_settings
+        from pos.sync.runs import connection_test
 
         jobs = from_settings()
+        actor = self.config_screen.acting("sync")  # journaled with the test
         if runner.start(_("Testing the connection…"),
-                        lambda _job: client.test_connection(orders_mode=orders_mode, jobs=jobs),
+                        lambda _job: connection_test(actor, client, orders_mode=orders_mode, jobs=jobs),
                         done, cancellable=False, failed=failed):
             self.test_button.disabled = True
 

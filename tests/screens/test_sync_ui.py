@@ -73,6 +73,10 @@ def test_configure_test_preview_apply_and_log(app, window, ps):  # noqa: F811
     assert "PrestaShop 8.2.1" in text and "✗" not in text, text
     assert "✓ products: ok" in text and "✓ stock_availables: ok" in text
     assert "Languages:" in text and "EUR" in text
+    from pos.data import events
+
+    tested = events.events("sync_test")[-1]  # journaled by the core with who tested
+    assert tested["user_name"] and tested["data"] == {"version": "8.2.1", "ok": True}
 
     tap(page.tab_buttons["articles"])
     touch(page, page.preview_button)

@@ -70,6 +70,9 @@ def test_cli_sync_test_against_the_emulator(shop):
         assert "GET" in out["permission.products"].split() and out["currency"] == "EUR"
         assert out["default_country"] == "8" and out["language.1"].startswith("en")
         assert DEFAULT_KEY not in proc.stdout + proc.stderr
+        from pos.data import events
+
+        assert [(e["user_name"], e["data"]["ok"]) for e in events.events("sync_test")] == [("Claire", True)]
         # a key without the rights the sync needs
         limited = "LIMITEDKEY0123456789ABCDEFGHIJKL"
         ps.add_key(limited, {"products": {"GET"}, "languages": {"GET"}, "configurations": {"GET"}})
