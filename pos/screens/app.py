@@ -118,6 +118,7 @@ class PosApp(App):
         self.started_at = time.perf_counter()
         self._toast = None
         self._toast_ev = None
+        self._toast_until = 0.0
         self._tick_ev = None
         self._rescale = Clock.create_trigger(lambda _dt: self.rescale(), 0.25)
 
@@ -339,9 +340,20 @@ class PosApp(App):
         Window.add_widget(self._toast)  # on the window, above the root and any popup open now
         if self._toast_ev:
             self._toast_ev.cancel()
-        self._toast_ev = Clock.schedule_once(lambda _dt: self.hide_toast(), seconds)
+        self._toast_until = time.monotonic() + seconds
+        self._toast_ev = Clock.schedule_once(self._toast_expired, seconds)
         if error:
             self.beep()
+
+    def _toast_expired(self, _dt: float) -> None:
+        """Kivy counts a timeout from the last frame, not from now: a toast shown at the end
+        of a slow step (a long fsync, a printer that stalls) would vanish at the next frame.
+        It stays its full time, counted from when it was shown."""
+        left = self._toast_until - time.monotonic()
+        if left > 0.01:
+            self._toast_ev = Clock.schedule_once(self._toast_expired, left)
+        else:
+            self.hide_toast()
 
     def raise_toast(self) -> None:
         """Bring the toast back above a popup opened after it."""

@@ -99,3 +99,22 @@ def test_a_background_job_reports_its_outcome(make_app, caplog):  # noqa: F811
     background.cancel()
     assert wait_for(lambda: not background.busy, 10)
     assert background.status == "Cancelled: nothing was changed" and not background.status_error
+
+
+def test_a_refusal_after_a_slow_step_stays_on_screen_its_full_time(make_app):  # noqa: F811
+    """Kivy counts a timeout from the last frame: a toast shown at the end of a step slower than
+    the toast's time (a stalled disk or printer) used to vanish at the very next frame."""
+    from helpers.ui_helpers import frames
+
+    app = make_app()
+    login(app)
+    frames(1)
+
+    def slow_refusal():
+        time.sleep(0.5)  # the UI thread is busy longer than the toast lasts
+        app.toast("not today", error=True, seconds=0.3)
+
+    slow_refusal()
+    frames(2)
+    assert app.toast_text == "not today"  # still shown after the next frames
+    assert wait_for(lambda: app.toast_text == "", timeout=2.0)  # and gone after its own 0.3 s
