@@ -24,7 +24,7 @@ class Source:
     format: str  # csv | xlsx | ods | xls | jsonl
     records: Iterator[tuple[int, list[str]]]
     where: list[int]  # where[0]: how far the reading is (bytes, or rows of a sheet)
-    total: int  # what where[0] goes up to
+    total: Callable[[], int]  # what where[0] goes up to (a sheet's height: known once it is loaded)
     name: str  # the file's name, and its sheet: "list.xlsx [articles]"
     encoding: str = ""
     separator: str = ""
@@ -39,20 +39,22 @@ def open_source(path: str | os.PathLike, entity: str, *, format: str | None = No
     where = [0]
     if fmt == "csv":
         dialect = sniff(path, encoding, separator)
-        return Source(fmt, read_records(path, dialect, where), where, path.stat().st_size, path.name,
+        size = path.stat().st_size
+        return Source(fmt, read_records(path, dialect, where), where, lambda: size, path.name,
                       encoding=dialect.encoding, separator=dialect.separator)
     if fmt == "jsonl":
         from pos.catalog.jsonio import read_jsonl
 
-        return Source(fmt, read_jsonl(path, where), where, path.stat().st_size, path.name, encoding="utf-8")
+        size = path.stat().st_size
+        return Source(fmt, read_jsonl(path, where), where, lambda: size, path.name, encoding="utf-8")
     from pos.catalog.sheets import Workbook
 
     book = Workbook(path)
     try:
         chosen = book.choose(entity, sheet)
-        total = book.height(chosen)
+        book.load_in_background(chosen)  # the import sets itself up meanwhile
     except BaseException:
         book.close()
         raise
-    return Source(fmt, book.records(chosen, where), where, total, f"{path.name} [{chosen}]", sheet=chosen,
-                  close=book.close)
+    return Source(fmt, book.records(chosen, where), where, lambda: book.height(chosen), f"{path.name} [{chosen}]",
+                  sheet=chosen, close=book.close)

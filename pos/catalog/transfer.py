@@ -382,20 +382,23 @@ class Import:
     def _stage_file(self, source: Source, look: dict[str, Any],
                     progress: Callable[[int, int], None] | None) -> str:
         ent = self.entity
-        where, size = source.where, source.total  # how far the reading is, for the progress bar
-        records = source.records
-        try:
-            line, first = next(records)
-        except StopIteration:
-            raise CsvError(_("the file is empty"), self._name) from None
-        header = self.header = map_header(ent, first, self._name, line, look["custom_fields"])
-        self._header_text = [h.strip().lstrip("\ufeff") for h in first]
-        converters = _make_converters(ent, header, look)
         stage_cols = list(ent.table.stage_columns)
         stage_index = {c: i for i, c in enumerate(stage_cols)}
         assert self._dir is not None
         stage = self.stage = sql.Stage(sql.shop_path(), os.path.join(self._dir, "stage.sqlite3"), ent.table,
                                        stage_cols)
+        # the shop as the rows are compared with it: any change from now on makes the apply refuse
+        # (read while a workbook's sheet is still loading in the background)
+        self._fingerprint = stage.fingerprint()
+        records = source.records
+        try:
+            line, first = next(records)
+        except StopIteration:
+            raise CsvError(_("the file is empty"), self._name) from None
+        where, size = source.where, source.total()  # how far the reading is, for the progress bar
+        header = self.header = map_header(ent, first, self._name, line, look["custom_fields"])
+        self._header_text = [h.strip().lstrip("\ufeff") for h in first]
+        converters = _make_converters(ent, header, look)
         depts = {name.casefold(): (i, name) for name, i in look["departments"].items()}
         depts.update({name: (i, name) for name, i in look["departments"].items()})  # exact names: no casefold
         new_depts: dict[str, str] = {}
@@ -418,8 +421,6 @@ class Import:
 
         hashing = threading.Thread(target=digest, name="import-sha256", daemon=True)
         hashing.start()
-        # the shop as the rows are compared with it: any change from now on makes the apply refuse
-        self._fingerprint = stage.fingerprint()
         self._present = [c.stage for c in ent.columns if c.stage and c.name in header.positions]
         writer = stage.loader(present=self._present, has_barcodes=bc_i is not None, custom_keys=list(header.custom),
                               ean_error=None if bc_i is None else (bc_i + 1, _("wrong check digit in barcode {code}")))
