@@ -80,7 +80,11 @@ def _memo_text(value: Any) -> str:
 
 def row_text(values: list[Any] | tuple[Any, ...]) -> list[str]:
     """A row of typed cells as text, its empty trailing cells dropped."""
-    out = [v if v.__class__ is str else _memo_text(v) for v in values]
-    while out and not out[-1]:
-        out.pop()
-    return out
+    return trimmed([v if v.__class__ is str else _memo_text(v) for v in values])
+
+
+def trimmed(cells: list[str]) -> list[str]:
+    """``cells`` without its empty trailing cells (in place)."""
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells

@@ -25,7 +25,7 @@ from typing import Any
 
 from defusedxml import ElementTree
 
-from pos.catalog.cells import cell_text
+from pos.catalog.cells import cell_text, trimmed
 from pos.core.csvcell import restore, restore_row
 
 SLICE = 65_536  # rows turned into Python values at a time
@@ -55,7 +55,7 @@ class FastSheet:
         A slice of rows at a time, column by column: a column holds one type, so each cell becomes
         text by one dictionary lookup (a catalogue repeats its prices, rates and stocks), text cells
         as they are (``'=…`` restored, as ``restore_row`` does)."""
-        yield 1, _trimmed(restore_row(list(self._header)))
+        yield 1, trimmed(restore_row(list(self._header)))
         table, self._table = self._table, None  # its memory goes with the last slice read
         number = 1
         for offset in range(0, table.num_rows, SLICE):
@@ -63,7 +63,7 @@ class FastSheet:
             columns = [_texts(column.to_pylist(), str(column.type)) for column in part.columns]
             for row in zip(*columns):
                 number += 1
-                cells = _trimmed(list(row))
+                cells = trimmed(list(row))
                 if cells and (cells[0].strip() or any(v.strip() for v in cells)):
                     yield number, cells
             if where is not None:
@@ -87,11 +87,6 @@ def _texts(values: list[Any], arrow_type: str) -> list[str]:
     memo = _Texts({None: ""})
     return [memo[v] for v in values]
 
-
-def _trimmed(cells: list[str]) -> list[str]:
-    while cells and not cells[-1]:
-        cells.pop()
-    return cells
 
 
 def load(path: Path, sheet: str) -> FastSheet | None:

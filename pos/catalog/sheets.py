@@ -88,11 +88,9 @@ class Workbook:
     def _sheet(self, name: str) -> Any:
         """The sheet's cells, loaded once (the whole sheet: 1,000,000 rows take 4 s to 6 s)."""
         if name not in self._loaded:
-            thread, done = self._loading.pop(name, (None, []))
-            if thread is not None:
-                thread.join()
-            else:
-                done.append(fastsheet.load(self.path, name))
+            self.load_in_background(name)
+            thread, done = self._loading.pop(name)
+            thread.join()
             if done and done[0] is not None:  # an .xlsx list: quicker, same values
                 self._loaded[name] = done[0]
                 return done[0]
